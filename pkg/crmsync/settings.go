@@ -1,0 +1,261 @@
+package crmsync
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FieldRule says which way a mapped field syncs.
+type FieldRule string
+
+// Field rules, as in HubSpot's connector.
+const (
+	// RulePreferSalesforce: HubSpot → Salesforce only while the Salesforce
+	// field is blank; Salesforce → HubSpot always.
+	RulePreferSalesforce FieldRule = "prefer_salesforce_unless_blank"
+	// RuleAlwaysSalesforce: Salesforce → HubSpot only.
+	RuleAlwaysSalesforce FieldRule = "always_use_salesforce"
+	// RuleTwoWay: the most recent change wins, per field.
+	RuleTwoWay FieldRule = "two_way"
+	// RuleDontSync: never synced.
+	RuleDontSync FieldRule = "dont_sync"
+)
+
+// Valid reports whether r is a known rule.
+func (r FieldRule) Valid() bool {
+	switch r {
+	case RulePreferSalesforce, RuleAlwaysSalesforce, RuleTwoWay, RuleDontSync:
+		return true
+	}
+	return false
+}
+
+// FieldMapping maps one HubSpot property to one Salesforce field for one
+// object pair.
+type FieldMapping struct {
+	HubSpotObject    ObjectType `json:"hubspot_object" yaml:"hubspot_object"`
+	SalesforceObject ObjectType `json:"salesforce_object" yaml:"salesforce_object"`
+	HubSpotProperty  string     `json:"hubspot_property" yaml:"hubspot_property"`
+	SalesforceField  string     `json:"salesforce_field" yaml:"salesforce_field"`
+	Rule             FieldRule  `json:"rule" yaml:"rule"`
+}
+
+// Key identifies the mapping within a link's shadow.
+func (m FieldMapping) Key() string { return m.HubSpotProperty + "=" + m.SalesforceField }
+
+// SFContactKind is what a new HubSpot contact becomes in Salesforce.
+type SFContactKind string
+
+// New-contact kinds.
+const (
+	CreateAsLead    SFContactKind = "lead"
+	CreateAsContact SFContactKind = "contact"
+)
+
+// InboundAction is what a Salesforce lead or contact does in HubSpot.
+type InboundAction string
+
+// Inbound actions.
+const (
+	InboundNothing        InboundAction = "do_nothing"
+	InboundCreateOrUpdate InboundAction = "create_or_update"
+)
+
+// DeletePolicy is what a delete on one side does on the other.
+type DeletePolicy string
+
+// Delete policies.
+const (
+	// DeleteNothing: the link is marked, nothing is deleted (the default).
+	DeleteNothing DeletePolicy = "mark_only"
+	// DeleteMirror: the linked record is deleted too.
+	DeleteMirror DeletePolicy = "mirror"
+)
+
+// ObjectToggles turns each object pair's sync on or off.
+type ObjectToggles struct {
+	Contacts  bool `json:"contacts" yaml:"contacts"`
+	Companies bool `json:"companies" yaml:"companies"`
+	Deals     bool `json:"deals" yaml:"deals"`
+}
+
+// LifecycleSettings are the lifecycle-stage transitions.
+type LifecycleSettings struct {
+	// OpenOpportunityToOpportunity: a contact on an open opportunity (via
+	// contact roles) moves to lifecycle stage Opportunity.
+	OpenOpportunityToOpportunity bool `json:"open_opportunity_to_opportunity" yaml:"open_opportunity_to_opportunity"`
+	// ClosedWonToCustomer: a Closed Won opportunity moves its contacts to
+	// Customer.
+	ClosedWonToCustomer bool `json:"closed_won_to_customer" yaml:"closed_won_to_customer"`
+	// PropagateToCompanyContacts applies the transition to the company's
+	// other contacts too.
+	PropagateToCompanyContacts bool `json:"propagate_to_company_contacts" yaml:"propagate_to_company_contacts"`
+}
+
+// ActivitySettings turns the sync of each activity type to Salesforce Tasks
+// on or off, and names the campaign form submissions join.
+type ActivitySettings struct {
+	FormSubmissions bool `json:"form_submissions" yaml:"form_submissions"`
+	MarketingEmails bool `json:"marketing_emails" yaml:"marketing_emails"`
+	SalesEmails     bool `json:"sales_emails" yaml:"sales_emails"`
+	Meetings        bool `json:"meetings" yaml:"meetings"`
+	Calls           bool `json:"calls" yaml:"calls"`
+	Notes           bool `json:"notes" yaml:"notes"`
+	Tasks           bool `json:"tasks" yaml:"tasks"`
+	DocumentViews   bool `json:"document_views" yaml:"document_views"`
+	// FormCampaignID is the active Salesforce campaign a form submitter is
+	// added to ("" = none).
+	FormCampaignID string `json:"form_campaign_id,omitempty" yaml:"form_campaign_id,omitempty"`
+}
+
+// Criterion is one condition of the selective-sync rule: Field Op Value on
+// the Salesforce record.
+type Criterion struct {
+	Object ObjectType `json:"object" yaml:"object"`
+	Field  string     `json:"field" yaml:"field"`
+	// Op is one of eq, ne, in, not_in, blank, not_blank.
+	Op     string   `json:"op" yaml:"op"`
+	Values []string `json:"values,omitempty" yaml:"values,omitempty"`
+}
+
+// SelectiveSync models what the integration user can read and write in
+// Salesforce: a record syncs from Salesforce when every criterion holds, or
+// always when the integration user owns it.
+type SelectiveSync struct {
+	Enabled           bool        `json:"enabled" yaml:"enabled"`
+	IntegrationUserID string      `json:"integration_user_id,omitempty" yaml:"integration_user_id,omitempty"`
+	Criteria          []Criterion `json:"criteria,omitempty" yaml:"criteria,omitempty"`
+}
+
+// APIBudget keeps crmsync inside the Salesforce API allocation.
+type APIBudget struct {
+	// SalesforceDailyLimit is the share of the org's 24-hour allocation
+	// crmsync may use (0 = take it from /limits).
+	SalesforceDailyLimit int `json:"salesforce_daily_limit" yaml:"salesforce_daily_limit"`
+	// PauseLowPriorityPercent: at this share of the limit, low-priority work
+	// (activities, backfill) pauses.
+	PauseLowPriorityPercent int `json:"pause_low_priority_percent" yaml:"pause_low_priority_percent"`
+	// ResumeLowPriorityPercent: it resumes below this share (hysteresis).
+	ResumeLowPriorityPercent int `json:"resume_low_priority_percent" yaml:"resume_low_priority_percent"`
+	// StopPercent: at this share all Salesforce calls stop until usage falls.
+	StopPercent int `json:"stop_percent" yaml:"stop_percent"`
+}
+
+// RetrySettings is the schedule errored records are retried on.
+type RetrySettings struct {
+	Interval    time.Duration `json:"interval" yaml:"interval"`
+	MaxAttempts int           `json:"max_attempts" yaml:"max_attempts"`
+	// ThenEvery is the interval after MaxAttempts (nightly by default).
+	ThenEvery time.Duration `json:"then_every" yaml:"then_every"`
+}
+
+// Settings is the whole configuration of one HubSpot–Salesforce pair,
+// versioned for optimistic concurrency.
+type Settings struct {
+	// Version is 0 for settings never stored; the Store sets it on put.
+	Version int64 `json:"version" yaml:"version"`
+
+	Objects           ObjectToggles     `json:"objects" yaml:"objects"`
+	DefaultRule       FieldRule         `json:"default_rule" yaml:"default_rule"`
+	NewContactsAs     SFContactKind     `json:"new_contacts_as" yaml:"new_contacts_as"`
+	LeadsToHubSpot    InboundAction     `json:"leads_to_hubspot" yaml:"leads_to_hubspot"`
+	ContactsToHubSpot InboundAction     `json:"contacts_to_hubspot" yaml:"contacts_to_hubspot"`
+	InclusionListID   string            `json:"inclusion_list_id,omitempty" yaml:"inclusion_list_id,omitempty"`
+	Lifecycle         LifecycleSettings `json:"lifecycle" yaml:"lifecycle"`
+	Activities        ActivitySettings  `json:"activities" yaml:"activities"`
+	SelectiveSync     SelectiveSync     `json:"selective_sync" yaml:"selective_sync"`
+	Budget            APIBudget         `json:"budget" yaml:"budget"`
+	Deletes           DeletePolicy      `json:"deletes" yaml:"deletes"`
+	Retry             RetrySettings     `json:"retry" yaml:"retry"`
+	Mappings          []FieldMapping    `json:"mappings" yaml:"mappings"`
+
+	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at,omitempty"`
+	UpdatedBy string    `json:"updated_by,omitempty" yaml:"updated_by,omitempty"`
+}
+
+// DefaultSettings returns the defaults of HubSpot's own connector: contacts
+// on, companies and deals off, "Prefer Salesforce unless blank", new
+// contacts as leads, Salesforce → HubSpot "create or update", lifecycle
+// transitions off, no inclusion list, activities off, deletes mark only,
+// retries every 20 minutes up to 10 times then nightly. Mappings are empty
+// here; the mapping package supplies the default field mappings.
+func DefaultSettings() Settings {
+	return Settings{
+		Objects:           ObjectToggles{Contacts: true},
+		DefaultRule:       RulePreferSalesforce,
+		NewContactsAs:     CreateAsLead,
+		LeadsToHubSpot:    InboundCreateOrUpdate,
+		ContactsToHubSpot: InboundCreateOrUpdate,
+		Budget: APIBudget{PauseLowPriorityPercent: 80, ResumeLowPriorityPercent: 70,
+			StopPercent: 95},
+		Deletes: DeleteNothing,
+		Retry:   RetrySettings{Interval: 20 * time.Minute, MaxAttempts: 10, ThenEvery: 24 * time.Hour},
+	}
+}
+
+// Validate checks every setting; it reports all problems at once.
+func (s Settings) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !s.DefaultRule.Valid() {
+		bad("default_rule: unknown rule %q", s.DefaultRule)
+	}
+	if s.NewContactsAs != CreateAsLead && s.NewContactsAs != CreateAsContact {
+		bad("new_contacts_as: must be %q or %q, not %q", CreateAsLead, CreateAsContact, s.NewContactsAs)
+	}
+	for name, a := range map[string]InboundAction{"leads_to_hubspot": s.LeadsToHubSpot, "contacts_to_hubspot": s.ContactsToHubSpot} {
+		if a != InboundNothing && a != InboundCreateOrUpdate {
+			bad("%s: must be %q or %q, not %q", name, InboundNothing, InboundCreateOrUpdate, a)
+		}
+	}
+	if s.Deletes != DeleteNothing && s.Deletes != DeleteMirror {
+		bad("deletes: must be %q or %q, not %q", DeleteNothing, DeleteMirror, s.Deletes)
+	}
+	b := s.Budget
+	if b.SalesforceDailyLimit < 0 {
+		bad("budget.salesforce_daily_limit: must not be negative")
+	}
+	if !(0 < b.ResumeLowPriorityPercent && b.ResumeLowPriorityPercent < b.PauseLowPriorityPercent &&
+		b.PauseLowPriorityPercent <= b.StopPercent && b.StopPercent <= 100) {
+		bad("budget: need 0 < resume (%d) < pause (%d) <= stop (%d) <= 100",
+			b.ResumeLowPriorityPercent, b.PauseLowPriorityPercent, b.StopPercent)
+	}
+	if s.Retry.Interval <= 0 || s.Retry.MaxAttempts < 0 || s.Retry.ThenEvery <= 0 {
+		bad("retry: interval and then_every must be positive, max_attempts not negative")
+	}
+	if s.SelectiveSync.Enabled && s.SelectiveSync.IntegrationUserID == "" && len(s.SelectiveSync.Criteria) == 0 {
+		bad("selective_sync: enabled without an integration user or criteria")
+	}
+	for i, c := range s.SelectiveSync.Criteria {
+		switch c.Op {
+		case "eq", "ne", "in", "not_in", "blank", "not_blank":
+		default:
+			bad("selective_sync.criteria[%d]: unknown op %q", i, c.Op)
+		}
+		if c.Object.Side() != Salesforce || c.Field == "" {
+			bad("selective_sync.criteria[%d]: needs a Salesforce object and a field", i)
+		}
+	}
+	seen := map[string]int{}
+	for i, m := range s.Mappings {
+		if m.HubSpotObject.Side() != HubSpot || m.SalesforceObject.Side() != Salesforce {
+			bad("mappings[%d]: %q → %q is not a HubSpot → Salesforce object pair", i, m.HubSpotObject, m.SalesforceObject)
+		}
+		if m.HubSpotProperty == "" || m.SalesforceField == "" {
+			bad("mappings[%d]: needs both hubspot_property and salesforce_field", i)
+		}
+		if !m.Rule.Valid() {
+			bad("mappings[%d]: unknown rule %q", i, m.Rule)
+		}
+		k := string(m.HubSpotObject) + "/" + string(m.SalesforceObject) + "/" + m.Key()
+		if j, dup := seen[k]; dup {
+			bad("mappings[%d]: duplicates mappings[%d]", i, j)
+		}
+		seen[k] = i
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("settings: %w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,169 @@
+package salesforce
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+)
+
+// Enqueuer is what the Outbound Message receiver needs of the trigger
+// queue; crmsync.Queue satisfies it.
+type Enqueuer interface {
+	// Send enqueues triggers. Any error means some triggers may not be
+	// queued: the receiver then answers with a fault so Salesforce
+	// redelivers the whole message, and the dedupe keys make the
+	// redelivered triggers that did get queued harmless.
+	Send(ctx context.Context, triggers []crmsync.Trigger) error
+}
+
+var _ Enqueuer = crmsync.Queue(nil)
+
+// DefaultMaxBody is the body cap when OutboundReceiver.MaxBody is 0: ample
+// for 100 notifications with many fields, well under Lambda's 6 MB.
+const DefaultMaxBody = 2 << 20
+
+// OutboundReceiver is the HTTP handler for Outbound Messages behind API
+// Gateway (HTTP API, payload v2). It checks the token, caps the body,
+// parses, checks the organization, enqueues one trigger per notification
+// and only then acknowledges. It never calls Salesforce.
+type OutboundReceiver struct {
+	// OrgID is the organization whose messages are accepted (15 or 18
+	// characters; compared in the 15-character form).
+	OrgID string
+	// Token, when set, must equal the "token" path parameter or query
+	// parameter of the request (Salesforce cannot sign its messages, so a
+	// secret in the endpoint URL is the only proof of origin besides the
+	// org id).
+	Token string
+	Queue Enqueuer
+	// MaxBody caps the raw body in bytes (0 = DefaultMaxBody).
+	MaxBody int
+	// Logger is the process's logger (nil = slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock for notifications without a modification time
+	// (nil = time.Now).
+	Now func() time.Time
+}
+
+// Handle answers one request. The error is always nil: every outcome is a
+// SOAP response — 200 with Ack true once the triggers are queued; a
+// soapenv:Client fault with 400 (malformed, empty), 401 (token), 403
+// (another org), 405 (not POST) or 413 (too large), nothing queued; a
+// soapenv:Server fault with 500 when queueing failed, so Salesforce retries.
+func (r *OutboundReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := r.logger()
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		return fault(http.StatusMethodNotAllowed, FaultClient, "outbound messages must be POSTed"), nil
+	}
+	if r.Token != "" && !r.tokenOK(req) {
+		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce, "reason", "bad token")
+		return fault(http.StatusUnauthorized, FaultClient, "invalid endpoint token"), nil
+	}
+	body, status, msg := r.body(req)
+	if status != 0 {
+		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce, "reason", msg)
+		return fault(status, FaultClient, msg), nil
+	}
+	om, err := ParseOutboundMessage(body)
+	if err != nil {
+		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce, "reason", "malformed", "error", err)
+		return fault(http.StatusBadRequest, FaultClient, err.Error()), nil
+	}
+	if r.OrgID == "" {
+		log.ErrorContext(ctx, "salesforce outbound receiver has no organization id configured", "side", crmsync.Salesforce)
+		return fault(http.StatusInternalServerError, FaultServer, "receiver not configured"), nil
+	}
+	if !SameID(om.OrganizationID, r.OrgID) {
+		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce,
+			"reason", "wrong organization", "org_id", om.OrganizationID, "action_id", om.ActionID)
+		return fault(http.StatusForbidden, FaultClient, "organization not accepted by this endpoint"), nil
+	}
+	triggers, skipped := om.Triggers(r.now())
+	for _, n := range skipped {
+		log.WarnContext(ctx, "salesforce outbound notification for an object type crmsync does not sync; acknowledged and ignored",
+			"side", crmsync.Salesforce, "object", n.SObject.Type, "record_id", n.SObject.ID(),
+			"notification_id", n.ID, "action_id", om.ActionID)
+	}
+	if len(triggers) > 0 {
+		if err := r.Queue.Send(ctx, triggers); err != nil {
+			log.ErrorContext(ctx, "salesforce outbound message not queued; answering a fault so Salesforce retries",
+				"side", crmsync.Salesforce, "action_id", om.ActionID, "notifications", len(om.Notifications), "error", err)
+			return fault(http.StatusInternalServerError, FaultServer, "notifications could not be queued; retry later"), nil
+		}
+	}
+	log.InfoContext(ctx, "salesforce outbound message queued", "side", crmsync.Salesforce,
+		"action_id", om.ActionID, "notifications", len(om.Notifications), "triggers", len(triggers), "skipped", len(skipped))
+	return soapResponse(http.StatusOK, AckResponse), nil
+}
+
+func (r *OutboundReceiver) tokenOK(req events.APIGatewayV2HTTPRequest) bool {
+	got, ok := req.PathParameters["token"]
+	if !ok {
+		got, ok = req.QueryStringParameters["token"]
+	}
+	if !ok {
+		return false
+	}
+	// Hashing first makes the comparison constant-time in the length too.
+	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(r.Token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// body returns the raw body, or a 4xx status and a reason.
+func (r *OutboundReceiver) body(req events.APIGatewayV2HTTPRequest) ([]byte, int, string) {
+	max := r.MaxBody
+	if max <= 0 {
+		max = DefaultMaxBody
+	}
+	if !req.IsBase64Encoded {
+		if len(req.Body) > max {
+			return nil, http.StatusRequestEntityTooLarge, "body too large"
+		}
+		return []byte(req.Body), 0, ""
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > max+2 {
+		return nil, http.StatusRequestEntityTooLarge, "body too large"
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, http.StatusBadRequest, "body is not valid base64"
+	}
+	if len(b) > max {
+		return nil, http.StatusRequestEntityTooLarge, "body too large"
+	}
+	return b, 0, ""
+}
+
+func (r *OutboundReceiver) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+func (r *OutboundReceiver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func fault(status int, code FaultCode, message string) events.APIGatewayV2HTTPResponse {
+	return soapResponse(status, string(FaultResponse(code, message)))
+}
+
+func soapResponse(status int, body string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "text/xml; charset=utf-8"},
+		Body:       body,
+	}
+}

@@ -1,0 +1,41 @@
+package crmsync
+
+import "context"
+
+// CRM is one side's API as the engine uses it. The hubspot and salesforce
+// packages provide implementations; crmsynctest has an in-memory fake.
+//
+// Errors: ErrNotFound (wrapped) when the record does not exist or is not
+// visible; otherwise vendor errors that say Transient() (retry later) and,
+// when terminal, carry a Category() and the vendor's Code() — see
+// VendorError.
+type CRM interface {
+	// Side is the side this CRM is.
+	Side() Side
+	// Get reads the current record with the given properties.
+	Get(ctx context.Context, ref RecordRef, properties []string) (Record, error)
+	// FindByEmail returns the records of object type o whose email is
+	// email (case-insensitive), most recently modified first.
+	FindByEmail(ctx context.Context, o ObjectType, email string, properties []string) ([]Record, error)
+	// Create creates a record and returns it as stored.
+	Create(ctx context.Context, o ObjectType, properties map[string]string) (Record, error)
+	// Update writes properties to an existing record ("" clears a value).
+	Update(ctx context.Context, ref RecordRef, properties map[string]string) error
+}
+
+// ListMembership is implemented by CRMs that have static/dynamic lists
+// (HubSpot), for the inclusion-list setting.
+type ListMembership interface {
+	// InList reports whether the record is a member of the list.
+	InList(ctx context.Context, listID string, ref RecordRef) (bool, error)
+}
+
+// VendorError is what a terminal vendor error tells the engine; vendor
+// packages' error types implement it.
+type VendorError interface {
+	error
+	// Category is the sync-error category of the failure.
+	Category() Category
+	// Code is the vendor's error code (e.g. DUPLICATES_DETECTED).
+	Code() string
+}

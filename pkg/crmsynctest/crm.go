@@ -1,0 +1,232 @@
+package crmsynctest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+)
+
+// CRM is a concurrency-safe in-memory crmsync.CRM for engine tests. Ids
+// are "<object>-<n>". Fail, when set, is called before every operation and
+// its error returned instead (fault injection). Calls counts every call by
+// operation name.
+type CRM struct {
+	side crmsync.Side
+	now  func() time.Time
+
+	mu      sync.Mutex
+	records map[crmsync.RecordRef]crmsync.Record
+	lists   map[string]map[string]bool
+	next    int
+	calls   map[string]int
+	writes  []Write
+
+	// Fail injects errors: op is "get", "find", "create" or "update".
+	Fail func(op string, ref crmsync.RecordRef) error
+}
+
+// Write is one Create or Update the fake received.
+type Write struct {
+	Op         string
+	Ref        crmsync.RecordRef
+	Properties map[string]string
+}
+
+var _ crmsync.CRM = (*CRM)(nil)
+var _ crmsync.ListMembership = (*CRM)(nil)
+
+// NewCRM returns an empty fake of side s; now stamps modifications (nil =
+// time.Now).
+func NewCRM(s crmsync.Side, now func() time.Time) *CRM {
+	if now == nil {
+		now = time.Now
+	}
+	return &CRM{side: s, now: now, records: map[crmsync.RecordRef]crmsync.Record{},
+		lists: map[string]map[string]bool{}, calls: map[string]int{}}
+}
+
+// Side implements crmsync.CRM.
+func (c *CRM) Side() crmsync.Side { return c.side }
+
+func (c *CRM) fail(op string, ref crmsync.RecordRef) error {
+	c.calls[op]++
+	if c.Fail != nil {
+		return c.Fail(op, ref)
+	}
+	return nil
+}
+
+// Get implements crmsync.CRM.
+func (c *CRM) Get(ctx context.Context, ref crmsync.RecordRef, properties []string) (crmsync.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("get", ref); err != nil {
+		return crmsync.Record{}, err
+	}
+	r, ok := c.records[ref]
+	if !ok || r.Archived {
+		return crmsync.Record{}, fmt.Errorf("fake %s: get %s: %w", c.side, ref, crmsync.ErrNotFound)
+	}
+	return clone(r), nil
+}
+
+// FindByEmail implements crmsync.CRM (property "email" on HubSpot, "Email"
+// on Salesforce).
+func (c *CRM) FindByEmail(ctx context.Context, o crmsync.ObjectType, email string, properties []string) ([]crmsync.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("find", crmsync.RecordRef{Side: c.side, Object: o}); err != nil {
+		return nil, err
+	}
+	var out []crmsync.Record
+	for ref, r := range c.records {
+		if ref.Object == o && !r.Archived && email != "" && strings.EqualFold(r.Properties[c.emailProperty()], email) {
+			out = append(out, clone(r))
+		}
+	}
+	slices.SortFunc(out, func(a, b crmsync.Record) int { return b.LastModified.Compare(a.LastModified) })
+	return out, nil
+}
+
+func (c *CRM) emailProperty() string {
+	if c.side == crmsync.HubSpot {
+		return "email"
+	}
+	return "Email"
+}
+
+// Create implements crmsync.CRM.
+func (c *CRM) Create(ctx context.Context, o crmsync.ObjectType, properties map[string]string) (crmsync.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("create", crmsync.RecordRef{Side: c.side, Object: o}); err != nil {
+		return crmsync.Record{}, err
+	}
+	c.next++
+	ref := crmsync.RecordRef{Side: c.side, Object: o, ID: fmt.Sprintf("%s-%d", o, c.next)}
+	r := crmsync.Record{Ref: ref, Properties: copyProps(properties), LastModified: c.now()}
+	c.records[ref] = r
+	c.writes = append(c.writes, Write{Op: "create", Ref: ref, Properties: copyProps(properties)})
+	return clone(r), nil
+}
+
+// Update implements crmsync.CRM.
+func (c *CRM) Update(ctx context.Context, ref crmsync.RecordRef, properties map[string]string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("update", ref); err != nil {
+		return err
+	}
+	r, ok := c.records[ref]
+	if !ok || r.Archived {
+		return fmt.Errorf("fake %s: update %s: %w", c.side, ref, crmsync.ErrNotFound)
+	}
+	for k, v := range properties {
+		r.Properties[k] = v
+	}
+	r.LastModified = c.now()
+	c.records[ref] = r
+	c.writes = append(c.writes, Write{Op: "update", Ref: ref, Properties: copyProps(properties)})
+	return nil
+}
+
+// InList implements crmsync.ListMembership.
+func (c *CRM) InList(ctx context.Context, listID string, ref crmsync.RecordRef) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("list", ref); err != nil {
+		return false, err
+	}
+	return c.lists[listID][ref.ID], nil
+}
+
+// Put stores a record as a user would (LastModified set to now when zero);
+// it is not counted as a write.
+func (c *CRM) Put(r crmsync.Record) crmsync.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.LastModified.IsZero() {
+		r.LastModified = c.now()
+	}
+	r.Ref.Side = c.side
+	r.Properties = copyProps(r.Properties)
+	c.records[r.Ref] = r
+	return clone(r)
+}
+
+// Edit changes properties as a user would and bumps LastModified.
+func (c *CRM) Edit(ref crmsync.RecordRef, properties map[string]string) crmsync.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.records[ref]
+	for k, v := range properties {
+		r.Properties[k] = v
+	}
+	r.LastModified = c.now()
+	c.records[ref] = r
+	return clone(r)
+}
+
+// AddToList puts a record in a list.
+func (c *CRM) AddToList(listID, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lists[listID] == nil {
+		c.lists[listID] = map[string]bool{}
+	}
+	c.lists[listID][id] = true
+}
+
+// Record returns a stored record (ok false when absent).
+func (c *CRM) Record(ref crmsync.RecordRef) (crmsync.Record, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.records[ref]
+	return clone(r), ok
+}
+
+// Records returns every record of object type o.
+func (c *CRM) Records(o crmsync.ObjectType) []crmsync.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []crmsync.Record
+	for ref, r := range c.records {
+		if ref.Object == o {
+			out = append(out, clone(r))
+		}
+	}
+	slices.SortFunc(out, func(a, b crmsync.Record) int { return strings.Compare(a.Ref.ID, b.Ref.ID) })
+	return out
+}
+
+// Writes returns the creates and updates received so far.
+func (c *CRM) Writes() []Write {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.writes)
+}
+
+// Calls returns how many calls of op were made.
+func (c *CRM) Calls(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[op]
+}
+
+func clone(r crmsync.Record) crmsync.Record {
+	r.Properties = copyProps(r.Properties)
+	return r
+}
+
+func copyProps(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

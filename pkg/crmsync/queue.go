@@ -20,7 +20,9 @@ type Queue interface {
 	// Receive returns up to max messages, hiding each for visibility. It
 	// may return fewer than max even when more are queued (and waits at
 	// most briefly when none are). Within one group, a message is not
-	// returned while an earlier one of the group is in flight.
+	// returned while an earlier one of the group is in flight; one batch may
+	// hold several messages of a group (SQS FIFO does), in order, and they
+	// must be handled in that order.
 	Receive(ctx context.Context, max int, visibility time.Duration) ([]Message, error)
 	// Delete acknowledges a received message. ErrNotFound when the receipt
 	// is no longer valid (the message became visible again and was
@@ -52,7 +54,10 @@ type QueueStats struct {
 	// deleted nor visible again.
 	Visible  int
 	InFlight int
-	// OldestAge is the age of the oldest message (0 when empty).
+	// OldestAge is the age of the oldest message (0 when empty). It is
+	// negative when the implementation cannot tell (SQS has no attribute
+	// for it; CloudWatch's ApproximateAgeOfOldestMessage is the source):
+	// show it as unknown, never as 0.
 	OldestAge time.Duration
 }
 

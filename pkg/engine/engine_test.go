@@ -1,0 +1,476 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/boltstore"
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/crmsynctest"
+	"github.com/crmsync/crmsync/pkg/mapping"
+)
+
+// clock is a fake clock that advances a millisecond per reading, so every
+// modification has its own time.
+type clock struct{ n atomic.Int64 }
+
+func (c *clock) now() time.Time {
+	return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(c.n.Add(1)) * time.Millisecond)
+}
+
+type harness struct {
+	t      *testing.T
+	store  crmsync.Store
+	hs, sf *crmsynctest.CRM
+	eng    *Engine
+	seq    atomic.Int64
+}
+
+func newHarness(t *testing.T, settings func(*crmsync.Settings)) *harness {
+	t.Helper()
+	c := &clock{}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h := &harness{t: t, store: st, hs: crmsynctest.NewCRM(crmsync.HubSpot, c.now), sf: crmsynctest.NewCRM(crmsync.Salesforce, c.now)}
+	h.eng = &Engine{Store: st, HubSpot: h.hs, Salesforce: h.sf, Now: c.now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if settings != nil {
+		s := crmsync.DefaultSettings()
+		s.Mappings = mapping.DefaultMappings(s.DefaultRule)
+		settings(&s)
+		if _, err := st.PutSettings(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+func (h *harness) trigger(ref crmsync.RecordRef, kind crmsync.TriggerKind) crmsync.Trigger {
+	n := h.seq.Add(1)
+	return crmsync.Trigger{Record: ref, Kind: kind, OccurredAt: time.Now(), DedupeKey: crmsync.DedupeKeyOf(ref.Key(), fmt.Sprint(n))}
+}
+
+func (h *harness) resolve(ref crmsync.RecordRef) Outcome {
+	h.t.Helper()
+	out, err := h.eng.Resolve(context.Background(), h.trigger(ref, crmsync.KindPropertyChanged))
+	if err != nil {
+		h.t.Fatalf("Resolve(%s): %v", ref, err)
+	}
+	return out
+}
+
+func hsContact(id string, props map[string]string) crmsync.Record {
+	return crmsync.Record{Ref: crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: id}, Properties: props}
+}
+
+func sfRecord(o crmsync.ObjectType, id string, props map[string]string) crmsync.Record {
+	return crmsync.Record{Ref: crmsync.RecordRef{Side: crmsync.Salesforce, Object: o, ID: id}, Properties: props}
+}
+
+func TestNewHubSpotContactBecomesLeadThenEchoesAreQuiet(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("101", map[string]string{"email": "ada@example.com", "firstname": "Ada", "lastname": "Lovelace", "company": "Engines Ltd"}))
+
+	out := h.resolve(c.Ref)
+	if out.Decision != DecisionSynced || len(out.Writes) != 1 || out.Writes[0].Op != "create" {
+		t.Fatalf("first sync: %+v", out)
+	}
+	leads := h.sf.Records(crmsync.SFLead)
+	if len(leads) != 1 {
+		t.Fatalf("%d leads, want 1", len(leads))
+	}
+	lead := leads[0]
+	for k, want := range map[string]string{"Email": "ada@example.com", "FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines Ltd"} {
+		if lead.Properties[k] != want {
+			t.Errorf("lead %s = %q, want %q", k, lead.Properties[k], want)
+		}
+	}
+	link, err := h.store.GetLink(context.Background(), lead.Ref)
+	if err != nil || link.HubSpot != c.Ref || link.Status != crmsync.LinkActive {
+		t.Fatalf("link = %+v, %v", link, err)
+	}
+
+	// The Salesforce outbound message for our own create, and a HubSpot
+	// re-delivery with a new id: both are echoes, nothing is written.
+	writes := len(h.sf.Writes()) + len(h.hs.Writes())
+	for _, ref := range []crmsync.RecordRef{lead.Ref, c.Ref, lead.Ref} {
+		if out := h.resolve(ref); out.Decision != DecisionNoChange || len(out.Writes) != 0 {
+			t.Errorf("echo from %s: %+v", ref, out)
+		}
+	}
+	if got := len(h.sf.Writes()) + len(h.hs.Writes()); got != writes {
+		t.Errorf("echoes wrote %d times", got-writes)
+	}
+	entries, _, err := h.store.ListLedger(context.Background(), link.ID, crmsync.PageRequest{})
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("ledger: %d entries, %v", len(entries), err)
+	}
+	if last := entries[len(entries)-1]; last.Result != "created" || len(last.Changes) < 4 {
+		t.Errorf("oldest ledger entry = %+v", last)
+	}
+}
+
+func TestRepeatedDeliveryIsDropped(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "a@example.com", "lastname": "A"}))
+	tr := h.trigger(c.Ref, crmsync.KindCreated)
+	if out, err := h.eng.Resolve(context.Background(), tr); err != nil || out.Decision != DecisionSynced {
+		t.Fatalf("first: %+v %v", out, err)
+	}
+	if out, err := h.eng.Resolve(context.Background(), tr); err != nil || out.Decision != DecisionDuplicate {
+		t.Fatalf("repeat: %+v %v", out, err)
+	}
+}
+
+func TestFieldRulesOnLinkedPair(t *testing.T) {
+	h := newHarness(t, nil) // default rule: prefer Salesforce unless blank
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "a@example.com", "lastname": "A", "phone": "111"}))
+	h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+
+	// HubSpot changes a field Salesforce has a value for: refused by the rule.
+	h.hs.Edit(c.Ref, map[string]string{"phone": "222"})
+	if out := h.resolve(c.Ref); out.Decision != DecisionNoChange {
+		t.Fatalf("prefer SF, HubSpot edit: %+v", out)
+	}
+	if got, _ := h.sf.Record(lead.Ref); got.Properties["Phone"] != "111" {
+		t.Errorf("Salesforce phone overwritten: %q", got.Properties["Phone"])
+	}
+	// Salesforce changes it: goes to HubSpot.
+	h.sf.Edit(lead.Ref, map[string]string{"Phone": "333"})
+	if out := h.resolve(lead.Ref); out.Decision != DecisionSynced {
+		t.Fatalf("SF edit: %+v", out)
+	}
+	if got, _ := h.hs.Record(c.Ref); got.Properties["phone"] != "333" {
+		t.Errorf("HubSpot phone = %q, want 333", got.Properties["phone"])
+	}
+	// Salesforce clears it: the HubSpot value flows back (SF is blank).
+	h.sf.Edit(lead.Ref, map[string]string{"Phone": ""})
+	h.resolve(lead.Ref)
+	if got, _ := h.sf.Record(lead.Ref); got.Properties["Phone"] != "333" {
+		t.Errorf("after clearing in SF, SF phone = %q, want the HubSpot value 333", got.Properties["Phone"])
+	}
+}
+
+func TestTwoWayConflictRecordedInLedger(t *testing.T) {
+	h := newHarness(t, func(s *crmsync.Settings) {
+		for i := range s.Mappings {
+			s.Mappings[i].Rule = crmsync.RuleTwoWay
+		}
+	})
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "a@example.com", "lastname": "A", "jobtitle": "Dev"}))
+	out := h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	h.sf.Edit(lead.Ref, map[string]string{"Title": "CTO"})
+	h.hs.Edit(c.Ref, map[string]string{"jobtitle": "CEO"}) // later
+	out = h.resolve(lead.Ref)
+	if out.Conflicts != 1 || out.Decision != DecisionSynced {
+		t.Fatalf("conflict: %+v", out)
+	}
+	if got, _ := h.sf.Record(lead.Ref); got.Properties["Title"] != "CEO" {
+		t.Errorf("later HubSpot change should win, SF Title = %q", got.Properties["Title"])
+	}
+	entries, _, _ := h.store.ListLedger(context.Background(), out.LinkID, crmsync.PageRequest{Limit: 1})
+	if len(entries) != 1 || len(entries[0].Changes) != 1 || entries[0].Changes[0].Conflict == "" {
+		t.Errorf("ledger does not record the conflict: %+v", entries)
+	}
+}
+
+func TestMatchByEmailPicksMostRecentAndCreatesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sf.Put(sfRecord(crmsync.SFContact, "003A", map[string]string{"Email": "b@example.com", "LastName": "Old"}))
+	lead := h.sf.Put(sfRecord(crmsync.SFLead, "00QB", map[string]string{"Email": "B@example.com", "LastName": "New"}))
+	c := h.hs.Put(hsContact("7", map[string]string{"email": "b@example.com"}))
+	out := h.resolve(c.Ref)
+	for _, w := range out.Writes {
+		if w.Op == "create" {
+			t.Fatalf("created %s although a record with the email exists", w.Ref)
+		}
+	}
+	link, err := h.store.GetLink(context.Background(), c.Ref)
+	if err != nil || link.Salesforce != lead.Ref {
+		t.Fatalf("linked to %+v (%v), want the most recent %s", link.Salesforce, err, lead.Ref)
+	}
+	if got, _ := h.hs.Record(c.Ref); got.Properties["lastname"] != "New" {
+		t.Errorf("HubSpot lastname = %q, want Salesforce's New", got.Properties["lastname"])
+	}
+}
+
+func TestEmailOwnedByAnotherLinkIsFlaggedDuplicate(t *testing.T) {
+	h := newHarness(t, nil)
+	a := h.hs.Put(hsContact("1", map[string]string{"email": "dup@example.com", "lastname": "A"}))
+	h.resolve(a.Ref)
+	b := h.hs.Put(hsContact("2", map[string]string{"email": "dup@example.com", "lastname": "B"}))
+	out := h.resolve(b.Ref)
+	if out.Decision != DecisionNotEligible {
+		t.Fatalf("second contact with the email: %+v", out)
+	}
+	se, err := h.store.GetSyncError(context.Background(), b.Ref)
+	if err != nil || se.Reason != crmsync.ReasonFlaggedDuplicate || se.Category != crmsync.CategoryDuplicates {
+		t.Fatalf("sync error = %+v, %v", se, err)
+	}
+	if n := len(h.sf.Records(crmsync.SFLead)); n != 1 {
+		t.Errorf("%d leads, want 1", n)
+	}
+}
+
+func TestEligibilityRefusalsAreVisible(t *testing.T) {
+	ctx := context.Background()
+	t.Run("no email", func(t *testing.T) {
+		h := newHarness(t, nil)
+		c := h.hs.Put(hsContact("1", map[string]string{"lastname": "NoMail"}))
+		if out := h.resolve(c.Ref); out.Decision != DecisionNotEligible {
+			t.Fatalf("%+v", out)
+		}
+		se, err := h.store.GetSyncError(ctx, c.Ref)
+		if err != nil || se.Reason != crmsync.ReasonNoEmail || se.Hint == "" || se.NextRetry.IsZero() {
+			t.Fatalf("sync error %+v %v", se, err)
+		}
+		h.resolve(c.Ref)
+		if se, _ := h.store.GetSyncError(ctx, c.Ref); se.Attempts != 2 {
+			t.Errorf("attempts = %d, want 2", se.Attempts)
+		}
+		// Fixed: syncs and the error is cleared.
+		h.hs.Edit(c.Ref, map[string]string{"email": "fixed@example.com"})
+		if out := h.resolve(c.Ref); out.Decision != DecisionSynced {
+			t.Fatalf("after fix: %+v", out)
+		}
+		if _, err := h.store.GetSyncError(ctx, c.Ref); !errors.Is(err, crmsync.ErrNotFound) {
+			t.Errorf("sync error not cleared: %v", err)
+		}
+	})
+	t.Run("inclusion list", func(t *testing.T) {
+		h := newHarness(t, func(s *crmsync.Settings) { s.InclusionListID = "42" })
+		c := h.hs.Put(hsContact("5", map[string]string{"email": "x@example.com", "lastname": "X"}))
+		if out := h.resolve(c.Ref); out.Decision != DecisionNotEligible {
+			t.Fatalf("%+v", out)
+		}
+		if se, _ := h.store.GetSyncError(ctx, c.Ref); se.Reason != crmsync.ReasonNotInInclusionList {
+			t.Fatalf("reason %q", se.Reason)
+		}
+		h.hs.AddToList("42", "5")
+		if out := h.resolve(c.Ref); out.Decision != DecisionSynced {
+			t.Fatalf("after joining the list: %+v", out)
+		}
+	})
+	t.Run("leads do nothing", func(t *testing.T) {
+		h := newHarness(t, func(s *crmsync.Settings) { s.LeadsToHubSpot = crmsync.InboundNothing })
+		l := h.sf.Put(sfRecord(crmsync.SFLead, "00Q1", map[string]string{"Email": "l@example.com"}))
+		if out := h.resolve(l.Ref); out.Decision != DecisionSkipped {
+			t.Fatalf("%+v", out)
+		}
+		if len(h.hs.Records(crmsync.HSContact)) != 0 {
+			t.Error("a HubSpot contact was created")
+		}
+		entries, _, _ := h.store.ListLedger(ctx, LedgerKey(l.Ref), crmsync.PageRequest{})
+		if len(entries) != 1 {
+			t.Errorf("the refusal is not in the ledger: %+v", entries)
+		}
+	})
+	t.Run("companies off", func(t *testing.T) {
+		h := newHarness(t, nil)
+		co := h.hs.Put(crmsync.Record{Ref: crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCompany, ID: "9"}, Properties: map[string]string{"name": "X"}})
+		if out := h.resolve(co.Ref); out.Decision != DecisionSkipped {
+			t.Fatalf("%+v", out)
+		}
+	})
+}
+
+func TestSalesforceContactCreatesHubSpotContact(t *testing.T) {
+	h := newHarness(t, nil)
+	sc := h.sf.Put(sfRecord(crmsync.SFContact, "003X", map[string]string{"Email": "s@example.com", "FirstName": "Sam", "LastName": "S", "MailingCity": "Oslo"}))
+	if out := h.resolve(sc.Ref); out.Decision != DecisionSynced {
+		t.Fatalf("%+v", out)
+	}
+	cs := h.hs.Records(crmsync.HSContact)
+	if len(cs) != 1 || cs[0].Properties["city"] != "Oslo" || cs[0].Properties["firstname"] != "Sam" {
+		t.Fatalf("HubSpot contacts = %+v", cs)
+	}
+}
+
+// Two triggers for one new HubSpot contact at the same time create one
+// Salesforce record; the loser is told to retry and then finds the link.
+func TestConcurrentTriggersCreateOneRecord(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "race@example.com", "lastname": "R"}))
+	const n = 8
+	var wg sync.WaitGroup
+	var retries atomic.Int64
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := h.trigger(c.Ref, crmsync.KindCreated)
+			for {
+				_, err := h.eng.Resolve(context.Background(), tr)
+				if err == nil {
+					return
+				}
+				if !crmsync.IsTransient(err) {
+					t.Errorf("non-transient error: %v", err)
+					return
+				}
+				retries.Add(1)
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(h.sf.Records(crmsync.SFLead)) + len(h.sf.Records(crmsync.SFContact)); got != 1 {
+		t.Fatalf("%d Salesforce records created, want 1", got)
+	}
+}
+
+type vendorErr struct {
+	code      string
+	cat       crmsync.Category
+	transient bool
+}
+
+func (e vendorErr) Error() string              { return "vendor said " + e.code }
+func (e vendorErr) Code() string               { return e.code }
+func (e vendorErr) Category() crmsync.Category { return e.cat }
+func (e vendorErr) Transient() bool            { return e.transient }
+
+func TestTerminalFailureBecomesSyncError(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	h.sf.Fail = func(op string, ref crmsync.RecordRef) error {
+		if op == "create" {
+			return vendorErr{code: "DUPLICATES_DETECTED", cat: crmsync.CategoryDuplicates}
+		}
+		return nil
+	}
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "d@example.com", "lastname": "D"}))
+	out := h.resolve(c.Ref)
+	if out.Decision != DecisionFailed {
+		t.Fatalf("%+v", out)
+	}
+	se, err := h.store.GetSyncError(ctx, c.Ref)
+	if err != nil || se.Code != "DUPLICATES_DETECTED" || se.Category != crmsync.CategoryDuplicates || se.Hint == "" {
+		t.Fatalf("sync error = %+v, %v", se, err)
+	}
+	if _, err := h.store.GetLink(ctx, c.Ref); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("reservation not released: %v", err)
+	}
+	// Fixed on the Salesforce side: the retry creates the lead.
+	h.sf.Fail = nil
+	if out := h.resolve(c.Ref); out.Decision != DecisionSynced {
+		t.Fatalf("retry: %+v", out)
+	}
+}
+
+func TestTransientFailureIsRetriedNotDropped(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "t@example.com", "lastname": "T"}))
+	h.sf.Fail = func(op string, ref crmsync.RecordRef) error {
+		return vendorErr{code: "UNABLE_TO_LOCK_ROW", cat: crmsync.CategoryOther, transient: true}
+	}
+	tr := h.trigger(c.Ref, crmsync.KindCreated)
+	if _, err := h.eng.Resolve(context.Background(), tr); err == nil || !crmsync.IsTransient(err) {
+		t.Fatalf("want a transient error, got %v", err)
+	}
+	if _, err := h.store.GetSyncError(context.Background(), c.Ref); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("a transient failure was recorded as a sync error: %v", err)
+	}
+	h.sf.Fail = nil
+	// The same delivery again (a queue redelivery) is not a duplicate.
+	out, err := h.eng.Resolve(context.Background(), tr)
+	if err != nil || out.Decision != DecisionSynced {
+		t.Fatalf("redelivery: %+v %v", out, err)
+	}
+}
+
+func TestDeletedSourceMarksLink(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "g@example.com", "lastname": "G"}))
+	h.resolve(c.Ref)
+	r, _ := h.hs.Record(c.Ref)
+	r.Archived = true
+	h.hs.Put(r)
+	if out := h.resolve(c.Ref); out.Decision != DecisionSourceGone {
+		t.Fatalf("%+v", out)
+	}
+	link, _ := h.store.GetLink(context.Background(), c.Ref)
+	if link.Status != crmsync.LinkDeletedHubSpot {
+		t.Errorf("link status %s", link.Status)
+	}
+	if n := len(h.sf.Records(crmsync.SFLead)); n != 1 {
+		t.Errorf("the Salesforce lead was touched: %d leads", n)
+	}
+}
+
+func TestActivitiesAreSkippedWithReason(t *testing.T) {
+	h := newHarness(t, nil)
+	out := h.resolve(crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCall, ID: "1"})
+	if out.Decision != DecisionSkipped || out.Reason == "" {
+		t.Fatalf("%+v", out)
+	}
+}
+
+func BenchmarkResolveEcho(b *testing.B) {
+	t := &testing.T{}
+	_ = t
+	c := &clock{}
+	st, err := boltstore.Open(filepath.Join(b.TempDir(), "s.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	hs, sf := crmsynctest.NewCRM(crmsync.HubSpot, c.now), crmsynctest.NewCRM(crmsync.Salesforce, c.now)
+	eng := &Engine{Store: st, HubSpot: hs, Salesforce: sf, Now: c.now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rec := hs.Put(hsContact("1", map[string]string{"email": "b@example.com", "lastname": "B"}))
+	ctx := context.Background()
+	i := 0
+	next := func() crmsync.Trigger {
+		i++
+		return crmsync.Trigger{Record: rec.Ref, Kind: crmsync.KindPropertyChanged, OccurredAt: time.Now(), DedupeKey: fmt.Sprint(i)}
+	}
+	if _, err := eng.Resolve(ctx, next()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := eng.Resolve(ctx, next()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestReservationInProgressRetriesAndStaleOneIsClaimed(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "p@example.com", "lastname": "P"}))
+	now := h.eng.now()
+	res, err := h.store.CreateLink(ctx, crmsync.Link{HubSpot: c.Ref, Status: crmsync.LinkPending, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.eng.Resolve(ctx, h.trigger(c.Ref, crmsync.KindCreated))
+	if !crmsync.IsTransient(err) {
+		t.Fatalf("fresh reservation: want a transient error, got %v", err)
+	}
+	if n := len(h.sf.Records(crmsync.SFLead)); n != 0 {
+		t.Fatalf("created %d leads while another worker held the reservation", n)
+	}
+	// The reserving worker died: after the lease the reservation is claimed.
+	res.UpdatedAt = now.Add(-PendingLease - time.Second)
+	if _, err := h.store.UpdateLink(ctx, res); err != nil {
+		t.Fatal(err)
+	}
+	out := h.resolve(c.Ref)
+	if out.Decision != DecisionSynced || len(h.sf.Records(crmsync.SFLead)) != 1 || out.LinkID != res.ID {
+		t.Fatalf("stale reservation: %+v", out)
+	}
+}

@@ -1,0 +1,436 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/mapping"
+)
+
+// run is the state of one resolution.
+type run struct {
+	e        *Engine
+	t        crmsync.Trigger
+	settings crmsync.Settings
+	pair     pair
+	link     *crmsync.Link
+	records  map[crmsync.Side]crmsync.Record
+	out      Outcome
+}
+
+func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {
+	src := t.Record
+	if src.Object.IsActivity() {
+		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("%s activities are not synced by this version", src.Object)}, nil
+	}
+	settings, err := e.Settings(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	p, ok := pairFor(src, settings)
+	if !ok {
+		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("object type %s is not synced", src.Object)}, nil
+	}
+	if !p.enabled {
+		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("%s sync is off in the settings", p.name)}, nil
+	}
+	r := &run{e: e, t: t, settings: settings, pair: p, records: map[crmsync.Side]crmsync.Record{}}
+	return r.out, r.do(ctx)
+}
+
+func (r *run) do(ctx context.Context) error {
+	e, src := r.e, r.t.Record
+	link, err := e.Store.GetLink(ctx, src)
+	switch {
+	case err == nil:
+		r.link = &link
+		r.out.LinkID = link.ID
+		if other := link.Ref(src.Side.Other()); !other.IsZero() && other.Side == crmsync.Salesforce {
+			r.pair.sf = other.Object
+		}
+	case !errors.Is(err, crmsync.ErrNotFound):
+		return fmt.Errorf("get link: %w", err)
+	}
+
+	// Re-read the source: the trigger's values are only hints.
+	rec, err := e.crm(src.Side).Get(ctx, src, r.readProperties(src.Side, src.Object))
+	if errors.Is(err, crmsync.ErrNotFound) {
+		return r.sourceGone(ctx)
+	}
+	if err != nil {
+		return r.vendorFailure(ctx, src, "read "+src.String(), err)
+	}
+	r.records[src.Side] = rec
+
+	if ok, err := r.eligible(ctx, rec); err != nil || !ok {
+		return err
+	}
+
+	// A reservation held by another worker means a creation is in
+	// progress: retry later. One older than PendingLease was left by a
+	// worker that died; claim it (the version check makes one claimant win).
+	if r.link != nil && r.link.Status == crmsync.LinkPending {
+		if age := e.now().Sub(r.link.UpdatedAt); age < PendingLease {
+			return errRetry{fmt.Sprintf("another worker is creating the record linked to %s (reserved %s ago)", src, age.Round(time.Second))}
+		}
+		claimed := *r.link
+		claimed.UpdatedAt = e.now()
+		l, err := e.Store.UpdateLink(ctx, claimed)
+		if errors.Is(err, crmsync.ErrVersionConflict) {
+			return errRetry{"another worker claimed the stale reservation of " + src.String()}
+		}
+		if err != nil {
+			return fmt.Errorf("claim stale reservation: %w", err)
+		}
+		r.link = &l
+	}
+
+	// Identity.
+	if r.link == nil || r.link.Ref(src.Side.Other()).IsZero() {
+		done, err := r.identify(ctx, rec)
+		if err != nil || done {
+			return err
+		}
+	} else {
+		other := r.link.Ref(src.Side.Other())
+		orec, err := e.crm(other.Side).Get(ctx, other, r.readProperties(other.Side, other.Object))
+		if errors.Is(err, crmsync.ErrNotFound) {
+			return r.linkedGone(ctx, other)
+		}
+		if err != nil {
+			return r.vendorFailure(ctx, src, "read "+other.String(), err)
+		}
+		r.records[other.Side] = orec
+	}
+	return r.mergeAndWrite(ctx)
+}
+
+func (r *run) readProperties(s crmsync.Side, o crmsync.ObjectType) []string {
+	return properties(r.settings.Mappings, s, o)
+}
+
+func (r *run) mappings() []crmsync.FieldMapping {
+	return mapping.For(r.settings.Mappings, r.pair.hs, r.pair.sf)
+}
+
+// eligible checks the eligibility rules; a refusal is recorded.
+func (r *run) eligible(ctx context.Context, rec crmsync.Record) (bool, error) {
+	src, s := r.t.Record, r.settings
+	if r.pair.isContact() && emailOf(rec) == "" {
+		return false, r.notEligible(ctx, crmsync.ReasonNoEmail, fmt.Sprintf("%s has no email address; contacts sync by email", src))
+	}
+	if src.Side == crmsync.HubSpot && r.pair.isContact() && s.InclusionListID != "" {
+		lm, ok := r.e.HubSpot.(crmsync.ListMembership)
+		if !ok {
+			return false, fmt.Errorf("inclusion list %s is set but the HubSpot client cannot read lists", s.InclusionListID)
+		}
+		in, err := lm.InList(ctx, s.InclusionListID, src)
+		if err != nil {
+			return false, r.vendorFailure(ctx, src, "read inclusion list", err)
+		}
+		if !in {
+			return false, r.notEligible(ctx, crmsync.ReasonNotInInclusionList,
+				fmt.Sprintf("%s is not in the inclusion list %s", src, s.InclusionListID))
+		}
+	}
+	if src.Side == crmsync.Salesforce {
+		action := s.ContactsToHubSpot
+		if src.Object == crmsync.SFLead {
+			action = s.LeadsToHubSpot
+		}
+		if r.pair.isContact() && action == crmsync.InboundNothing {
+			r.out.Decision = DecisionSkipped
+			r.out.Reason = fmt.Sprintf("settings: Salesforce %s records do nothing in HubSpot", src.Object)
+			return false, r.ledger(ctx, crmsync.RecordRef{}, nil, "", "skipped")
+		}
+	}
+	return true, nil
+}
+
+// identify finds or creates the record on the other side and links it. It
+// reports done when the resolution ended (refused or failed).
+func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
+	e, src := r.e, r.t.Record
+	other := src.Side.Other()
+
+	// Contacts match by email; nothing is created when a match exists.
+	if r.pair.isContact() {
+		match, err := r.findByEmail(ctx, other, emailOf(rec))
+		if err != nil {
+			return true, err
+		}
+		if match != nil {
+			return r.adopt(ctx, *match)
+		}
+	}
+	// Reserve the source id, so concurrent triggers create one record.
+	if r.link == nil {
+		now := e.now()
+		res, err := e.Store.CreateLink(ctx, linkWith(crmsync.Link{Status: crmsync.LinkPending, CreatedAt: now, UpdatedAt: now}, src))
+		if errors.Is(err, crmsync.ErrConflict) {
+			return true, errRetry{"another worker is creating the record linked to " + src.String()}
+		}
+		if err != nil {
+			return true, fmt.Errorf("reserve link: %w", err)
+		}
+		r.link = &res
+		r.out.LinkID = res.ID
+	}
+
+	target := r.createType(other)
+	if r.pair.sf == "" {
+		r.pair.sf = target
+	}
+	plan := mapping.Merge(r.mergeInput(crmsync.Record{Ref: crmsync.RecordRef{Side: other, Object: target}}))
+	props := plan.Writes(other)
+	created, err := e.crm(other).Create(ctx, target, props)
+	if err != nil {
+		if !crmsync.IsTransient(err) && isVendor(err) {
+			// Terminal: release the reservation so a fixed record can retry.
+			if derr := e.Store.DeleteLink(ctx, r.link.ID, r.link.Version); derr != nil && !errors.Is(derr, crmsync.ErrNotFound) {
+				return true, fmt.Errorf("release reservation after failed create: %w", derr)
+			}
+			r.out.LinkID = ""
+		}
+		return true, r.vendorFailure(ctx, src, fmt.Sprintf("create %s %s", other, target), err)
+	}
+	r.out.Writes = append(r.out.Writes, Write{Op: "create", Ref: created.Ref, Properties: props})
+	r.records[other] = created
+
+	l := linkWith(*r.link, created.Ref)
+	l.Shadow = plan.Shadow
+	l.Status = crmsync.LinkActive
+	r.setSeen(&l)
+	l.UpdatedAt = e.now()
+	updated, err := e.Store.UpdateLink(ctx, l)
+	if errors.Is(err, crmsync.ErrVersionConflict) || errors.Is(err, crmsync.ErrConflict) {
+		// Our reservation was claimed (we were slower than PendingLease) or
+		// the new record was linked by another worker: the retry re-reads.
+		return true, errRetry{fmt.Sprintf("link of %s changed while creating %s", src, created.Ref)}
+	}
+	if err != nil {
+		return true, fmt.Errorf("complete link after creating %s: %w", created.Ref, err)
+	}
+	r.link = &updated
+	r.out.Decision = DecisionSynced
+	r.out.Reason = fmt.Sprintf("created %s from %s", created.Ref, src)
+	if err := r.ledger(ctx, created.Ref, plan.Fields, "create "+string(target), "created"); err != nil {
+		return true, err
+	}
+	return true, r.clearError(ctx)
+}
+
+// adopt links the source to an existing record found by email.
+func (r *run) adopt(ctx context.Context, match crmsync.Record) (bool, error) {
+	e, src := r.e, r.t.Record
+	if existing, err := e.Store.GetLink(ctx, match.Ref); err == nil && existing.Ref(src.Side) != src {
+		msg := fmt.Sprintf("%s shares its email with %s, which is already linked to %s", src, match.Ref, existing.Ref(src.Side))
+		return true, r.recordError(ctx, crmsync.SyncError{Category: crmsync.ReasonFlaggedDuplicate.Category(),
+			Reason: crmsync.ReasonFlaggedDuplicate, Message: msg, Hint: crmsync.ReasonFlaggedDuplicate.Hint()}, DecisionNotEligible)
+	} else if err != nil && !errors.Is(err, crmsync.ErrNotFound) {
+		return true, fmt.Errorf("get link of %s: %w", match.Ref, err)
+	}
+	if match.Ref.Side == crmsync.Salesforce {
+		r.pair.sf = match.Ref.Object
+	}
+	var l crmsync.Link
+	var err error
+	if r.link == nil {
+		now := e.now()
+		l, err = e.Store.CreateLink(ctx, linkWith(linkWith(crmsync.Link{Status: crmsync.LinkActive, CreatedAt: now, UpdatedAt: now}, src), match.Ref))
+	} else {
+		next := linkWith(*r.link, match.Ref)
+		next.Status = crmsync.LinkActive
+		next.UpdatedAt = e.now()
+		l, err = e.Store.UpdateLink(ctx, next)
+	}
+	if errors.Is(err, crmsync.ErrConflict) || errors.Is(err, crmsync.ErrVersionConflict) {
+		return true, errRetry{fmt.Sprintf("link %s ⇄ %s raced with another worker", src, match.Ref)}
+	}
+	if err != nil {
+		return true, fmt.Errorf("link %s to %s: %w", src, match.Ref, err)
+	}
+	r.link = &l
+	r.out.LinkID = l.ID
+	r.records[match.Ref.Side] = match
+	return false, nil
+}
+
+// findByEmail returns the most recently modified record with that email
+// on side s among the pair's types, or nil.
+func (r *run) findByEmail(ctx context.Context, s crmsync.Side, email string) (*crmsync.Record, error) {
+	types := []crmsync.ObjectType{crmsync.HSContact}
+	if s == crmsync.Salesforce {
+		types = r.pair.candidates
+		if r.pair.sf != "" {
+			types = []crmsync.ObjectType{r.pair.sf}
+		}
+	}
+	var best *crmsync.Record
+	for _, o := range types {
+		found, err := r.e.crm(s).FindByEmail(ctx, o, email, r.readProperties(s, o))
+		if err != nil {
+			return nil, r.vendorFailure(ctx, r.t.Record, fmt.Sprintf("find %s by email", o), err)
+		}
+		for i := range found {
+			if best == nil || found[i].LastModified.After(best.LastModified) {
+				best = &found[i]
+			}
+		}
+	}
+	return best, nil
+}
+
+func (r *run) createType(s crmsync.Side) crmsync.ObjectType {
+	if s == crmsync.HubSpot {
+		return r.pair.hs
+	}
+	if r.pair.sf != "" {
+		return r.pair.sf
+	}
+	if r.settings.NewContactsAs == crmsync.CreateAsContact {
+		return crmsync.SFContact
+	}
+	return crmsync.SFLead
+}
+
+func (r *run) mergeInput(other crmsync.Record) mapping.Input {
+	hs, sf := r.records[crmsync.HubSpot], r.records[crmsync.Salesforce]
+	if other.Ref.Side == crmsync.HubSpot {
+		hs = other
+	} else if other.Ref.Side == crmsync.Salesforce {
+		sf = other
+	}
+	var shadow map[string]crmsync.FieldShadow
+	if r.link != nil {
+		shadow = r.link.Shadow
+	}
+	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: shadow, Now: r.e.now()}
+}
+
+// mergeAndWrite merges a linked pair and writes what changed.
+func (r *run) mergeAndWrite(ctx context.Context) error {
+	e, src := r.e, r.t.Record
+	plan := mapping.Merge(r.mergeInput(crmsync.Record{}))
+	var calls []string
+	for _, s := range crmsync.Sides {
+		props := plan.Writes(s)
+		if len(props) == 0 {
+			continue
+		}
+		ref := r.link.Ref(s)
+		if err := e.crm(s).Update(ctx, ref, props); err != nil {
+			return r.vendorFailure(ctx, src, "update "+ref.String(), err)
+		}
+		r.out.Writes = append(r.out.Writes, Write{Op: "update", Ref: ref, Properties: props})
+		calls = append(calls, "update "+ref.String())
+	}
+	for _, f := range plan.Fields {
+		if f.Conflict != nil {
+			r.out.Conflicts++
+		}
+	}
+	l := *r.link
+	l.Shadow = plan.Shadow
+	l.Status = crmsync.LinkActive
+	l.UpdatedAt = e.now()
+	r.setSeen(&l)
+	updated, err := e.Store.UpdateLink(ctx, l)
+	if errors.Is(err, crmsync.ErrVersionConflict) {
+		return errRetry{"link " + l.ID + " changed while syncing"}
+	}
+	if err != nil {
+		return fmt.Errorf("update link %s: %w", l.ID, err)
+	}
+	r.link = &updated
+	if len(r.out.Writes) == 0 {
+		r.out.Decision = DecisionNoChange
+		r.out.Reason = "no mapped field changed since the last sync"
+		if r.t.ChangeSource != "" || r.t.AppID != "" {
+			r.out.Reason += " (source " + r.t.ChangeSource + r.t.AppID + ")"
+		}
+	} else {
+		r.out.Decision = DecisionSynced
+		r.out.Reason = fmt.Sprintf("%d write(s)", len(r.out.Writes))
+	}
+	target := r.link.Ref(src.Side.Other())
+	result := string(r.out.Decision)
+	if err := r.ledger(ctx, target, plan.Fields, joinCalls(calls), result); err != nil {
+		return err
+	}
+	return r.clearError(ctx)
+}
+
+func joinCalls(calls []string) string {
+	out := ""
+	for i, c := range calls {
+		if i > 0 {
+			out += "; "
+		}
+		out += c
+	}
+	return out
+}
+
+func (r *run) setSeen(l *crmsync.Link) {
+	if rec, ok := r.records[crmsync.HubSpot]; ok {
+		l.HubSpotSeen = rec.LastModified
+	}
+	if rec, ok := r.records[crmsync.Salesforce]; ok {
+		l.SalesforceSeen = rec.LastModified
+	}
+}
+
+// linkWith returns l with ref set on its side.
+func linkWith(l crmsync.Link, ref crmsync.RecordRef) crmsync.Link {
+	if ref.Side == crmsync.HubSpot {
+		l.HubSpot = ref
+	} else {
+		l.Salesforce = ref
+	}
+	return l
+}
+
+// sourceGone handles a source record that no longer exists (deleted, or
+// not visible): the link, if any, is marked; nothing is deleted.
+func (r *run) sourceGone(ctx context.Context) error {
+	src := r.t.Record
+	r.out.Decision = DecisionSourceGone
+	r.out.Reason = fmt.Sprintf("%s no longer exists or is not visible", src)
+	if r.link == nil || r.link.Status == crmsync.LinkPending {
+		return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "source gone")
+	}
+	return r.markGone(ctx, src)
+}
+
+// linkedGone handles a linked record on the other side that no longer
+// exists: the link is marked, nothing is recreated.
+func (r *run) linkedGone(ctx context.Context, other crmsync.RecordRef) error {
+	r.out.Decision = DecisionSourceGone
+	r.out.Reason = fmt.Sprintf("the linked record %s no longer exists or is not visible", other)
+	return r.markGone(ctx, other)
+}
+
+func (r *run) markGone(ctx context.Context, gone crmsync.RecordRef) error {
+	l := *r.link
+	l.Status = crmsync.LinkDeletedHubSpot
+	if gone.Side == crmsync.Salesforce {
+		l.Status = crmsync.LinkDeletedSalesforce
+	}
+	if l.Status == r.link.Status {
+		return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "already marked deleted")
+	}
+	l.UpdatedAt = r.e.now()
+	updated, err := r.e.Store.UpdateLink(ctx, l)
+	if errors.Is(err, crmsync.ErrVersionConflict) {
+		return errRetry{"link " + l.ID + " changed while marking it"}
+	}
+	if err != nil {
+		return fmt.Errorf("mark link %s: %w", l.ID, err)
+	}
+	r.link = &updated
+	return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "link marked "+string(l.Status))
+}

@@ -1,0 +1,56 @@
+// Command crmsync is the operator CLI of crmsync.
+//
+//	crmsync local [-data FILE]   run the local stack on this machine
+//
+// Later issues add settings import/export/validate, plan, explain, resync,
+// redrive, health and bench.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "crmsync:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+const usage = `usage: crmsync <command> [flags]
+
+commands:
+  local    run the local stack on this machine (embedded store, local queue)
+`
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return usageError("no command")
+	}
+	switch args[0] {
+	case "local":
+		return runLocal(ctx, args[1:], out)
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	fmt.Fprint(out, usage)
+	return usageError(fmt.Sprintf("unknown command %q", args[0]))
+}

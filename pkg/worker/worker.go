@@ -1,0 +1,176 @@
+// Package worker runs the engine over queued triggers: as the sync-worker
+// Lambda's SQS handler (HandleSQS) and as a local worker pool over any
+// crmsync.Queue (Run), with the same per-message rules:
+//
+//   - a message whose body does not decode is a poison message: it is
+//     reported as failed every time, so the queue dead-letters it after its
+//     receive limit (nothing is dropped silently);
+//   - a transient failure is reported as failed and its visibility is
+//     extended with exponential back-off (5 s doubling, at most 15 min),
+//     so the retry waits instead of spinning;
+//   - a terminal failure was recorded by the engine as a sync error: the
+//     message is acknowledged;
+//   - FIFO order: once a message of a message group fails, the later
+//     messages of that group in the same batch are not processed and are
+//     reported as failed too, so a group never runs out of order. Other
+//     groups go on (AWS's advice is to stop the whole batch; per group is
+//     enough for order and keeps unrelated records moving).
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
+)
+
+// Resolver resolves one trigger; *engine.Engine is one. A non-nil error
+// means "retry later".
+type Resolver interface {
+	Resolve(ctx context.Context, t crmsync.Trigger) (engine.Outcome, error)
+}
+
+// Visibility changes a received message's visibility; crmsync.Queue is one.
+type Visibility interface {
+	ChangeVisibility(ctx context.Context, receipt string, d time.Duration) error
+}
+
+// Worker processes triggers.
+type Worker struct {
+	Resolver Resolver
+	// Visibility, when set, is used to back off transient failures.
+	Visibility Visibility
+	Logger     *slog.Logger
+	// OnOutcome, when set, is called for every resolved trigger (make run
+	// prints them).
+	OnOutcome func(engine.Outcome)
+}
+
+// Backoff is the visibility delay before retry number attempt (1-based).
+func Backoff(attempt int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < attempt && d < 15*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 15*time.Minute)
+}
+
+func (w *Worker) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.Default()
+}
+
+// process resolves one trigger and reports whether the message may be
+// deleted.
+func (w *Worker) process(ctx context.Context, t crmsync.Trigger, receipt string, receives int) bool {
+	t.Attempt = max(receives-1, 0)
+	out, err := w.Resolver.Resolve(ctx, t)
+	if err != nil {
+		delay := Backoff(receives)
+		w.logger().WarnContext(ctx, "transient failure: retrying", "side", t.Record.Side, "object", t.Record.Object,
+			"record_id", t.Record.ID, "trigger", t.Kind, "attempt", t.Attempt, "retry_in", delay.String(), "error", err)
+		if w.Visibility != nil && receipt != "" {
+			if verr := w.Visibility.ChangeVisibility(ctx, receipt, delay); verr != nil {
+				w.logger().WarnContext(ctx, "could not extend visibility; the queue's timeout applies", "record_id", t.Record.ID, "error", verr)
+			}
+		}
+		return false
+	}
+	if w.OnOutcome != nil {
+		w.OnOutcome(out)
+	}
+	return true
+}
+
+// HandleSQS is the sync-worker Lambda handler (SQS event source with
+// ReportBatchItemFailures).
+func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	failedGroups := map[string]bool{}
+	for _, m := range ev.Records {
+		group := m.Attributes["MessageGroupId"]
+		receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		if group != "" && failedGroups[group] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			continue
+		}
+		t, err := crmsync.DecodeTrigger([]byte(m.Body))
+		if err != nil {
+			w.logger().ErrorContext(ctx, "poison message: it will be dead-lettered after the receive limit",
+				"message_id", m.MessageId, "attempt", receives, "error", err)
+		}
+		if err != nil || !w.process(ctx, t, m.ReceiptHandle, receives) {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			if group != "" {
+				failedGroups[group] = true
+			}
+		}
+	}
+	return resp, nil
+}
+
+// Run pulls from q with n concurrent workers until ctx ends: the local
+// equivalent of the Lambda event source. Each batch is processed in order;
+// succeeded messages are deleted.
+func (w *Worker) Run(ctx context.Context, q crmsync.Queue, n int, visibility time.Duration) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.loop(ctx, q, visibility); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+func (w *Worker) loop(ctx context.Context, q crmsync.Queue, visibility time.Duration) error {
+	for ctx.Err() == nil {
+		msgs, err := q.Receive(ctx, 10, visibility)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			w.logger().WarnContext(ctx, "receive failed", "error", err)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		failed := map[string]bool{}
+		for _, m := range msgs {
+			group := m.Trigger.GroupKey()
+			if failed[group] {
+				// Not processed: hand it back now. The queue will not return
+				// it before the failed earlier message of its group.
+				if err := q.ChangeVisibility(ctx, m.Receipt, 0); err != nil && !errors.Is(err, crmsync.ErrNotFound) {
+					w.logger().WarnContext(ctx, "could not return an unprocessed message; the visibility timeout applies", "message_id", m.ID, "error", err)
+				}
+				continue
+			}
+			if !w.process(ctx, m.Trigger, m.Receipt, m.ReceiveCount) {
+				failed[group] = true
+				continue
+			}
+			if err := q.Delete(ctx, m.Receipt); err != nil && !errors.Is(err, crmsync.ErrNotFound) {
+				w.logger().WarnContext(ctx, "delete failed; the trigger will be redelivered and dropped as a repeat", "message_id", m.ID, "error", err)
+			}
+		}
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,166 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/localqueue"
+)
+
+type transient struct{}
+
+func (transient) Error() string   { return "try later" }
+func (transient) Transient() bool { return true }
+
+// resolver fails the records whose id is in fail, and records the order.
+type resolver struct {
+	mu   sync.Mutex
+	fail map[string]int // id → failures left
+	seen []string
+}
+
+func (r *resolver) Resolve(ctx context.Context, t crmsync.Trigger) (engine.Outcome, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, t.Record.ID+"#"+t.DedupeKey)
+	if r.fail[t.Record.ID] > 0 {
+		r.fail[t.Record.ID]--
+		return engine.Outcome{}, transient{}
+	}
+	return engine.Outcome{Trigger: t, Decision: engine.DecisionSynced}, nil
+}
+
+type visibility struct {
+	mu    sync.Mutex
+	calls map[string]time.Duration
+}
+
+func (v *visibility) ChangeVisibility(ctx context.Context, receipt string, d time.Duration) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.calls[receipt] = d
+	return nil
+}
+
+func trig(id, key string) crmsync.Trigger {
+	return crmsync.Trigger{Record: crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: id},
+		Kind: crmsync.KindPropertyChanged, OccurredAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), DedupeKey: key}
+}
+
+func sqsRecord(t *testing.T, msgID string, tr crmsync.Trigger, receives int) events.SQSMessage {
+	t.Helper()
+	body, err := crmsync.EncodeTrigger(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events.SQSMessage{MessageId: msgID, ReceiptHandle: "rh-" + msgID, Body: string(body),
+		Attributes: map[string]string{"MessageGroupId": tr.GroupKey(), "ApproximateReceiveCount": fmt.Sprint(receives)}}
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestHandleSQS(t *testing.T) {
+	res := &resolver{fail: map[string]int{"A": 1}}
+	vis := &visibility{calls: map[string]time.Duration{}}
+	w := &Worker{Resolver: res, Visibility: vis, Logger: quiet()}
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		sqsRecord(t, "m1", trig("A", "a1"), 3), // transient failure
+		sqsRecord(t, "m2", trig("B", "b1"), 1), // other group: processed
+		sqsRecord(t, "m3", trig("A", "a2"), 1), // same group after a failure: not processed
+		{MessageId: "m4", Body: `{"v":9}`, Attributes: map[string]string{"MessageGroupId": "poison"}},
+		sqsRecord(t, "m5", trig("C", "c1"), 1),
+	}}
+	resp, err := w.HandleSQS(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	if want := []string{"m1", "m3", "m4"}; !slices.Equal(failed, want) {
+		t.Errorf("batch item failures = %v, want %v", failed, want)
+	}
+	if want := []string{"A#a1", "B#b1", "C#c1"}; !slices.Equal(res.seen, want) {
+		t.Errorf("resolved %v, want %v (A#a2 must wait for A#a1)", res.seen, want)
+	}
+	if got := vis.calls["rh-m1"]; got != Backoff(3) {
+		t.Errorf("visibility of the failed message = %v, want %v", got, Backoff(3))
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	if Backoff(1) != 5*time.Second || Backoff(2) != 10*time.Second || Backoff(100) != 15*time.Minute {
+		t.Errorf("Backoff: %v %v %v", Backoff(1), Backoff(2), Backoff(100))
+	}
+}
+
+func TestRunOverLocalQueue(t *testing.T) {
+	q := localqueue.New(localqueue.Options{MaxReceives: 5})
+	res := &resolver{fail: map[string]int{"A": 1}}
+	var mu sync.Mutex
+	var outcomes []engine.Outcome
+	w := &Worker{Resolver: res, Visibility: q, Logger: quiet(), OnOutcome: func(o engine.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes = append(outcomes, o)
+	}}
+	// A transient failure waits Backoff(1) = 5 s in production; make the
+	// local queue's visibility changes immediate for the test by using a
+	// Visibility that makes the message visible at once.
+	w.Visibility = immediate{q}
+	if err := q.Send(context.Background(), []crmsync.Trigger{trig("A", "a1"), trig("A", "a2"), trig("B", "b1")}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, q, 2, time.Minute) }()
+	for {
+		mu.Lock()
+		n := len(outcomes)
+		mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("only %d of 3 triggers resolved", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	// A's order held: a1 failed once, then a1, then a2.
+	var aOrder []string
+	for _, s := range res.seen {
+		if s[0] == 'A' {
+			aOrder = append(aOrder, s)
+		}
+	}
+	if want := []string{"A#a1", "A#a1", "A#a2"}; !slices.Equal(aOrder, want) {
+		t.Errorf("group A resolved in order %v, want %v", aOrder, want)
+	}
+	st, _ := q.Stats(context.Background())
+	if st.Visible != 0 || st.InFlight != 0 {
+		t.Errorf("queue not drained: %+v", st)
+	}
+}
+
+type immediate struct{ q *localqueue.Queue }
+
+func (i immediate) ChangeVisibility(ctx context.Context, receipt string, d time.Duration) error {
+	return i.q.ChangeVisibility(ctx, receipt, 0)
+}

@@ -158,3 +158,7 @@ func open2(t *testing.T, path string) *boltstore.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+func BenchmarkStore(b *testing.B) {
+	crmsynctest.BenchmarkStore(b, func(b *testing.B) crmsync.Store { return open(b) })
+}

@@ -31,4 +31,44 @@
 //     soapenv:Client fault with a 4xx status and nothing is queued.
 //   - The SessionId a message may carry is a live session: it is kept as
 //     a Secret that never prints and is never used.
+//
+// The REST client ([Client]) speaks one API version, [APIVersion]:
+//
+//   - Auth is a [Transport] (an http.RoundTripper) over an oauth2
+//     TokenSource: [JWTConfig] (JWT bearer flow) or [RefreshTokenConfig].
+//     Salesforce tokens carry no expiry, so the token is cached until a
+//     call is answered 401 INVALID_SESSION_ID; then one new token is
+//     fetched and the call retried once. The instance URL is the token's
+//     instance_url unless WithBaseURL says otherwise. Token-request errors
+//     become [AuthError] with only the OAuth error code and description;
+//     transport errors drop the request URL (it may hold SOQL with data).
+//   - Every call sends Sforce-Call-Options: client=<id> (WithClientID), and
+//     writes the Sforce-Duplicate-Rule-Header when configured. Every
+//     response's Sforce-Limit-Info is parsed ([LimitInfo], per-app entries
+//     too) and every call is counted in a [UsageCounter] (crmsync.Store
+//     satisfies it); counting errors do not fail a call that Salesforce
+//     already executed.
+//   - Errors are typed: [APIError] for error statuses (top-level
+//     [{errorCode,message,fields}] or one bare object), [RecordError] per
+//     record ({statusCode,message,fields}), [TransportError] when no answer
+//     came. Each says Transient() and Category() for crmsync.IsTransient
+//     and the sync-health page: UNABLE_TO_LOCK_ROW, ALL_OR_NONE_OPERATION_
+//     ROLLED_BACK, 5xx, 429 and timeouts are transient; REQUEST_LIMIT_
+//     EXCEEDED is neither transient nor a record's fault — it matches
+//     [ErrRequestLimitExceeded] and callers wait for the budget; the
+//     terminal codes map to categories ([CategoryOf]); codes not listed
+//     are crmsync.CategoryOther. INVALID_CROSS_REFERENCE_KEY (a lookup to a
+//     record that does not exist) is counted under Associations. DUPLICATES_
+//     DETECTED keeps the matched record ids from its duplicateResult; an
+//     upsert answered 300 (several records share the external id) becomes
+//     DUPLICATE_EXTERNAL_ID with the matched ids. NOT_FOUND, ENTITY_IS_
+//     DELETED and 404 match crmsync.ErrNotFound.
+//   - sObject Collections calls are split into chunks of
+//     [MaxCollectionSize] and always use allOrNone=false; results come back
+//     in input order, one [SaveResult] per record. A failing chunk stops
+//     the call and the results of the chunks before it are returned.
+//   - nextRecordsUrl is followed verbatim against the instance URL (it
+//     must be an instance path, never another host). getUpdated and
+//     getDeleted windows are truncated to the minute, as Salesforce does,
+//     and refused before sending when Salesforce would refuse them.
 package salesforce

@@ -51,8 +51,8 @@ func (q *fakeQueue) Send(_ context.Context, triggers []crmsync.Trigger) error {
 	return nil
 }
 
-// request wraps body in the aws-lambda-go API Gateway v2 fixture, POSTed.
-func request(t testing.TB, body string) events.APIGatewayV2HTTPRequest {
+// apiRequest wraps body in the aws-lambda-go API Gateway v2 fixture, POSTed.
+func apiRequest(t testing.TB, body string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	var req events.APIGatewayV2HTTPRequest
 	if err := json.Unmarshal(readTestdata(t, "apigw-v2-request-no-authorizer.json"), &req); err != nil {
@@ -94,68 +94,68 @@ func TestOutboundReceiver(t *testing.T) {
 		sendCalls int
 	}{
 		{name: "fixture envelope", orgID: "012345678901234",
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, fixture) }, status: 200, triggers: 2, sendCalls: 1},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, fixture) }, status: 200, triggers: 2, sendCalls: 1},
 		{name: "fixture, org configured in 18-character form", orgID: ID18("012345678901234"),
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, fixture) }, status: 200, triggers: 2, sendCalls: 1},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, fixture) }, status: 200, triggers: 2, sendCalls: 1},
 		{name: "100 notifications", orgID: testOrg,
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred) }, status: 200, triggers: 100, sendCalls: 1},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 200, triggers: 100, sendCalls: 1},
 		{name: "base64 body", orgID: testOrg,
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				r := request(t, base64.StdEncoding.EncodeToString([]byte(hundred)))
+				r := apiRequest(t, base64.StdEncoding.EncodeToString([]byte(hundred)))
 				r.IsBase64Encoded = true
 				return r
 			}, status: 200, triggers: 100, sendCalls: 1},
 		{name: "token in path", orgID: testOrg, token: "s3cret-token",
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				return withToken(request(t, hundred), "path", "s3cret-token")
+				return withToken(apiRequest(t, hundred), "path", "s3cret-token")
 			}, status: 200, triggers: 100, sendCalls: 1},
 		{name: "token in query", orgID: testOrg, token: "s3cret-token",
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				return withToken(request(t, hundred), "query", "s3cret-token")
+				return withToken(apiRequest(t, hundred), "query", "s3cret-token")
 			}, status: 200, triggers: 100, sendCalls: 1},
 		{name: "only object types crmsync does not sync", orgID: testOrg,
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				return request(t, string(unknownOnly.MarshalSOAP()))
+				return apiRequest(t, string(unknownOnly.MarshalSOAP()))
 			}, status: 200},
 		{name: "token missing", orgID: testOrg, token: "s3cret-token",
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred) }, status: 401, fault: FaultClient},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 401, fault: FaultClient},
 		{name: "token wrong", orgID: testOrg, token: "s3cret-token",
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				return withToken(request(t, hundred), "path", "s3cret-tokeN")
+				return withToken(apiRequest(t, hundred), "path", "s3cret-tokeN")
 			}, status: 401, fault: FaultClient},
 		{name: "wrong organization", orgID: "00D5e000000ZzZzEAK",
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred) }, status: 403, fault: FaultClient},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 403, fault: FaultClient},
 		{name: "malformed xml", orgID: testOrg,
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred[:len(hundred)/2]) }, status: 400, fault: FaultClient},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred[:len(hundred)/2]) }, status: 400, fault: FaultClient},
 		{name: "empty notifications", orgID: testOrg,
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				return request(t, string((&OutboundMessage{OrganizationID: testOrg}).MarshalSOAP()))
+				return apiRequest(t, string((&OutboundMessage{OrganizationID: testOrg}).MarshalSOAP()))
 			}, status: 400, fault: FaultClient},
 		{name: "empty body", orgID: testOrg,
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, "") }, status: 400, fault: FaultClient},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, "") }, status: 400, fault: FaultClient},
 		{name: "bad base64", orgID: testOrg,
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				r := request(t, "%%%not base64")
+				r := apiRequest(t, "%%%not base64")
 				r.IsBase64Encoded = true
 				return r
 			}, status: 400, fault: FaultClient},
 		{name: "body too large", orgID: testOrg,
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				return request(t, hundred+strings.Repeat(" ", DefaultMaxBody))
+				return apiRequest(t, hundred+strings.Repeat(" ", DefaultMaxBody))
 			}, status: 413, fault: FaultClient},
 		{name: "GET", orgID: testOrg,
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
-				r := request(t, hundred)
+				r := apiRequest(t, hundred)
 				r.RequestContext.HTTP.Method = http.MethodGet
 				return r
 			}, status: 405, fault: FaultClient},
 		{name: "queue fails", orgID: testOrg, queueErr: errors.New("sqs: throttled"),
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred) }, status: 500, fault: FaultServer, sendCalls: 1},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer, sendCalls: 1},
 		{name: "queue fails partly", orgID: testOrg,
 			queueErr: &crmsync.SendError{Failed: map[int]error{7: errors.New("sqs: internal error")}},
-			req:      func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred) }, status: 500, fault: FaultServer, sendCalls: 1},
+			req:      func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer, sendCalls: 1},
 		{name: "no organization configured",
-			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return request(t, hundred) }, status: 500, fault: FaultServer},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +200,7 @@ func TestOutboundReceiverRedelivery(t *testing.T) {
 	m := testMessage(5)
 	body := string(m.MarshalSOAP())
 	for i := range 2 {
-		resp, _ := r.Handle(context.Background(), request(t, body))
+		resp, _ := r.Handle(context.Background(), apiRequest(t, body))
 		if resp.StatusCode != 200 {
 			t.Fatalf("delivery %d: status %d", i, resp.StatusCode)
 		}
@@ -209,7 +209,7 @@ func TestOutboundReceiverRedelivery(t *testing.T) {
 	m2 := testMessage(6)
 	m2.Notifications = m2.Notifications[2:]
 	m2.Notifications = append(m2.Notifications, m2.Notifications[0]) // repeated within the message too
-	if resp, _ := r.Handle(context.Background(), request(t, string(m2.MarshalSOAP()))); resp.StatusCode != 200 {
+	if resp, _ := r.Handle(context.Background(), apiRequest(t, string(m2.MarshalSOAP()))); resp.StatusCode != 200 {
 		t.Fatalf("third delivery: status %d", resp.StatusCode)
 	}
 	if len(q.sent) != 6 || q.calls != 3 {
@@ -225,7 +225,7 @@ func TestOutboundReceiverRedelivery(t *testing.T) {
 // BenchmarkOutboundReceiver100 parses and enqueues one 100-notification
 // message (6 fields each) through the handler.
 func BenchmarkOutboundReceiver100(b *testing.B) {
-	req := request(b, string(testMessage(100).MarshalSOAP()))
+	req := apiRequest(b, string(testMessage(100).MarshalSOAP()))
 	r := &OutboundReceiver{OrgID: testOrg, Queue: discardQueue{}, Logger: slog.New(slog.DiscardHandler)}
 	ctx := context.Background()
 	b.SetBytes(int64(len(req.Body)))

@@ -59,7 +59,11 @@ func TestSettingsValidateReportsEveryProblem(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Validate = %v, want ErrInvalid", err)
 	}
-	for _, want := range []string{"default_rule", "new_contacts_as", "budget", "mappings[1]: duplicates", "mappings[2]: \"Lead\"", "mappings[2]: unknown rule"} {
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 7 {
+		t.Fatalf("want a *ValidationError with 7 problems, got %v", err)
+	}
+	for _, want := range []string{"default_rule", "new_contacts_as", "budget", "mappings[1]: duplicates", "mappings[2].hubspot_object: \"Lead\"", "mappings[2].salesforce_object", "mappings[2].rule: unknown rule"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}

@@ -1,8 +1,8 @@
 package crmsync
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -194,68 +194,107 @@ func DefaultSettings() Settings {
 	}
 }
 
-// Validate checks every setting; it reports all problems at once.
+// Problem is one invalid setting: Path names it as in the YAML/JSON form
+// ("mappings[2].rule"), Message says what is wrong.
+type Problem struct {
+	Path    string
+	Message string
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Message }
+
+// ValidationError lists every invalid setting. It wraps ErrInvalid.
+type ValidationError struct {
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.String()
+	}
+	return "settings: invalid: " + strings.Join(msgs, "; ")
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Validate checks every setting and reports all problems at once, as a
+// *ValidationError.
 func (s Settings) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	var probs []Problem
+	bad := func(path, format string, a ...any) {
+		probs = append(probs, Problem{Path: path, Message: fmt.Sprintf(format, a...)})
+	}
 	if !s.DefaultRule.Valid() {
-		bad("default_rule: unknown rule %q", s.DefaultRule)
+		bad("default_rule", "unknown rule %q (want %s, %s, %s or %s)", s.DefaultRule,
+			RulePreferSalesforce, RuleAlwaysSalesforce, RuleTwoWay, RuleDontSync)
 	}
 	if s.NewContactsAs != CreateAsLead && s.NewContactsAs != CreateAsContact {
-		bad("new_contacts_as: must be %q or %q, not %q", CreateAsLead, CreateAsContact, s.NewContactsAs)
+		bad("new_contacts_as", "must be %q or %q, not %q", CreateAsLead, CreateAsContact, s.NewContactsAs)
 	}
-	for name, a := range map[string]InboundAction{"leads_to_hubspot": s.LeadsToHubSpot, "contacts_to_hubspot": s.ContactsToHubSpot} {
-		if a != InboundNothing && a != InboundCreateOrUpdate {
-			bad("%s: must be %q or %q, not %q", name, InboundNothing, InboundCreateOrUpdate, a)
+	for _, f := range []struct {
+		path string
+		a    InboundAction
+	}{{"leads_to_hubspot", s.LeadsToHubSpot}, {"contacts_to_hubspot", s.ContactsToHubSpot}} {
+		if f.a != InboundNothing && f.a != InboundCreateOrUpdate {
+			bad(f.path, "must be %q or %q, not %q", InboundNothing, InboundCreateOrUpdate, f.a)
 		}
 	}
 	if s.Deletes != DeleteNothing && s.Deletes != DeleteMirror {
-		bad("deletes: must be %q or %q, not %q", DeleteNothing, DeleteMirror, s.Deletes)
+		bad("deletes", "must be %q or %q, not %q", DeleteNothing, DeleteMirror, s.Deletes)
 	}
 	b := s.Budget
 	if b.SalesforceDailyLimit < 0 {
-		bad("budget.salesforce_daily_limit: must not be negative")
+		bad("budget.salesforce_daily_limit", "must not be negative")
 	}
 	if !(0 < b.ResumeLowPriorityPercent && b.ResumeLowPriorityPercent < b.PauseLowPriorityPercent &&
 		b.PauseLowPriorityPercent <= b.StopPercent && b.StopPercent <= 100) {
-		bad("budget: need 0 < resume (%d) < pause (%d) <= stop (%d) <= 100",
+		bad("budget", "need 0 < resume_low_priority_percent (%d) < pause_low_priority_percent (%d) <= stop_percent (%d) <= 100",
 			b.ResumeLowPriorityPercent, b.PauseLowPriorityPercent, b.StopPercent)
 	}
 	if s.Retry.Interval <= 0 || s.Retry.MaxAttempts < 0 || s.Retry.ThenEvery <= 0 {
-		bad("retry: interval and then_every must be positive, max_attempts not negative")
+		bad("retry", "interval and then_every must be positive, max_attempts not negative")
 	}
 	if s.SelectiveSync.Enabled && s.SelectiveSync.IntegrationUserID == "" && len(s.SelectiveSync.Criteria) == 0 {
-		bad("selective_sync: enabled without an integration user or criteria")
+		bad("selective_sync", "enabled without an integration user or criteria")
 	}
 	for i, c := range s.SelectiveSync.Criteria {
 		switch c.Op {
 		case "eq", "ne", "in", "not_in", "blank", "not_blank":
 		default:
-			bad("selective_sync.criteria[%d]: unknown op %q", i, c.Op)
+			bad(fmt.Sprintf("selective_sync.criteria[%d].op", i), "unknown op %q (want eq, ne, in, not_in, blank or not_blank)", c.Op)
 		}
 		if c.Object.Side() != Salesforce || c.Field == "" {
-			bad("selective_sync.criteria[%d]: needs a Salesforce object and a field", i)
+			bad(fmt.Sprintf("selective_sync.criteria[%d]", i), "needs a Salesforce object and a field")
 		}
 	}
 	seen := map[string]int{}
 	for i, m := range s.Mappings {
-		if m.HubSpotObject.Side() != HubSpot || m.SalesforceObject.Side() != Salesforce {
-			bad("mappings[%d]: %q → %q is not a HubSpot → Salesforce object pair", i, m.HubSpotObject, m.SalesforceObject)
+		at := fmt.Sprintf("mappings[%d]", i)
+		if m.HubSpotObject.Side() != HubSpot {
+			bad(at+".hubspot_object", "%q is not a HubSpot object type", m.HubSpotObject)
 		}
-		if m.HubSpotProperty == "" || m.SalesforceField == "" {
-			bad("mappings[%d]: needs both hubspot_property and salesforce_field", i)
+		if m.SalesforceObject.Side() != Salesforce {
+			bad(at+".salesforce_object", "%q is not a Salesforce object type", m.SalesforceObject)
+		}
+		if m.HubSpotProperty == "" {
+			bad(at+".hubspot_property", "missing")
+		}
+		if m.SalesforceField == "" {
+			bad(at+".salesforce_field", "missing")
 		}
 		if !m.Rule.Valid() {
-			bad("mappings[%d]: unknown rule %q", i, m.Rule)
+			bad(at+".rule", "unknown rule %q", m.Rule)
 		}
 		k := string(m.HubSpotObject) + "/" + string(m.SalesforceObject) + "/" + m.Key()
 		if j, dup := seen[k]; dup {
-			bad("mappings[%d]: duplicates mappings[%d]", i, j)
+			bad(at, "duplicates mappings[%d]", j)
 		}
 		seen[k] = i
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("settings: %w: %w", ErrInvalid, errors.Join(errs...))
+	if len(probs) > 0 {
+		return &ValidationError{Problems: probs}
 	}
 	return nil
 }

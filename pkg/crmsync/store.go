@@ -29,8 +29,10 @@ type Store interface {
 	GetLinkByID(ctx context.Context, id string) (Link, error)
 	// CreateLink stores a new link (one side may be empty: a reservation)
 	// with version 1 and returns it, with an id assigned when l.ID is
-	// empty. ErrConflict when any of its refs is already linked; of many
-	// concurrent creates for one ref exactly one succeeds.
+	// empty. ErrConflict when any of its refs is already linked (or l.ID
+	// is in use); of many concurrent creates for one ref exactly one
+	// succeeds, and a failed create claims nothing. Invalid links are
+	// ErrInvalid.
 	CreateLink(ctx context.Context, l Link) (Link, error)
 	// UpdateLink replaces the stored link when its version equals l.Version
 	// and returns it with the version incremented; ErrVersionConflict
@@ -47,7 +49,7 @@ type Store interface {
 
 	// Seen records key as seen for ttl and reports whether it had already
 	// been seen (and not expired). Atomic: of concurrent calls with one new
-	// key exactly one gets false.
+	// key exactly one gets false. A ttl that is not positive is ErrInvalid.
 	Seen(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Forget removes key, so a delivery whose processing failed can be seen
 	// as new again. Forgetting an unknown key is not an error.
@@ -64,7 +66,7 @@ type Store interface {
 	// GetSyncError returns the error of ref, or ErrNotFound.
 	GetSyncError(ctx context.Context, ref RecordRef) (SyncError, error)
 	// ListSyncErrors pages through errors of one category ("" = all),
-	// ordered by record key.
+	// ordered by record key. An unknown category is ErrInvalid.
 	ListSyncErrors(ctx context.Context, category Category, page PageRequest) ([]SyncError, string, error)
 	// CountSyncErrors returns the number of errors per category (categories
 	// with none are absent).
@@ -80,7 +82,8 @@ type Store interface {
 	APIUsage(ctx context.Context, side Side, now time.Time) (int64, error)
 
 	// AppendLedger stores e (an id is assigned when e.ID is empty); entries
-	// expire after the store's ledger retention.
+	// expire after the store's ledger retention, counted from the append.
+	// An entry without LinkID is ErrInvalid.
 	AppendLedger(ctx context.Context, e LedgerEntry) error
 	// ListLedger pages through the entries of a link, newest first.
 	ListLedger(ctx context.Context, linkID string, page PageRequest) ([]LedgerEntry, string, error)
@@ -95,7 +98,7 @@ const UsageWindow = 24 * time.Hour
 // PageRequest asks for one page of a listing: at most Limit items (0 = the
 // store's default, DefaultPageSize) after the opaque Token returned with
 // the previous page ("" = from the start). The next token is "" on the last
-// page.
+// page. A malformed token is ErrInvalid.
 type PageRequest struct {
 	Limit int
 	Token string

@@ -57,7 +57,8 @@ type Store interface {
 
 	// GetCursor returns the sweep cursor of side and object, or ErrNotFound.
 	GetCursor(ctx context.Context, side Side, object ObjectType) (Cursor, error)
-	// PutCursor stores c, replacing the previous cursor.
+	// PutCursor stores c, replacing the previous cursor. ErrInvalid when
+	// c.Object is not an object type of c.Side.
 	PutCursor(ctx context.Context, c Cursor) error
 
 	// PutSyncError stores e as the error of e.Record, replacing any earlier
@@ -74,7 +75,8 @@ type Store interface {
 	// ClearSyncError removes the error of ref; clearing none is not an error.
 	ClearSyncError(ctx context.Context, ref RecordRef) error
 
-	// AddAPIUsage counts n calls to side at time at.
+	// AddAPIUsage counts n calls to side at time at. ErrInvalid for an
+	// unknown side or a negative n.
 	AddAPIUsage(ctx context.Context, side Side, at time.Time, n int) error
 	// APIUsage sums the calls to side in the 24 hours before now, at the
 	// resolution of UsageBucket (a call is counted until its bucket ends

@@ -222,4 +222,6 @@ func testCursors(t *testing.T, s crmsync.Store) {
 	wantErr(t, "GetCursor of another object", err, crmsync.ErrNotFound)
 	_, err = s.GetCursor(ctx, crmsync.Salesforce, crmsync.SFContact)
 	wantErr(t, "GetCursor of another object", err, crmsync.ErrNotFound)
+	bad := crmsync.Cursor{Side: crmsync.Salesforce, Object: crmsync.HSContact, Timestamp: t0}
+	wantErr(t, "PutCursor of a HubSpot object on the Salesforce side", s.PutCursor(ctx, bad), crmsync.ErrInvalid)
 }

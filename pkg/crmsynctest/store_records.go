@@ -27,6 +27,15 @@ func testSeenBasic(t *testing.T, s crmsync.Store) {
 	if seen {
 		t.Errorf("first Seen(delivery-2) after delivery-1 = true, want false")
 	}
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		_, err := s.Seen(ctx, "delivery-3", ttl)
+		wantErr(t, fmt.Sprintf("Seen with ttl %v", ttl), err, crmsync.ErrInvalid)
+	}
+	seen, err = s.Seen(ctx, "delivery-3", time.Hour)
+	must(t, "Seen", err)
+	if seen {
+		t.Errorf("Seen(delivery-3) after refused calls = true, want false")
+	}
 }
 
 func testSeenRace(t *testing.T, s crmsync.Store) {
@@ -211,6 +220,12 @@ func testSyncErrors(t *testing.T, s crmsync.Store) {
 		}
 	}
 	must(t, "ClearSyncError of a record without error", s.ClearSyncError(ctx, hsContact("no-error")))
+	_, _, err = s.ListSyncErrors(ctx, "Nope", crmsync.PageRequest{})
+	wantErr(t, "ListSyncErrors of an unknown category", err, crmsync.ErrInvalid)
+	for _, c := range []crmsync.Category{"", crmsync.CategoryDuplicates} {
+		_, _, err = s.ListSyncErrors(ctx, c, crmsync.PageRequest{Token: "%%% not a token"})
+		wantErr(t, fmt.Sprintf("ListSyncErrors(%q) with a malformed token", c), err, crmsync.ErrInvalid)
+	}
 }
 
 func testAPIUsage(t *testing.T, s crmsync.Store) {
@@ -229,6 +244,9 @@ func testAPIUsage(t *testing.T, s crmsync.Store) {
 	} {
 		must(t, "AddAPIUsage", s.AddAPIUsage(ctx, a.side, a.at, a.n))
 	}
+	wantErr(t, "AddAPIUsage with a negative count", s.AddAPIUsage(ctx, crmsync.HubSpot, now, -5), crmsync.ErrInvalid)
+	wantErr(t, "AddAPIUsage of an unknown side", s.AddAPIUsage(ctx, "zendesk", now, 5), crmsync.ErrInvalid)
+	must(t, "AddAPIUsage of nothing", s.AddAPIUsage(ctx, crmsync.HubSpot, now, 0))
 	errs := race(20, func(int) error { return s.AddAPIUsage(ctx, crmsync.HubSpot, now, 1) })
 	for _, err := range errs {
 		must(t, "concurrent AddAPIUsage", err)
@@ -331,6 +349,10 @@ func testLedger(t *testing.T, s crmsync.Store) {
 	if len(l2) != 3 || next != "" || l2[0].Note != "entry 2" || l2[2].Note != "entry 0" {
 		t.Errorf("ListLedger(L2) = %d entries (first %v), token %q; want entries 2, 1, 0 and no token", len(l2), l2, next)
 	}
+	noLink := entry("", 1)
+	wantErr(t, "AppendLedger without a link id", s.AppendLedger(ctx, noLink), crmsync.ErrInvalid)
+	_, _, err = s.ListLedger(ctx, "L1", crmsync.PageRequest{Token: "%%% not a token"})
+	wantErr(t, "ListLedger with a malformed token", err, crmsync.ErrInvalid)
 	none, next, err := s.ListLedger(ctx, "L3", crmsync.PageRequest{})
 	must(t, "ListLedger of a link without entries", err)
 	if len(none) != 0 || next != "" {

@@ -196,24 +196,29 @@ func linkItem(l crmsync.Link) (map[string]types.AttributeValue, error) {
 }
 
 // GetLink implements crmsync.Store: the ref item names the link, and the
-// link must still hold the ref (it may have moved between the two reads).
+// link must still hold the ref. When it does not, a re-point or delete
+// came between the two reads, and the ref is read again.
 func (s *Store) GetLink(ctx context.Context, ref crmsync.RecordRef) (crmsync.Link, error) {
 	op := "get link " + ref.Key()
-	it, ok, err := s.getItem(ctx, refPK(ref), skRef)
-	if err != nil {
-		return crmsync.Link{}, s.fail(op, err)
+	for attempt := 0; ; attempt++ {
+		it, ok, err := s.getItem(ctx, refPK(ref), skRef)
+		if err != nil {
+			return crmsync.Link{}, s.fail(op, err)
+		}
+		if !ok {
+			return crmsync.Link{}, fmt.Errorf("ddbstore: %s: %w", op, crmsync.ErrNotFound)
+		}
+		l, ok, err := s.getLink(ctx, it.LinkID)
+		if err != nil {
+			return crmsync.Link{}, s.fail(op, err)
+		}
+		if ok && l.Ref(ref.Side) == ref {
+			return l, nil
+		}
+		if attempt == 2 {
+			return crmsync.Link{}, fmt.Errorf("ddbstore: %s: link %s no longer holds it: %w", op, it.LinkID, crmsync.ErrNotFound)
+		}
 	}
-	if !ok {
-		return crmsync.Link{}, fmt.Errorf("ddbstore: %s: %w", op, crmsync.ErrNotFound)
-	}
-	l, ok, err := s.getLink(ctx, it.LinkID)
-	if err != nil {
-		return crmsync.Link{}, s.fail(op, err)
-	}
-	if !ok || l.Ref(ref.Side) != ref {
-		return crmsync.Link{}, fmt.Errorf("ddbstore: %s: moved meanwhile: %w", op, crmsync.ErrNotFound)
-	}
-	return l, nil
 }
 
 // GetLinkByID implements crmsync.Store.

@@ -17,7 +17,10 @@ import (
 // what happens, never how fast.
 const (
 	shortVisibility = time.Second
-	longVisibility  = 60 * time.Second
+	// mediumVisibility outlasts one Receive's brief wait, so a receive
+	// right after another cannot see its message come back.
+	mediumVisibility = 5 * time.Second
+	longVisibility   = 60 * time.Second
 	// patience bounds every wait for something that must happen.
 	patience = 30 * time.Second
 	// quiet is how long the suite keeps receiving to show that nothing
@@ -318,11 +321,10 @@ func (s queueSuite) redelivery(t *testing.T) {
 	q, _ := s.newQueue(t, defaultMaxReceives)
 	want := testTrigger(1, 1)
 	send(t, q, want)
-	m1 := receiveOne(t, q, shortVisibility)
+	m1 := receiveOne(t, q, mediumVisibility)
 	if msgs := receive(t, q, 10, longVisibility); len(msgs) > 0 {
-		// The only message is in flight, so even an immediate second
-		// receive must not see it (this is no timing assertion: it would
-		// need the visibility timeout to have passed already).
+		// The only message is in flight, so the next receive must not
+		// see it.
 		t.Fatalf("received %s again within its visibility timeout", msgs[0].ID)
 	}
 	m2 := receiveOne(t, q, longVisibility) // after the timeout
@@ -345,12 +347,12 @@ func (s queueSuite) redelivery(t *testing.T) {
 func (s queueSuite) changeVisibility(t *testing.T) {
 	q, _ := s.newQueue(t, defaultMaxReceives)
 	send(t, q, testTrigger(1, 1))
-	m1 := receiveOne(t, q, shortVisibility)
+	m1 := receiveOne(t, q, mediumVisibility)
 	if err := q.ChangeVisibility(ctxFor(t), m1.Receipt, longVisibility); err != nil {
 		t.Fatalf("ChangeVisibility(extend): %v", err)
 	}
-	// Well past the original timeout, the extended message stays hidden.
-	time.Sleep(2*shortVisibility + 500*time.Millisecond)
+	// Past the original timeout, the extended message stays hidden.
+	time.Sleep(mediumVisibility + 1500*time.Millisecond)
 	if msgs := receive(t, q, 10, longVisibility); len(msgs) > 0 {
 		t.Fatalf("received %s although its visibility was extended", msgs[0].ID)
 	}

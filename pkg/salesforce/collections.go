@@ -60,7 +60,7 @@ func (c *Client) CreateRecords(ctx context.Context, records []Record) ([]SaveRes
 // PATCH /services/data/vXX.X/composite/sobjects
 func (c *Client) UpdateRecords(ctx context.Context, records []Record) ([]SaveResult, error) {
 	for i, r := range records {
-		if !validName(r.Type) || !validID(r.ID) {
+		if !validName(r.Type) || !ValidID(r.ID) {
 			return nil, fmt.Errorf("salesforce: update records: %w: record %d needs a type and an id", crmsync.ErrInvalid, i)
 		}
 	}

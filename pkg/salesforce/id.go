@@ -1,8 +1,8 @@
 package salesforce
 
-// validID reports whether id looks like a Salesforce id: 15 or 18
+// ValidID reports whether id looks like a Salesforce id: 15 or 18
 // alphanumeric characters.
-func validID(id string) bool {
+func ValidID(id string) bool {
 	if len(id) != 15 && len(id) != 18 {
 		return false
 	}
@@ -49,5 +49,5 @@ func ID18(id string) string {
 // SameID reports whether a and b are the same record id, in 15- or
 // 18-character form.
 func SameID(a, b string) bool {
-	return validID(a) && validID(b) && ID15(a) == ID15(b)
+	return ValidID(a) && ValidID(b) && ID15(a) == ID15(b)
 }

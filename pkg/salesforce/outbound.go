@@ -165,7 +165,7 @@ func ParseOutboundMessage(body []byte) (*OutboundMessage, error) {
 	if n == nil {
 		return nil, fmt.Errorf("salesforce: parse outbound message: %w: no notifications element in %s", ErrMalformedMessage, OutboundNamespace)
 	}
-	if !validID(strings.TrimSpace(n.OrganizationID)) {
+	if !ValidID(strings.TrimSpace(n.OrganizationID)) {
 		return nil, fmt.Errorf("salesforce: parse outbound message: %w: bad OrganizationId %q", ErrMalformedMessage, n.OrganizationID)
 	}
 	switch {
@@ -192,7 +192,7 @@ func ParseOutboundMessage(body []byte) (*OutboundMessage, error) {
 			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification %s has no sObject", ErrMalformedMessage, id)
 		case x.SObject.Type == "":
 			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification %s: sObject without xsi:type", ErrMalformedMessage, id)
-		case !validID(x.SObject.ID()):
+		case !ValidID(x.SObject.ID()):
 			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification %s: sObject without a valid Id", ErrMalformedMessage, id)
 		}
 		m.Notifications[i] = Notification{ID: id, SObject: *x.SObject}

@@ -132,7 +132,7 @@ func checkNames(op string, names ...string) error {
 }
 
 func checkID(op, id string) error {
-	if !validID(id) {
+	if !ValidID(id) {
 		return fmt.Errorf("salesforce: %s: %w: bad record id %q", op, crmsync.ErrInvalid, id)
 	}
 	return nil

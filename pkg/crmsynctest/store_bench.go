@@ -43,6 +43,7 @@ func BenchmarkStore(b *testing.B, newStore func(b *testing.B) crmsync.Store) {
 	b.Run("LinkGetParallel", func(b *testing.B) {
 		s := newStore(b)
 		links := setup(b, s, 100)
+		b.SetParallelism(8) // network-bound stores serve many callers at once
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for i := 0; pb.Next(); i++ {

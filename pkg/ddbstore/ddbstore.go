@@ -20,15 +20,21 @@
 // a top-level attribute. Ids and record keys are written as the domain
 // spells them; a record key is RecordRef.Key(), "side/object/id".
 //
-//	kind        PK                      SK                        GSI1PK              GSI1SK      other attributes
-//	settings    SETTINGS                SETTINGS                  -                   -           version N, data S
-//	link        LINK#<link id>          LINK                      LINKS               <link id>   version N, data S
-//	link ref    REF#<record key>        REF                       -                   -           link_id S
-//	dedupe key  SEEN#<key>              SEEN                      -                   -           ttl N
-//	cursor      CURSOR#<side>/<object>  CURSOR                    -                   -           data S
-//	sync error  SYNCERR                 <record key>              SYNCERR#<category>  <record key> data S
-//	API usage   USAGE#<side>            <bucket start>            -                   -           calls N, ttl N
-//	ledger      LEDGER#<link id>        <at>#<entry id>           -                   -           data S, ttl N
+//	kind        PK                      SK               GSI1PK              GSI1SK        other attributes
+//	settings    SETTINGS                SETTINGS         -                   -             version N, data S
+//	link        LINK#<link id>          LINK             LINKS               <link id>     version N, data S
+//	link ref    REF#<record key>        REF              -                   -             link_id S
+//	dedupe key  SEEN#<key>              SEEN             -                   -             ttl N
+//	cursor      CURSOR#<side>/<object>  CURSOR           -                   -             data S
+//	sync error  SYNCERR                 <record key>     SYNCERR#<category>  <record key>  data S
+//	API usage   USAGE#<side>            <bucket start>   -                   -             calls N, ttl N
+//	ledger      LEDGER#<link id>        <at>#<entry id>  -                   -             data S, ttl N
+//
+// For example, the link between HubSpot contact 101 and Salesforce contact
+// 003A is three items, with PK LINK#<id> (SK LINK), PK
+// REF#hubspot/contact/101 (SK REF) and PK REF#salesforce/Contact/003A (SK
+// REF). A link item holds the link's shadow, so it is bounded by
+// DynamoDB's 400 KB item size (thousands of mapped fields).
 //
 // Times in sort keys (<bucket start>, <at>) are UTC in the fixed-width form
 // 2006-01-02T15:04:05.000000000Z, so they sort as they happen.
@@ -45,7 +51,9 @@
 //     a single conditional PutItem. Cancellation reasons are mapped per
 //     item: a failed version condition is ErrVersionConflict (or
 //     ErrNotFound when the item is gone), a failed ref claim or id is
-//     ErrConflict.
+//     ErrConflict. DynamoDB Local runs transactions one at a time and
+//     never reports TransactionConflict, so the retry and the mapping are
+//     also tested against a scripted HTTP server (errors_test.go).
 //   - Expiry: DynamoDB deletes expired items up to 48 hours late (DynamoDB
 //     Local never does), so every read treats an item whose ttl is not
 //     after now as absent: Seen's put is conditional on
@@ -60,9 +68,10 @@
 //     partition SYNCERR#<category>; counts are Query Select COUNT per
 //     category, paged. These partitions take every write of their kind,
 //     which is far below a partition's 1,000 writes per second for a sync
-//     of one portal and org. GSI reads are eventually consistent, so a
-//     link or error written a moment ago may be missing from a listing;
-//     everything else reads consistently.
+//     of one portal and org. GSI1 reads are eventually consistent, so a
+//     link or error written a moment ago may be missing from the link
+//     listing, a category listing or the counts; everything else (gets,
+//     the all-categories listing, usage, ledger) reads consistently.
 //   - Page tokens are the base64url JSON of the query's LastEvaluatedKey.
 //     Pages are filled (a filtered query is repeated) and one item more is
 //     asked for, so the last page never carries a token.

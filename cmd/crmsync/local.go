@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 )
@@ -18,28 +17,29 @@ import (
 func runLocal(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(out)
-	data := fs.String("data", "crmsync-local.db", "bbolt file holding the local state")
+	sf := addStoreFlags(fs)
 	once := fs.Bool("once", false, "report and exit instead of running until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
 
-	store, err := boltstore.Open(*data)
+	*sf.table = "" // the local stack always uses the embedded store
+	store, closeStore, where, err := sf.open(ctx)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return err
 	}
-	defer store.Close()
+	defer closeStore()
 	queue := localqueue.New(localqueue.Options{MaxReceives: 5})
 
 	settings, err := store.GetSettings(ctx)
 	switch {
 	case errors.Is(err, crmsync.ErrNotFound):
 		settings = crmsync.DefaultSettings()
-		fmt.Fprintf(out, "store     bbolt %s (no settings stored: using the defaults)\n", *data)
+		fmt.Fprintf(out, "store     %s (no settings stored: using the defaults)\n", where)
 	case err != nil:
 		return fmt.Errorf("read settings: %w", err)
 	default:
-		fmt.Fprintf(out, "store     bbolt %s (settings version %d)\n", *data, settings.Version)
+		fmt.Fprintf(out, "store     %s (settings version %d)\n", where, settings.Version)
 	}
 	stats, err := queue.Stats(ctx)
 	if err != nil {

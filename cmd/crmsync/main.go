@@ -1,6 +1,7 @@
 // Command crmsync is the operator CLI of crmsync.
 //
-//	crmsync local [-data FILE]   run the local stack on this machine
+//	crmsync local [-data FILE]                 run the local stack on this machine
+//	crmsync settings export|validate|import    edit the settings as YAML
 //
 // Later issues add settings import/export/validate, plan, explain, resync,
 // redrive, health and bench.
@@ -36,7 +37,8 @@ func (e usageError) Error() string { return string(e) }
 const usage = `usage: crmsync <command> [flags]
 
 commands:
-  local    run the local stack on this machine (embedded store, local queue)
+  local      run the local stack on this machine (embedded store, local queue)
+  settings   export | validate | import the settings as YAML
 `
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	switch args[0] {
 	case "local":
 		return runLocal(ctx, args[1:], out)
+	case "settings":
+		return runSettings(ctx, args[1:], out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

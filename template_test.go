@@ -30,10 +30,20 @@ func makeTargets(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vars := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^([A-Z_]+)\s*:?=\s*(.*)$`).FindAllStringSubmatch(string(b), -1) {
+		vars[m[1]] = m[2]
+	}
+	expand := regexp.MustCompile(`\$\(([A-Z_]+)\)`)
 	targets := map[string]string{}
 	re := regexp.MustCompile(`(?m)^build-(\w+):\s*\n((?:\t.*\n?)+)`)
 	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		targets[m[1]] = m[2]
+		targets[m[1]] = expand.ReplaceAllStringFunc(m[2], func(v string) string {
+			if x, ok := vars[v[2:len(v)-1]]; ok {
+				return x
+			}
+			return v
+		})
 	}
 	return targets
 }

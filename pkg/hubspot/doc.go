@@ -40,4 +40,49 @@
 //   - The receiver answers 413/401/400/405 without enqueueing anything,
 //     5xx when the queue fails (HubSpot retries; dedupe keys make the retry
 //     harmless), 204 otherwise. It never calls HubSpot.
+//
+// Client.
+//   - go-github shape: NewClient(options) with WithHTTPClient and
+//     WithBaseURL (its path is kept as a prefix), one method per endpoint.
+//     Auth is an oauth2.Transport around the HTTP client: a private app's
+//     static token or an OAuth refresh token (refreshed through the same
+//     HTTP client, reused until expiry). No error or log names a token,
+//     a secret or a request URL's query.
+//   - The client implements crmsync.CRM and crmsync.ListMembership. Object
+//     types map to CRM v3 paths (contacts, companies, deals, calls,
+//     meetings, notes, tasks, emails); property values are strings, null
+//     is "". The last-modified property is lastmodifieddate for contacts
+//     and hs_lastmodifieddate for every other type.
+//   - Limits: a sliding-window limiter of 110 requests per 10 s (WithRateLimit)
+//     and one of 5 searches per second (WithSearchRateLimit), shared by all
+//     callers of a Client; X-HubSpot-RateLimit-Remaining of 0 pauses the
+//     window. A 429 with policyName TEN_SECONDLY_ROLLING (or SECONDLY, or
+//     none) is retried after Retry-After or the reported window; DAILY is
+//     returned at once as a *RateLimitError whose RetryAfter runs to the
+//     next UTC midnight (HubSpot resets at the portal's midnight, which it
+//     does not tell us), and later calls fail without being sent until then.
+//     423 Locked waits at least 2 s. 5xx and network errors are retried only
+//     for idempotent calls (reads, searches, updates, upserts, archives):
+//     a create whose answer was lost is not repeated, the caller decides.
+//     Retries are bounded (WithMaxRetries, default 4) with jitter. Every
+//     request sent, retries included, is counted through UsageCounter.
+//   - Errors: *APIError (status, HubSpot category and subcategory,
+//     correlation id, message, details, context) and *RateLimitError, both
+//     with Transient() and crmsync.VendorError's Category()/Code(). HubSpot's
+//     "category" field is APIError.VendorCategory because Category() is the
+//     sync-health category. 404 and OBJECT_NOT_FOUND are crmsync.ErrNotFound
+//     for errors.Is. Error bodies are read through a 64 KiB limit.
+//   - Batches are split at 100 inputs; results come back at the index of
+//     their input. Creates carry objectWriteTraceId (the input index) and
+//     207 errors are matched through context.objectWriteTraceId; reads,
+//     updates and upserts match by id or idProperty value (case-insensitive)
+//     and errors through any context value naming an input. An input neither
+//     answered nor named by an error gets the batch's untied error, else
+//     ErrNoResult: never a silent success.
+//   - Search pages are ≤ 200 and never past the 10 000-result cap.
+//     ScanModified walks every object in (last modified, id) order: one
+//     query finds the next timestamp T, everything before T on that page is
+//     complete, the objects at T are read by hs_object_id keyset paging,
+//     then the scan moves strictly past T — so 30 000 objects sharing one
+//     timestamp are each read once, and neither time nor id ever goes back.
 package hubspot

@@ -1,0 +1,156 @@
+// Command hubspot-webhook is the Lambda behind HubSpot's webhook URL (an
+// API Gateway HTTP API route or a Lambda Function URL). It is wiring only:
+// the work is hubspot.WebhookReceiver.
+//
+// Configuration (environment):
+//
+//	HUBSPOT_WEBHOOK_SECRET_ID   Secrets Manager name or ARN of the app's client secret(s) (required)
+//	TRIGGER_QUEUE_URL           SQS FIFO queue the triggers go to (required)
+//	HUBSPOT_SIGNATURE_VERSIONS  accepted signature versions, comma-separated (default "v3";
+//	                            add v1/v2 only for apps that cannot send v3)
+//	HUBSPOT_WEBHOOK_MAX_BODY    body cap in bytes (default 1 MiB)
+//
+// The secret's SecretString is either the client secret itself or a JSON
+// object {"client_secrets": ["current", "previous"]} listing every secret
+// accepted during a rotation. It is read once, at cold start.
+//
+// The events/hubspot-webhook-*.json samples are signed with the test
+// secret "crmsync-events-test-secret" at 2026-11-23T12:00:00Z; see
+// events_test.go.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/crmsync/crmsync/pkg/hubspot"
+	"github.com/crmsync/crmsync/pkg/sqsqueue"
+)
+
+type config struct {
+	SecretID string
+	QueueURL string
+	Versions []hubspot.SignatureVersion
+	MaxBody  int
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		SecretID: strings.TrimSpace(getenv("HUBSPOT_WEBHOOK_SECRET_ID")),
+		QueueURL: strings.TrimSpace(getenv("TRIGGER_QUEUE_URL")),
+		MaxBody:  hubspot.DefaultMaxBody,
+	}
+	var errs []error
+	if c.SecretID == "" {
+		errs = append(errs, errors.New("HUBSPOT_WEBHOOK_SECRET_ID is not set"))
+	}
+	if c.QueueURL == "" {
+		errs = append(errs, errors.New("TRIGGER_QUEUE_URL is not set"))
+	}
+	versions := getenv("HUBSPOT_SIGNATURE_VERSIONS")
+	if strings.TrimSpace(versions) == "" {
+		versions = string(hubspot.SignatureV3)
+	}
+	for _, v := range strings.Split(versions, ",") {
+		switch ver := hubspot.SignatureVersion(strings.ToLower(strings.TrimSpace(v))); ver {
+		case hubspot.SignatureV1, hubspot.SignatureV2, hubspot.SignatureV3:
+			c.Versions = append(c.Versions, ver)
+		default:
+			errs = append(errs, fmt.Errorf("HUBSPOT_SIGNATURE_VERSIONS: unknown version %q", v))
+		}
+	}
+	if s := strings.TrimSpace(getenv("HUBSPOT_WEBHOOK_MAX_BODY")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("HUBSPOT_WEBHOOK_MAX_BODY: %q is not a positive number of bytes", s))
+		} else {
+			c.MaxBody = n
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// parseSecrets reads a SecretString: a bare secret, or
+// {"client_secrets": [...]} (a single "client_secret" key also works).
+func parseSecrets(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("secret is empty")
+	}
+	if !strings.HasPrefix(s, "{") {
+		return []string{s}, nil
+	}
+	var v struct {
+		ClientSecrets []string `json:"client_secrets"`
+		ClientSecret  string   `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("secret is not valid JSON: %w", err)
+	}
+	var out []string
+	for _, x := range append(v.ClientSecrets, v.ClientSecret) {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New(`secret JSON has no "client_secrets"`)
+	}
+	return out, nil
+}
+
+func main() {
+	logger := lambdacontext.NewLogger()
+	slog.SetDefault(logger)
+	if err := run(context.Background(), logger); err != nil {
+		logger.Error("hubspot-webhook: start failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, logger *slog.Logger) error {
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load aws config: %w", err)
+	}
+	out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+		SecretId: aws.String(cfg.SecretID),
+	})
+	if err != nil {
+		return fmt.Errorf("read secret %s: %w", cfg.SecretID, err)
+	}
+	secrets, err := parseSecrets(aws.ToString(out.SecretString))
+	if err != nil {
+		return fmt.Errorf("read secret %s: %w", cfg.SecretID, err)
+	}
+	receiver := &hubspot.WebhookReceiver{
+		Secrets:  secrets,
+		Versions: cfg.Versions,
+		Queue:    sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
+		MaxBody:  cfg.MaxBody,
+		Logger:   logger,
+	}
+	logger.Info("hubspot-webhook ready", "secrets", len(secrets), "versions", cfg.Versions)
+	lambda.Start(receiver.Handle)
+	return nil
+}

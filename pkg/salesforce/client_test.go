@@ -656,6 +656,7 @@ func TestErrorClassification(t *testing.T) {
 		{CodeEntityIsDeleted, false, crmsync.CategoryPermissions},
 		{CodeNotFound, false, crmsync.CategoryPermissions},
 		{CodeInvalidCrossReferenceKey, false, crmsync.CategoryAssociations},
+		{CodeReadOnlyField, false, crmsync.CategoryPermissions},
 		{"SOME_CODE_FROM_A_LATER_RELEASE", false, crmsync.CategoryOther},
 	}
 	for _, tt := range tests {

@@ -58,7 +58,9 @@
 //     [ErrRequestLimitExceeded] and callers wait for the budget; the
 //     terminal codes map to categories ([CategoryOf]); codes not listed
 //     are crmsync.CategoryOther. INVALID_CROSS_REFERENCE_KEY (a lookup to a
-//     record that does not exist) is counted under Associations. DUPLICATES_
+//     record that does not exist) is counted under Associations, and
+//     INVALID_FIELD_FOR_INSERT_UPDATE (a read-only or formula field
+//     written) under Permissions. DUPLICATES_
 //     DETECTED keeps the matched record ids from its duplicateResult; an
 //     upsert answered 300 (several records share the external id) becomes
 //     DUPLICATE_EXTERNAL_ID with the matched ids. NOT_FOUND, ENTITY_IS_

@@ -32,6 +32,7 @@ const (
 	CodeInsufficientAccessCrossRef = "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
 	CodeInvalidCrossReferenceKey   = "INVALID_CROSS_REFERENCE_KEY"
 	CodeInvalidReplicationDate     = "INVALID_REPLICATION_DATE"
+	CodeReadOnlyField              = "INVALID_FIELD_FOR_INSERT_UPDATE"
 )
 
 // ErrRequestLimitExceeded is matched (errors.Is) by an error whose code is
@@ -54,6 +55,7 @@ var codeCategory = map[string]crmsync.Category{
 	CodeEntityIsDeleted:            crmsync.CategoryPermissions,
 	CodeNotFound:                   crmsync.CategoryPermissions,
 	CodeInvalidCrossReferenceKey:   crmsync.CategoryAssociations,
+	CodeReadOnlyField:              crmsync.CategoryPermissions,
 }
 
 // CategoryOf returns the sync-error category of a Salesforce error code;

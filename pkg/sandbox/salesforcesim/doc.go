@@ -1,0 +1,50 @@
+// Package salesforcesim is a Salesforce org in a box: an http.Handler
+// serving the REST API subset crmsync uses (sObject rows, upsert by
+// external id, SOQL with paging, sObject Collections, composite,
+// getUpdated/getDeleted, describe, limits) and the OAuth token endpoint,
+// with the org behaviour that makes real syncs fail, and a sender of real
+// SOAP Outbound Messages. Tests, `make run` and benchmarks use it.
+//
+// Decisions recorded here:
+//
+//   - Shapes and status codes follow the REST API: 18-character ids with
+//     each object's key prefix (00Q Lead, 003 Contact, 001 Account, 006
+//     Opportunity, 00K OpportunityContactRole, 701 Campaign, 00v
+//     CampaignMember, 00T Task, 005 User); errors as [{errorCode,
+//     message, fields}], collection results as {id, success, errors:
+//     [{statusCode, …}]}; SystemModstamp/LastModifiedDate strictly
+//     increasing; Sforce-Limit-Info on every REST answer.
+//   - The API allocation is a rolling 24 hours counted per minute on the
+//     org's clock (Config.Now): past Config.DailyLimit calls answer 403
+//     REQUEST_LIMIT_EXCEEDED, which is not counted. Token and admin calls
+//     are never counted.
+//   - Org rules, configurable per test: required fields; restricted
+//     picklists (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST) and State/Country
+//     code picklists, where a state needs a country valid for it
+//     (FIELD_INTEGRITY_EXCEPTION); string lengths; email format;
+//     validation rules (FIELD_CUSTOM_VALIDATION_EXCEPTION); duplicate
+//     rules on Email (DUPLICATES_DETECTED with the matches, unless an
+//     alert rule and Sforce-Duplicate-Rule-Header allowSave=true); formula
+//     fields, computed and read-only (INVALID_FIELD_FOR_INSERT_UPDATE);
+//     unique external ids (DUPLICATE_VALUE); and sharing: Lead, Contact,
+//     Account and Opportunity are private — a user sees records they own
+//     or that are shared with them; others are absent from queries and
+//     getUpdated, answer NOT_FOUND to reads and writes, and
+//     INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY as lookups; read-only
+//     shares answer INSUFFICIENT_ACCESS_OR_READONLY to writes.
+//   - Sessions: access tokens come from the token endpoint (JWT bearer —
+//     the signature is not checked, sub names the user — or a refresh
+//     token from RefreshToken) or from Session; ExpireSessions makes every
+//     call answer 401 INVALID_SESSION_ID.
+//   - Outbound Messages are built with salesforce.OutboundMessage and sent
+//     by DeliverOutbound (or RunOutbound): ≤100 notifications per message,
+//     retried with growing back-off on the org's clock until Ack true,
+//     given up after 24 h; options duplicate and reorder deliveries.
+//     Changes of formula or system fields alone never trigger a message.
+//   - Faults (Faults) are drawn from a random source seeded by
+//     Config.Seed, so a failing run repeats.
+//   - Not simulated: composite allOrNone=true rollback (it stops at the
+//     first failure but keeps earlier writes), allOrNone=true rollback of
+//     collection upserts, Bulk API, SOQL parentheses/aggregates/sub-queries,
+//     field-level security, and a JWT signature check.
+package salesforcesim

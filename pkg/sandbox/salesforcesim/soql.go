@@ -1,0 +1,470 @@
+package salesforcesim
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/crmsync/crmsync/pkg/salesforce"
+)
+
+// The simulator understands a SOQL subset:
+//
+//	SELECT field, Rel.Field, … FROM Object
+//	  [WHERE cond {AND|OR cond}] [ORDER BY field [ASC|DESC]] [LIMIT n]
+//
+// where cond is field op value (op: = != < > <= >= LIKE), field [NOT] IN
+// (values), values being 'strings', numbers, true/false, null, dates and
+// date-times. AND binds tighter than OR; there are no parentheses.
+
+type soqlQuery struct {
+	fields  []string
+	object  string
+	where   [][]cond // OR of ANDs
+	orderBy string
+	desc    bool
+	limit   int
+}
+
+type cond struct {
+	field  string
+	op     string
+	values []any
+}
+
+type cursor struct {
+	ids   []string
+	query *soqlQuery
+	user  string
+}
+
+func tokenize(q string) ([]string, error) {
+	var toks []string
+	for i := 0; i < len(q); {
+		c := rune(q[i])
+		switch {
+		case unicode.IsSpace(c):
+			i++
+		case c == '\'':
+			var b strings.Builder
+			j := i + 1
+			for ; j < len(q) && q[j] != '\''; j++ {
+				if q[j] == '\\' && j+1 < len(q) {
+					j++
+					switch q[j] {
+					case 'n':
+						b.WriteByte('\n')
+					case 't':
+						b.WriteByte('\t')
+					default:
+						b.WriteByte(q[j])
+					}
+					continue
+				}
+				b.WriteByte(q[j])
+			}
+			if j >= len(q) {
+				return nil, fmt.Errorf("unterminated string")
+			}
+			toks = append(toks, "'"+b.String())
+			i = j + 1
+		case strings.ContainsRune("(),", c):
+			toks = append(toks, string(c))
+			i++
+		case strings.ContainsRune("=<>!", c):
+			j := i + 1
+			for j < len(q) && strings.ContainsRune("=<>", rune(q[j])) {
+				j++
+			}
+			toks = append(toks, q[i:j])
+			i = j
+		default:
+			j := i
+			for j < len(q) && !unicode.IsSpace(rune(q[j])) && !strings.ContainsRune("(),=<>!'", rune(q[j])) {
+				j++
+			}
+			toks = append(toks, q[i:j])
+			i = j
+		}
+	}
+	return toks, nil
+}
+
+func parseSOQL(q string) (*soqlQuery, error) {
+	toks, err := tokenize(q)
+	if err != nil {
+		return nil, err
+	}
+	pos := 0
+	peek := func() string {
+		if pos < len(toks) {
+			return toks[pos]
+		}
+		return ""
+	}
+	next := func() string { t := peek(); pos++; return t }
+	kw := func(w string) bool {
+		if strings.EqualFold(peek(), w) {
+			pos++
+			return true
+		}
+		return false
+	}
+	if !kw("SELECT") {
+		return nil, fmt.Errorf("expected SELECT")
+	}
+	sq := &soqlQuery{limit: -1}
+	for {
+		f := next()
+		if f == "" || strings.EqualFold(f, "FROM") {
+			return nil, fmt.Errorf("expected a field")
+		}
+		sq.fields = append(sq.fields, f)
+		if peek() != "," {
+			break
+		}
+		next()
+	}
+	if !kw("FROM") {
+		return nil, fmt.Errorf("expected FROM")
+	}
+	sq.object = next()
+	if kw("WHERE") {
+		and := []cond{}
+		for {
+			c := cond{field: next()}
+			switch op := next(); {
+			case strings.EqualFold(op, "NOT") && kw("IN"):
+				c.op = "NOT IN"
+			case strings.EqualFold(op, "IN"):
+				c.op = "IN"
+			case op == "=" || op == "!=" || op == "<>" || op == "<" || op == ">" || op == "<=" || op == ">=" || strings.EqualFold(op, "LIKE"):
+				c.op = strings.ToUpper(op)
+			default:
+				return nil, fmt.Errorf("unexpected operator %q", op)
+			}
+			if c.op == "IN" || c.op == "NOT IN" {
+				if next() != "(" {
+					return nil, fmt.Errorf("expected ( after IN")
+				}
+				for {
+					v, err := literal(next())
+					if err != nil {
+						return nil, err
+					}
+					c.values = append(c.values, v)
+					if t := next(); t == ")" {
+						break
+					} else if t != "," {
+						return nil, fmt.Errorf("expected , or )")
+					}
+				}
+			} else {
+				v, err := literal(next())
+				if err != nil {
+					return nil, err
+				}
+				c.values = []any{v}
+			}
+			and = append(and, c)
+			if kw("AND") {
+				continue
+			}
+			sq.where = append(sq.where, and)
+			and = []cond{}
+			if kw("OR") {
+				continue
+			}
+			break
+		}
+	}
+	if kw("ORDER") {
+		if !kw("BY") {
+			return nil, fmt.Errorf("expected BY")
+		}
+		sq.orderBy = next()
+		if kw("DESC") {
+			sq.desc = true
+		} else {
+			kw("ASC")
+		}
+	}
+	if kw("LIMIT") {
+		n, err := strconv.Atoi(next())
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad LIMIT")
+		}
+		sq.limit = n
+	}
+	if pos != len(toks) {
+		return nil, fmt.Errorf("unexpected token %q", peek())
+	}
+	return sq, nil
+}
+
+// literal returns a value: string, float64, bool or nil. Dates and
+// date-times stay strings, compared as text (their formats sort).
+func literal(t string) (any, error) {
+	switch {
+	case strings.HasPrefix(t, "'"):
+		return t[1:], nil
+	case strings.EqualFold(t, "null"):
+		return nil, nil
+	case strings.EqualFold(t, "true"):
+		return true, nil
+	case strings.EqualFold(t, "false"):
+		return false, nil
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		return f, nil
+	}
+	if ts, err := salesforce.ParseTime(t); err == nil {
+		return formatTime(ts), nil
+	}
+	if len(t) == 10 && t[4] == '-' && t[7] == '-' {
+		return t, nil
+	}
+	return nil, fmt.Errorf("bad value %q", t)
+}
+
+func compare(a, b any) (int, bool) {
+	switch x := a.(type) {
+	case float64:
+		y, ok := b.(float64)
+		if !ok {
+			return 0, false
+		}
+		switch {
+		case x < y:
+			return -1, true
+		case x > y:
+			return 1, true
+		}
+		return 0, true
+	case string:
+		y, ok := b.(string)
+		if !ok {
+			return 0, false
+		}
+		if strings.Contains(x, "T") && strings.Contains(y, "T") {
+			tx, e1 := salesforce.ParseTime(x)
+			ty, e2 := salesforce.ParseTime(y)
+			if e1 == nil && e2 == nil {
+				return tx.Compare(ty), true
+			}
+		}
+		return strings.Compare(strings.ToLower(x), strings.ToLower(y)), true
+	case bool:
+		y, ok := b.(bool)
+		if !ok || x != y {
+			return 1, ok
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+func (c cond) match(v any) bool {
+	switch c.op {
+	case "IN", "NOT IN":
+		in := false
+		for _, w := range c.values {
+			if r, ok := compare(v, w); ok && r == 0 || v == nil && w == nil {
+				in = true
+			}
+		}
+		return in == (c.op == "IN")
+	case "LIKE":
+		s, ok1 := v.(string)
+		p, ok2 := c.values[0].(string)
+		return ok1 && ok2 && like(strings.ToLower(s), strings.ToLower(p))
+	}
+	w := c.values[0]
+	if v == nil || w == nil {
+		eq := v == nil && w == nil
+		return (c.op == "=" && eq) || ((c.op == "!=" || c.op == "<>") && !eq)
+	}
+	r, ok := compare(v, w)
+	if !ok {
+		return false
+	}
+	switch c.op {
+	case "=":
+		return r == 0
+	case "!=", "<>":
+		return r != 0
+	case "<":
+		return r < 0
+	case ">":
+		return r > 0
+	case "<=":
+		return r <= 0
+	case ">=":
+		return r >= 0
+	}
+	return false
+}
+
+// like matches SQL LIKE with % and _.
+func like(s, p string) bool {
+	if p == "" {
+		return s == ""
+	}
+	switch p[0] {
+	case '%':
+		for i := 0; i <= len(s); i++ {
+			if like(s[i:], p[1:]) {
+				return true
+			}
+		}
+		return false
+	case '_':
+		return s != "" && like(s[1:], p[1:])
+	}
+	return s != "" && s[0] == p[0] && like(s[1:], p[1:])
+}
+
+// value returns a record's field value, following one relationship
+// (Account.Name through AccountId).
+func (o *Org) value(r *record, field, user string) (any, bool) {
+	if rel, name, ok := strings.Cut(field, "."); ok {
+		ref, ok := r.obj.Field(rel + "Id")
+		if !ok || ref.Type != TypeReference {
+			return nil, false
+		}
+		id, _ := r.fields[rel+"Id"].(string)
+		target, found := o.lookup(id)
+		if !found || target.deleted || o.access(user, target) == NoAccess {
+			return nil, true
+		}
+		if _, ok := target.obj.Field(name); !ok {
+			return nil, false
+		}
+		return target.fields[name], true
+	}
+	if _, ok := r.obj.Field(field); !ok {
+		return nil, false
+	}
+	return r.fields[field], true
+}
+
+func (o *Org) query(q, user string) (int, any) {
+	sq, err := parseSOQL(q)
+	if err != nil {
+		return fail(errf(400, "MALFORMED_QUERY", nil, "%v", err))
+	}
+	obj, ok := o.schema[sq.object]
+	if !ok {
+		return fail(errf(400, "INVALID_TYPE", nil, "sObject type '%s' is not supported.", sq.object))
+	}
+	probe := &record{obj: obj, fields: map[string]any{}}
+	for _, f := range append(append([]string{}, sq.fields...), sq.orderBy) {
+		if f == "" {
+			continue
+		}
+		if _, ok := o.value(probe, f, user); !ok {
+			return fail(errf(400, "INVALID_FIELD", nil, "No such column '%s' on entity '%s'", f, obj.Name))
+		}
+	}
+	var matched []*record
+	for _, r := range o.records {
+		if r.obj != obj || r.deleted || o.access(user, r) == NoAccess {
+			continue
+		}
+		if sq.where == nil {
+			matched = append(matched, r)
+			continue
+		}
+		for _, and := range sq.where {
+			all := true
+			for _, c := range and {
+				v, ok := o.value(r, c.field, user)
+				if !ok {
+					return fail(errf(400, "INVALID_FIELD", nil, "No such column '%s' on entity '%s'", c.field, obj.Name))
+				}
+				if !c.match(v) {
+					all = false
+					break
+				}
+			}
+			if all {
+				matched = append(matched, r)
+				break
+			}
+		}
+	}
+	sortedIDs(matched)
+	if sq.orderBy != "" {
+		sort.SliceStable(matched, func(i, j int) bool {
+			a, _ := o.value(matched[i], sq.orderBy, user)
+			b, _ := o.value(matched[j], sq.orderBy, user)
+			r, ok := compare(a, b)
+			if !ok {
+				return a == nil && b != nil
+			}
+			if sq.desc {
+				return r > 0
+			}
+			return r < 0
+		})
+	}
+	if sq.limit >= 0 && len(matched) > sq.limit {
+		matched = matched[:sq.limit]
+	}
+	ids := make([]string, len(matched))
+	for i, r := range matched {
+		ids[i] = r.id()
+	}
+	cur := &cursor{ids: ids, query: sq, user: user}
+	return http.StatusOK, o.page(cur, 0)
+}
+
+// page returns the query answer from offset, registering a cursor for
+// the rest.
+func (o *Org) page(cur *cursor, offset int) map[string]any {
+	end := min(offset+o.cfg.QueryBatchSize, len(cur.ids))
+	records := make([]any, 0, end-offset)
+	for _, id := range cur.ids[offset:end] {
+		r := o.records[id]
+		out := map[string]any{"attributes": attributes(r)}
+		for _, f := range cur.query.fields {
+			if rel, name, ok := strings.Cut(f, "."); ok {
+				id, _ := r.fields[rel+"Id"].(string)
+				target, found := o.lookup(id)
+				if !found || target.deleted || o.access(cur.user, target) == NoAccess {
+					out[rel] = nil
+					continue
+				}
+				m, _ := out[rel].(map[string]any)
+				if m == nil {
+					m = map[string]any{"attributes": attributes(target)}
+					out[rel] = m
+				}
+				m[name] = target.fields[name]
+				continue
+			}
+			out[f] = r.fields[f]
+		}
+		records = append(records, out)
+	}
+	res := map[string]any{"totalSize": len(cur.ids), "done": end == len(cur.ids), "records": records}
+	if end < len(cur.ids) {
+		locator := fmt.Sprintf("01g5e%013d", len(o.cursors)+1)
+		o.cursors[locator] = cur
+		res["nextRecordsUrl"] = fmt.Sprintf("%squery/%s-%d", dataRoot, locator, end)
+	}
+	return res
+}
+
+func (o *Org) queryMore(locatorOffset, user string) (int, any) {
+	locator, off, ok := strings.Cut(locatorOffset, "-")
+	cur, found := o.cursors[locator]
+	offset, err := strconv.Atoi(off)
+	if !ok || !found || err != nil || offset < 0 || offset > len(cur.ids) || cur.user != user {
+		return fail(errf(400, "INVALID_QUERY_LOCATOR", nil, "invalid query locator"))
+	}
+	return http.StatusOK, o.page(cur, offset)
+}

@@ -58,6 +58,8 @@ type Outcome struct {
 	Writes []Write
 	// Conflicts counts Two-way fields both sides changed.
 	Conflicts int
+	// Category is the sync-error category when a sync error was recorded.
+	Category crmsync.Category
 }
 
 // Write is one write the engine made.

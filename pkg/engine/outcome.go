@@ -60,6 +60,7 @@ func (r *run) recordError(ctx context.Context, se crmsync.SyncError, d Decision)
 	}
 	r.out.Decision = d
 	r.out.Reason = se.Message
+	r.out.Category = se.Category
 	result := fmt.Sprintf("sync error: %s", se.Category)
 	if se.Code != "" {
 		result += " " + se.Code

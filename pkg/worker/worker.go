@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/emf"
 	"github.com/crmsync/crmsync/pkg/engine"
 )
 
@@ -51,6 +52,15 @@ type Worker struct {
 	// OnOutcome, when set, is called for every resolved trigger (make run
 	// prints them).
 	OnOutcome func(engine.Outcome)
+	// Metrics, when set, receives the worker's CloudWatch metrics;
+	// HandleSQS flushes them after each batch.
+	Metrics *emf.Logger
+}
+
+func (w *Worker) count(name string, dim ...string) {
+	if w.Metrics != nil {
+		w.Metrics.Put(name, 1, emf.Count, dim...)
+	}
 }
 
 // Backoff is the visibility delay before retry number attempt (1-based).
@@ -83,7 +93,12 @@ func (w *Worker) process(ctx context.Context, t crmsync.Trigger, receipt string,
 				w.logger().WarnContext(ctx, "could not extend visibility; the queue's timeout applies", "record_id", t.Record.ID, "error", verr)
 			}
 		}
+		w.count(emf.TransientFailures)
 		return false
+	}
+	w.count(emf.TriggersResolved, "Decision", string(out.Decision))
+	if out.Category != "" {
+		w.count(emf.SyncErrors, "Category", string(out.Category))
 	}
 	if w.OnOutcome != nil {
 		w.OnOutcome(out)
@@ -107,12 +122,18 @@ func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSE
 		if err != nil {
 			w.logger().ErrorContext(ctx, "poison message: it will be dead-lettered after the receive limit",
 				"message_id", m.MessageId, "attempt", receives, "error", err)
+			w.count(emf.PoisonMessages)
 		}
 		if err != nil || !w.process(ctx, t, m.ReceiptHandle, receives) {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			if group != "" {
 				failedGroups[group] = true
 			}
+		}
+	}
+	if w.Metrics != nil {
+		if err := w.Metrics.Flush(); err != nil {
+			w.logger().WarnContext(ctx, "could not write metrics", "error", err)
 		}
 	}
 	return resp, nil

@@ -1,12 +1,14 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/emf"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 )
@@ -73,7 +76,8 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func TestHandleSQS(t *testing.T) {
 	res := &resolver{fail: map[string]int{"A": 1}}
 	vis := &visibility{calls: map[string]time.Duration{}}
-	w := &Worker{Resolver: res, Visibility: vis, Logger: quiet()}
+	var metrics bytes.Buffer
+	w := &Worker{Resolver: res, Visibility: vis, Logger: quiet(), Metrics: emf.New(&metrics)}
 	ev := events.SQSEvent{Records: []events.SQSMessage{
 		sqsRecord(t, "m1", trig("A", "a1"), 3), // transient failure
 		sqsRecord(t, "m2", trig("B", "b1"), 1), // other group: processed
@@ -97,6 +101,11 @@ func TestHandleSQS(t *testing.T) {
 	}
 	if got := vis.calls["rh-m1"]; got != Backoff(3) {
 		t.Errorf("visibility of the failed message = %v, want %v", got, Backoff(3))
+	}
+	for _, want := range []string{`"TransientFailures":1`, `"PoisonMessages":1`, `"TriggersResolved":2`, `"Decision":"synced"`} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics.String())
+		}
 	}
 }
 

@@ -20,6 +20,12 @@
 //     link's entries, each AddAPIUsage buckets older than two windows.
 //   - Time comes from a clock option (WithClock), so TTLs are testable
 //     without sleeping.
+//   - Errors due for retry are found by reading every error and keeping
+//     those whose NextRetry has come: a local store holds few errors, and
+//     an index by due time would be one more thing to keep in step on
+//     every put and clear.
+//   - Leases are one item per name holding owner, expiry and checkpoint,
+//     read and written in one transaction; expiry is by the store's clock.
 //   - Only one process can open the file (bbolt locks it); Open waits up
 //     to WithTimeout for the lock instead of hanging.
 package boltstore
@@ -51,8 +57,9 @@ var (
 	bktErrorCats  = []byte("sync_error_categories")
 	bktUsage      = []byte("api_usage") // side 0x00 bucket start → count
 	bktLedger     = []byte("ledger")    // link id 0x00 at ‖ id → expiry ‖ LedgerEntry
+	bktLeases     = []byte("leases")    // lease name → Lease
 	allBuckets    = [][]byte{bktSettings, bktLinks, bktLinkRefs, bktSeen, bktSeenExpiry,
-		bktCursors, bktSyncErrors, bktErrorCats, bktUsage, bktLedger}
+		bktCursors, bktSyncErrors, bktErrorCats, bktUsage, bktLedger, bktLeases}
 	settingsKey = []byte("settings")
 )
 
@@ -750,4 +757,86 @@ func (s *Store) ListLedger(ctx context.Context, linkID string, page crmsync.Page
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// ListSyncErrorsDue implements crmsync.Store: a scan of every error in
+// record-key order, keeping those due at now.
+func (s *Store) ListSyncErrorsDue(ctx context.Context, now time.Time, page crmsync.PageRequest) ([]crmsync.SyncError, string, error) {
+	var out []crmsync.SyncError
+	var next string
+	err := s.view(ctx, "list sync errors due", func(tx *bolt.Tx) error {
+		c := tx.Bucket(bktSyncErrors).Cursor()
+		k, v := c.First()
+		if page.Token != "" {
+			after, err := decodeToken(page.Token)
+			if err != nil {
+				return err
+			}
+			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		var last []byte
+		for ; k != nil; k, v = c.Next() {
+			var e crmsync.SyncError
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode sync error %s: %w", k, err)
+			}
+			if e.NextRetry.IsZero() || e.NextRetry.After(now) {
+				continue
+			}
+			if len(out) == page.Size() {
+				next = encodeToken(last)
+				return nil
+			}
+			out = append(out, e)
+			last = k
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// AcquireLease implements crmsync.Store.
+func (s *Store) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (crmsync.Lease, bool, error) {
+	op := "acquire lease " + name
+	if name == "" || owner == "" || ttl <= 0 {
+		return crmsync.Lease{}, false, fmt.Errorf("boltstore: %s: %w: name %q, owner %q, ttl %v", op, crmsync.ErrInvalid, name, owner, ttl)
+	}
+	var out crmsync.Lease
+	var held bool
+	err := s.update(ctx, op, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktLeases)
+		now := s.now()
+		if _, err := getJSON(b, []byte(name), &out); err != nil {
+			return err
+		}
+		if out.Owner != "" && out.Owner != owner && out.Until.After(now) {
+			return nil
+		}
+		out.Name, out.Owner, out.Until = name, owner, now.Add(ttl)
+		held = true
+		return putJSON(b, []byte(name), out)
+	})
+	if err != nil {
+		return crmsync.Lease{}, false, err
+	}
+	return out, held, nil
+}
+
+// ReleaseLease implements crmsync.Store.
+func (s *Store) ReleaseLease(ctx context.Context, name, owner, checkpoint string) error {
+	return s.update(ctx, "release lease "+name, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktLeases)
+		var cur crmsync.Lease
+		ok, err := getJSON(b, []byte(name), &cur)
+		if err != nil || !ok || owner == "" || cur.Owner != owner {
+			return err
+		}
+		cur.Owner, cur.Until, cur.Checkpoint = "", s.now(), checkpoint
+		return putJSON(b, []byte(name), cur)
+	})
 }

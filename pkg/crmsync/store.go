@@ -89,6 +89,36 @@ type Store interface {
 	AppendLedger(ctx context.Context, e LedgerEntry) error
 	// ListLedger pages through the entries of a link, newest first.
 	ListLedger(ctx context.Context, linkID string, page PageRequest) ([]LedgerEntry, string, error)
+
+	// ListSyncErrorsDue pages through the errors whose NextRetry is set and
+	// not after now, ordered by record key. A malformed token is ErrInvalid.
+	ListSyncErrorsDue(ctx context.Context, now time.Time, page PageRequest) ([]SyncError, string, error)
+
+	// AcquireLease takes the lease name for owner until ttl from the
+	// store's clock, when it is free, expired or already owner's (then it
+	// is renewed: its expiry moves to ttl from now). Of concurrent calls
+	// for a free lease exactly one acquires it. It returns the lease as
+	// stored after the call and whether owner now holds it; when not, the
+	// lease names the holder and its expiry. Empty name or owner, or a ttl
+	// that is not positive, is ErrInvalid.
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (Lease, bool, error)
+	// ReleaseLease frees the lease name when owner holds it, storing
+	// checkpoint with it for the next holder. When owner does not hold it
+	// (never did, or it expired and was taken) nothing changes and the
+	// result is nil.
+	ReleaseLease(ctx context.Context, name, owner, checkpoint string) error
+}
+
+// Lease is a named, expiring lock with a checkpoint: the small state the
+// holder leaves for the next one (the sweep keeps its drift-check position
+// there), like a Kinesis Client Library lease. A released lease keeps its
+// checkpoint and has an empty Owner.
+type Lease struct {
+	Name  string    `json:"name"`
+	Owner string    `json:"owner,omitempty"`
+	Until time.Time `json:"until"`
+	// Checkpoint is what the last holder left on ReleaseLease.
+	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
 // UsageBucket is the resolution of API-usage counting.

@@ -18,9 +18,9 @@ import (
 //
 // The suite checks behaviour only, never timing: races are judged by their
 // outcome (exactly one winner, every loser with the documented error, and
-// no trace of a loser left behind). The TTL subtest sleeps for a few
-// seconds of real time, because it must also hold for stores whose clock
-// is the server's.
+// no trace of a loser left behind). The TTL and lease-expiry subtests
+// sleep for a few seconds of real time, because they must also hold for
+// stores whose clock is the server's.
 func TestStore(t *testing.T, newStore func(t *testing.T) crmsync.Store) {
 	t.Run("Settings", func(t *testing.T) { testSettings(t, newStore(t)) })
 	t.Run("Links", func(t *testing.T) {
@@ -42,6 +42,12 @@ func TestStore(t *testing.T, newStore func(t *testing.T) crmsync.Store) {
 	})
 	t.Run("Cursors", func(t *testing.T) { testCursors(t, newStore(t)) })
 	t.Run("SyncErrors", func(t *testing.T) { testSyncErrors(t, newStore(t)) })
+	t.Run("SyncErrorsDue", func(t *testing.T) { testSyncErrorsDue(t, newStore(t)) })
+	t.Run("Leases", func(t *testing.T) {
+		t.Run("Race", func(t *testing.T) { testLeaseRace(t, newStore(t)) })
+		t.Run("Holder", func(t *testing.T) { testLeaseHolder(t, newStore(t)) })
+		t.Run("Expiry", func(t *testing.T) { testLeaseExpiry(t, newStore(t)) })
+	})
 	t.Run("APIUsage", func(t *testing.T) { testAPIUsage(t, newStore(t)) })
 	t.Run("Ledger", func(t *testing.T) { testLedger(t, newStore(t)) })
 }

@@ -25,8 +25,12 @@ func (s *Store) PutSyncError(ctx context.Context, e crmsync.SyncError) error {
 	op := "put sync error " + e.Record.Key()
 	data, err := encodeData(e)
 	if err == nil {
-		_, err = s.putItem(ctx, item{PK: pkSyncErrors, SK: e.Record.Key(),
-			GSI1PK: categoryPK(e.Category), GSI1SK: e.Record.Key(), Data: data}, nil)
+		it := item{PK: pkSyncErrors, SK: e.Record.Key(),
+			GSI1PK: categoryPK(e.Category), GSI1SK: e.Record.Key(), Data: data}
+		if !e.NextRetry.IsZero() {
+			it.Due = keyTimeOf(e.NextRetry)
+		}
+		_, err = s.putItem(ctx, it, nil)
 	}
 	if err != nil {
 		return s.fail(op, err)

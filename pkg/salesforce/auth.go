@@ -33,8 +33,14 @@ type JWTConfig struct {
 	ClientID string
 	Username string
 	// PrivateKey is the PEM-encoded RSA key of the app's certificate.
-	PrivateKey []byte
+	PrivateKey SecretBytes
 }
+
+// SecretBytes are bytes that do not print.
+type SecretBytes []byte
+
+func (SecretBytes) String() string   { return "[redacted]" }
+func (SecretBytes) GoString() string { return "[redacted]" }
 
 // TokenSource returns a source that asks for a new token each time it is
 // called (Transport caches). Tokens carry the instance_url extra.
@@ -71,7 +77,7 @@ type RefreshTokenConfig struct {
 // TokenSource returns a source that redeems the refresh token each time it
 // is called (Transport caches). A rotated refresh token is kept.
 func (c RefreshTokenConfig) TokenSource(ctx context.Context) oauth2.TokenSource {
-	return &refreshSource{ctx: ctx, refresh: string(c.RefreshToken), cfg: &oauth2.Config{
+	return &refreshSource{ctx: ctx, refresh: c.RefreshToken, cfg: &oauth2.Config{
 		ClientID:     c.ClientID,
 		ClientSecret: string(c.ClientSecret),
 		Endpoint: oauth2.Endpoint{
@@ -85,18 +91,18 @@ type refreshSource struct {
 	ctx     context.Context
 	cfg     *oauth2.Config
 	mu      sync.Mutex
-	refresh string
+	refresh Secret
 }
 
 func (s *refreshSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tok, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: s.refresh}).Token()
+	tok, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: string(s.refresh)}).Token()
 	if err != nil {
 		return nil, err
 	}
 	if tok.RefreshToken != "" {
-		s.refresh = tok.RefreshToken
+		s.refresh = Secret(tok.RefreshToken)
 	}
 	return tok, nil
 }

@@ -85,7 +85,11 @@ func TestJWTBearerReauthOnInvalidSession(t *testing.T) {
 		reply{status: 401, body: "error-invalid-session.json"},
 		reply{status: 204})
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, f.srv.Client())
-	src := JWTConfig{LoginURL: f.srv.URL + "/login", ClientID: "3MVG9-consumer-key", Username: "integration@acme.example", PrivateKey: testKey(t)}.TokenSource(ctx)
+	cfg := JWTConfig{LoginURL: f.srv.URL + "/login", ClientID: "3MVG9-consumer-key", Username: "integration@acme.example", PrivateKey: testKey(t)}
+	if s := fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.PrivateKey); strings.Contains(s, "PRIVATE KEY") {
+		t.Errorf("private key printed: %s", s)
+	}
+	src := cfg.TokenSource(ctx)
 	c, err := NewClient(WithTokenSource(src), WithHTTPClient(f.srv.Client()), WithClientID("crmsync-test"))
 	if err != nil {
 		t.Fatal(err)
@@ -172,13 +176,17 @@ func TestAuthFailureHidesSecrets(t *testing.T) {
 	te := &tokenEndpoint{fail: "invalid_grant"}
 	te.mount(f)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, f.srv.Client())
-	src := RefreshTokenConfig{LoginURL: f.srv.URL + "/login", ClientID: "3MVG9-consumer-key",
-		ClientSecret: "client-secret-value", RefreshToken: "5Aep861-refresh-token-value"}.TokenSource(ctx)
+	rcfg := RefreshTokenConfig{LoginURL: f.srv.URL + "/login", ClientID: "3MVG9-consumer-key",
+		ClientSecret: "client-secret-value", RefreshToken: "5Aep861-refresh-token-value"}
+	src := rcfg.TokenSource(ctx)
 	c, err := NewClient(WithTokenSource(src), WithHTTPClient(f.srv.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Limits(context.Background())
+	if s := fmt.Sprintf("%v %+v %#v", rcfg, rcfg, rcfg); strings.Contains(s, "client-secret-value") || strings.Contains(s, "5Aep861") {
+		t.Errorf("secrets printed: %s", s)
+	}
 	var ae *AuthError
 	if !errors.As(err, &ae) || ae.Code != "invalid_grant" || ae.Transient() {
 		t.Fatalf("err = %#v", err)

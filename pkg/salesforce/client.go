@@ -146,8 +146,12 @@ func WithTokenSource(src oauth2.TokenSource) Option {
 	return func(c *Client) { c.auth = &Transport{Source: src} }
 }
 
-// WithClientID sends "Sforce-Call-Options: client=<id>" on every call, so
-// crmsync's own writes are recognisable in the org.
+// DefaultClientID is the Sforce-Call-Options client id sent when
+// WithClientID is not given.
+const DefaultClientID = "crmsync"
+
+// WithClientID sends "Sforce-Call-Options: client=<id>" on every call (the
+// default is DefaultClientID), so crmsync's own writes are recognisable.
 func WithClientID(id string) Option {
 	return func(c *Client) { c.callOpts = "client=" + id }
 }
@@ -168,7 +172,7 @@ func WithLimitInfoFunc(f func(context.Context, LimitInfo)) Option {
 
 // NewClient returns a client. It needs WithBaseURL, WithTokenSource or both.
 func NewClient(opts ...Option) (*Client, error) {
-	c := &Client{now: time.Now}
+	c := &Client{now: time.Now, callOpts: "client=" + DefaultClientID}
 	for _, o := range opts {
 		o(c)
 	}
@@ -248,9 +252,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.callOpts != "" {
-		req.Header.Set("Sforce-Call-Options", c.callOpts)
-	}
+	req.Header.Set("Sforce-Call-Options", c.callOpts)
 	if c.dupHeader != "" && (r.method == http.MethodPost || r.method == http.MethodPatch) {
 		req.Header.Set("Sforce-Duplicate-Rule-Header", c.dupHeader)
 	}
@@ -266,7 +268,7 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 	c.observe(ctx, resp)
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		e := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: p}
+		e := &APIError{StatusCode: resp.StatusCode, Method: r.method, Path: p, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), c.now())}
 		if resp.StatusCode == http.StatusMultipleChoices {
 			e.Errors = multipleChoices(b)
 		} else {
@@ -284,6 +286,20 @@ func (c *Client) do(ctx context.Context, r request, out any) (int, error) {
 		return resp.StatusCode, &TransportError{Method: r.method, Path: p, Err: fmt.Errorf("decode response: %w", err)}
 	}
 	return resp.StatusCode, nil
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // unwrapURLError drops *url.Error's URL, which may hold a SOQL query.

@@ -34,6 +34,7 @@ type recorded struct {
 type reply struct {
 	status int
 	body   string
+	header map[string]string
 	fn     func(r recorded) (int, string) // computes the answer instead
 }
 
@@ -110,6 +111,9 @@ func (f *fakeInstance) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if text != "" {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	}
+	for k, v := range rep.header {
+		w.Header().Set(k, v)
 	}
 	w.WriteHeader(status)
 	io.WriteString(w, text)
@@ -657,6 +661,7 @@ func TestErrorClassification(t *testing.T) {
 		{CodeNotFound, false, crmsync.CategoryPermissions},
 		{CodeInvalidCrossReferenceKey, false, crmsync.CategoryAssociations},
 		{CodeReadOnlyField, false, crmsync.CategoryPermissions},
+		{CodeDuplicateValue, false, crmsync.CategoryDuplicates},
 		{"SOME_CODE_FROM_A_LATER_RELEASE", false, crmsync.CategoryOther},
 	}
 	for _, tt := range tests {
@@ -737,5 +742,26 @@ func TestNewClientNeedsAnInstance(t *testing.T) {
 	}
 	if _, err := NewClient(WithBaseURL("acme.my.salesforce.com")); !errors.Is(err, crmsync.ErrInvalid) {
 		t.Errorf("base URL without scheme: %v", err)
+	}
+}
+
+func TestRetryAfterAndDefaultClientID(t *testing.T) {
+	f := newFakeInstance(t)
+	f.on("GET", dp+"limits", reply{status: 429, body: "error-server.json", header: map[string]string{"Retry-After": "7"}},
+		reply{status: 503, body: "error-server.json", header: map[string]string{"Retry-After": testNow.Add(90 * time.Second).Format(http.TimeFormat)}})
+	c, err := NewClient(WithBaseURL(f.srv.URL+prefix), WithHTTPClient(f.srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.now = func() time.Time { return testNow }
+	var ae *APIError
+	for _, want := range []time.Duration{7 * time.Second, 90 * time.Second} {
+		_, err := c.Limits(context.Background())
+		if !errors.As(err, &ae) || ae.RetryAfter != want || !ae.Transient() {
+			t.Errorf("err = %v, retry after %v; want %v", err, ae.RetryAfter, want)
+		}
+	}
+	if got := f.requests()[0].Header.Get("Sforce-Call-Options"); got != "client=crmsync" {
+		t.Errorf("default Sforce-Call-Options = %q", got)
 	}
 }

@@ -42,7 +42,8 @@
 //     instance_url unless WithBaseURL says otherwise. Token-request errors
 //     become [AuthError] with only the OAuth error code and description;
 //     transport errors drop the request URL (it may hold SOQL with data).
-//   - Every call sends Sforce-Call-Options: client=<id> (WithClientID), and
+//   - Every call sends Sforce-Call-Options: client=<id> (WithClientID,
+//     default DefaultClientID), and
 //     writes the Sforce-Duplicate-Rule-Header when configured. Every
 //     response's Sforce-Limit-Info is parsed ([LimitInfo], per-app entries
 //     too) and every call is counted in a [UsageCounter] (crmsync.Store
@@ -60,7 +61,9 @@
 //     are crmsync.CategoryOther. INVALID_CROSS_REFERENCE_KEY (a lookup to a
 //     record that does not exist) is counted under Associations, and
 //     INVALID_FIELD_FOR_INSERT_UPDATE (a read-only or formula field
-//     written) under Permissions. DUPLICATES_
+//     written) under Permissions, DUPLICATE_VALUE (a unique field such as
+//     an external id already used) under Duplicates. A Retry-After header
+//     is kept in APIError.RetryAfter. DUPLICATES_
 //     DETECTED keeps the matched record ids from its duplicateResult; an
 //     upsert answered 300 (several records share the external id) becomes
 //     DUPLICATE_EXTERNAL_ID with the matched ids. NOT_FOUND, ENTITY_IS_

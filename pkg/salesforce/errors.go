@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
@@ -33,6 +34,7 @@ const (
 	CodeInvalidCrossReferenceKey   = "INVALID_CROSS_REFERENCE_KEY"
 	CodeInvalidReplicationDate     = "INVALID_REPLICATION_DATE"
 	CodeReadOnlyField              = "INVALID_FIELD_FOR_INSERT_UPDATE"
+	CodeDuplicateValue             = "DUPLICATE_VALUE"
 )
 
 // ErrRequestLimitExceeded is matched (errors.Is) by an error whose code is
@@ -50,6 +52,7 @@ var codeCategory = map[string]crmsync.Category{
 	CodeFieldIntegrity:             crmsync.CategoryPropertyValues,
 	CodeDuplicatesDetected:         crmsync.CategoryDuplicates,
 	CodeDuplicateExternalID:        crmsync.CategoryDuplicates,
+	CodeDuplicateValue:             crmsync.CategoryDuplicates,
 	CodeInsufficientAccess:         crmsync.CategoryPermissions,
 	CodeInsufficientAccessCrossRef: crmsync.CategoryPermissions,
 	CodeEntityIsDeleted:            crmsync.CategoryPermissions,
@@ -93,6 +96,8 @@ type APIError struct {
 	// Path is the request path without the query (which may hold data).
 	Path   string
 	Errors []ErrorItem
+	// RetryAfter is the wait the server asked for (Retry-After), or 0.
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string {

@@ -298,7 +298,7 @@ func TestCampaignMembers(t *testing.T) {
 		t.Fatalf("member %q, %v", m, err)
 	}
 	_, err = c.CreateRecord(ctx, "CampaignMember", map[string]any{"CampaignId": camp, "LeadId": lead})
-	if code, cat, _ := codeOf(t, err); code != "DUPLICATE_VALUE" || cat != crmsync.CategoryOther {
+	if code, cat, _ := codeOf(t, err); code != salesforce.CodeDuplicateValue || cat != crmsync.CategoryDuplicates {
 		t.Errorf("second membership: %s / %s", code, cat)
 	}
 	task, err := c.CreateRecord(ctx, "Task", map[string]any{"Subject": "Form: Contact us", "WhoId": lead, "Status": "Completed"})

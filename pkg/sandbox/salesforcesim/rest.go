@@ -72,14 +72,14 @@ func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	o.mu.Lock()
+	used := o.usedLocked()
+	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, o.cfg.DailyLimit))
 	user, ok := o.sessions[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
 	if !ok {
 		o.mu.Unlock()
 		writeJSON(w, http.StatusUnauthorized, []any{map[string]any{"message": "Session expired or invalid", "errorCode": salesforce.CodeInvalidSessionID}})
 		return
 	}
-	used := o.usedLocked()
-	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, o.cfg.DailyLimit))
 	if used >= o.cfg.DailyLimit {
 		o.mu.Unlock()
 		writeJSON(w, http.StatusForbidden, []any{map[string]any{"message": "TotalRequests Limit exceeded.", "errorCode": salesforce.CodeRequestLimitExceeded}})

@@ -342,6 +342,11 @@ func TestSessionExpiryReauth(t *testing.T) {
 	if _, err := c.Limits(context.Background()); err != nil {
 		t.Errorf("after session expiry: %v", err)
 	}
+	// The call answered 401 and retried inside the transport is counted
+	// once, by the client and by the org alike.
+	if li, calls := c.LimitInfo(); li.Used != 2 || calls != 2 {
+		t.Errorf("limit info %+v after %d calls", li, calls)
+	}
 	// The refresh token flow works too, and an unknown user is refused.
 	rt := salesforce.RefreshTokenConfig{LoginURL: s.srv.URL + prefix, ClientID: "3MVG9-sim", RefreshToken: salesforce.Secret(s.org.RefreshToken(""))}
 	c2, _ := salesforce.NewClient(salesforce.WithTokenSource(rt.TokenSource(ctx)), salesforce.WithHTTPClient(s.srv.Client()))

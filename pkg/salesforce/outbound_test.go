@@ -265,8 +265,9 @@ func TestTriggers(t *testing.T) {
 	if got := triggers[4].OccurredAt; !got.Equal(received) {
 		t.Errorf("account occurred at %v, want the receive time", got)
 	}
-	if DedupeKey("04l5e00000AbCdEAAV") != DedupeKey("04l5e00000AbCdEAAV") || DedupeKey("04l5e00000AbCdEAAV") == DedupeKey("04l5e00000AbCdFAAV") {
-		t.Error("dedupe key is not a function of the notification id")
+	if DedupeKey("04l5e00000AbCdEAAV") != crmsync.DedupeKeyOf("salesforce", "outbound", "04l5e00000AbCdEAAV") ||
+		DedupeKey("04l5e00000AbCdEAAV") == DedupeKey("04l5e00000AbCdFAAV") {
+		t.Error("dedupe key is not derived from the notification id alone")
 	}
 }
 

@@ -41,8 +41,9 @@
 //     retried with growing back-off on the org's clock until Ack true,
 //     given up after 24 h; options duplicate and reorder deliveries.
 //     Changes of formula or system fields alone never trigger a message.
-//   - Faults (Faults) are drawn from a random source seeded by
-//     Config.Seed, so a failing run repeats.
+//   - Faults (Faults: UNABLE_TO_LOCK_ROW, 503, dropped connections, calls
+//     that never answer, latency) are drawn from a random source seeded
+//     by Config.Seed, so a failing run repeats.
 //   - Not simulated: composite allOrNone=true rollback (it stops at the
 //     first failure but keeps earlier writes), allOrNone=true rollback of
 //     collection upserts, Bulk API, SOQL parentheses/aggregates/sub-queries,

@@ -44,9 +44,11 @@ type Faults struct {
 	LockRow float64
 	// ServerError answers 503 SERVER_UNAVAILABLE.
 	ServerError float64
-	// Drop closes the connection without an answer (a timeout to the
-	// client).
+	// Drop closes the connection without an answer.
 	Drop float64
+	// Timeout never answers: the call hangs until the client gives up
+	// (its timeout or context).
+	Timeout float64
 	// Latency delays every call (real time).
 	Latency time.Duration
 }

@@ -88,10 +88,15 @@ func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request) {
 	o.usage[o.cfg.Now().Unix()/60]++
 	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used+1, o.cfg.DailyLimit))
 	drop := faults.Drop > 0 && o.rng.Float64() < faults.Drop
+	hang := faults.Timeout > 0 && o.rng.Float64() < faults.Timeout
 	unavailable := faults.ServerError > 0 && o.rng.Float64() < faults.ServerError
 	o.mu.Unlock()
 	if drop {
 		panic(http.ErrAbortHandler)
+	}
+	if hang {
+		<-r.Context().Done()
+		return
 	}
 	if unavailable {
 		writeJSON(w, http.StatusServiceUnavailable, []any{map[string]any{"message": "Server temporarily unavailable", "errorCode": "SERVER_UNAVAILABLE"}})
@@ -244,12 +249,12 @@ func (o *Org) upsert(obj *Object, extField, value string, in map[string]any, opt
 		return nil, errf(404, "NOT_FOUND", nil, "Provided external ID field does not exist or is not accessible: %s", extField)
 	}
 	var matches []*record
-	for _, id := range sortedKeys(o.records) {
-		r := o.records[id]
+	for _, r := range o.records {
 		if r.obj == obj && !r.deleted && strings.EqualFold(fmt.Sprint(r.fields[extField]), value) {
 			matches = append(matches, r)
 		}
 	}
+	sortedIDs(matches)
 	switch len(matches) {
 	case 0:
 		in2 := map[string]any{extField: value}

@@ -235,11 +235,14 @@ func TestFaults(t *testing.T) {
 		{"lock row", Faults{LockRow: 1}, salesforce.CodeUnableToLockRow},
 		{"server error", Faults{ServerError: 1}, "SERVER_UNAVAILABLE"},
 		{"dropped connection", Faults{Drop: 1}, ""},
+		{"timeout", Faults{Timeout: 1}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSim(t, Config{})
 			s.org.SetFaults(tt.faults)
-			_, err := s.client(t, "").CreateRecord(ctx, "Lead", map[string]any{"LastName": "x", "Company": "y"})
+			hc := s.srv.Client()
+			hc.Timeout = 100 * time.Millisecond
+			_, err := s.client(t, "", salesforce.WithHTTPClient(hc)).CreateRecord(ctx, "Lead", map[string]any{"LastName": "x", "Company": "y"})
 			if !crmsync.IsTransient(err) {
 				t.Errorf("not transient: %v", err)
 			}

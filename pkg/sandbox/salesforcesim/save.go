@@ -265,13 +265,13 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 			continue
 		}
 		var matched []*record
-		for _, id := range sortedKeys(o.records) {
-			r := o.records[id]
+		for _, r := range o.records {
 			if r.obj == obj && !r.deleted && (existing == nil || r != existing) && strings.EqualFold(fmt.Sprint(r.fields["Email"]), email) {
 				matched = append(matched, r)
 			}
 		}
 		if len(matched) > 0 {
+			sortedIDs(matched)
 			e := errf(400, salesforce.CodeDuplicatesDetected, nil, "You're creating a duplicate record. We recommend you use an existing record instead.")
 			e.matched = matched
 			return nil, nil, e

@@ -142,7 +142,8 @@ func New(cfg Config) *Org {
 // OrgID returns the organization id (18 characters).
 func (o *Org) OrgID() string { return o.cfg.OrgID }
 
-// Object returns an sObject type of the org's schema, to add fields.
+// Object returns an sObject type of the org's schema, to add fields
+// (Object.AddField) before the org serves requests.
 func (o *Org) Object(name string) (*Object, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -363,3 +363,28 @@ func TestSessionExpiryReauth(t *testing.T) {
 		t.Errorf("unknown refresh token: %v", err)
 	}
 }
+
+func TestUpsertWithSeveralMatches(t *testing.T) {
+	s := newSim(t, Config{})
+	lead, _ := s.org.Object("Lead")
+	lead.AddField(&Field{Name: "Legacy_Id__c", Type: TypeString, Length: 40, ExternalID: true}) // not unique
+	for range 2 {
+		if _, err := s.org.CreateAs("", "Lead", map[string]any{"LastName": "x", "Company": "y", "Legacy_Id__c": "L-1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := s.client(t, "")
+	_, err := c.UpsertRecord(context.Background(), "Lead", "Legacy_Id__c", "L-1", map[string]any{"Title": "z"})
+	var ae *salesforce.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 300 || ae.Code() != salesforce.CodeDuplicateExternalID ||
+		ae.Category() != crmsync.CategoryDuplicates || len(ae.MatchedIDs()) != 2 {
+		t.Errorf("upsert with two matches: %v", err)
+	}
+	d, err := c.Describe(context.Background(), "Lead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := d.Field("Legacy_Id__c"); !ok || !f.ExternalID || f.Unique {
+		t.Errorf("custom field in describe = %+v, %v", f, ok)
+	}
+}

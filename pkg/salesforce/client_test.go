@@ -557,7 +557,7 @@ func TestReplication(t *testing.T) {
 		t.Errorf("updated = %+v", up)
 	}
 	q, _ := url.ParseQuery(f.requests()[0].RawQuery)
-	if q.Get("start") != "2026-11-23T15:00:00Z" || q.Get("end") != "2026-11-23T17:00:00Z" {
+	if q.Get("start") != "2026-11-23T15:00:00+00:00" || q.Get("end") != "2026-11-23T17:00:00+00:00" || !strings.Contains(f.requests()[0].RawQuery, "%2B00%3A00") {
 		t.Errorf("window = %v", q)
 	}
 	del, err := c.GetDeleted(ctx, "Lead", testNow.Add(-24*time.Hour), testNow)

@@ -79,7 +79,8 @@ func (c *Client) checkWindow(op string, start, end time.Time, window time.Durati
 	if earliest := c.now().UTC().Add(-window); start.Before(earliest) {
 		return nil, fmt.Errorf("salesforce: %s: %w: start %s is before %s, the earliest the API answers for", op, crmsync.ErrInvalid, start, earliest.Truncate(time.Minute))
 	}
-	const layout = "2006-01-02T15:04:05Z07:00"
+	// The documented form: 2013-05-05T00:00:00+00:00.
+	const layout = "2006-01-02T15:04:05-07:00"
 	return url.Values{"start": {start.Format(layout)}, "end": {end.Format(layout)}}, nil
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
 // Login URLs of production and sandbox orgs (a My Domain URL works too).
@@ -110,18 +112,31 @@ func (s *refreshSource) Token() (*oauth2.Token, error) {
 // AuthError is a failed token request. It holds only the OAuth error code
 // and description, never the request (which carries the secrets).
 type AuthError struct {
-	StatusCode  int
-	Code        string
+	StatusCode int
+	// ErrorCode is the OAuth error ("invalid_grant"), when sent.
+	ErrorCode   string
 	Description string
 	err         error
 }
 
 func (e *AuthError) Error() string {
-	if e.Code == "" && e.err != nil {
+	if e.ErrorCode == "" && e.err != nil {
 		return "salesforce: authenticate: " + e.err.Error()
 	}
-	return fmt.Sprintf("salesforce: authenticate: %d %s: %s", e.StatusCode, e.Code, e.Description)
+	return fmt.Sprintf("salesforce: authenticate: %d %s: %s", e.StatusCode, e.ErrorCode, e.Description)
 }
+
+// Code is the OAuth error code, or "AUTHENTICATION_FAILED" when none came.
+func (e *AuthError) Code() string {
+	if e.ErrorCode == "" {
+		return "AUTHENTICATION_FAILED"
+	}
+	return e.ErrorCode
+}
+
+// Category is Permissions: the connected app's authorisation is broken and
+// a person must fix it.
+func (e *AuthError) Category() crmsync.Category { return crmsync.CategoryPermissions }
 
 // Transient reports whether asking again may help (the server failed or
 // could not be reached); a refused grant is not transient.
@@ -130,17 +145,17 @@ func (e *AuthError) Transient() bool { return e.StatusCode == 0 || e.StatusCode 
 func authError(err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		ae := &AuthError{ErrorCode: re.ErrorCode, Description: re.ErrorDescription}
 		if re.Response != nil {
 			ae.StatusCode = re.Response.StatusCode
 		}
-		if ae.Code == "" {
+		if ae.ErrorCode == "" {
 			var body struct {
 				Error       string `json:"error"`
 				Description string `json:"error_description"`
 			}
 			_ = json.Unmarshal(re.Body, &body)
-			ae.Code, ae.Description = body.Error, body.Description
+			ae.ErrorCode, ae.Description = body.Error, body.Description
 		}
 		return ae
 	}
@@ -180,7 +195,7 @@ func (t *Transport) token(stale *oauth2.Token) (*oauth2.Token, error) {
 		return nil, authError(err)
 	}
 	if tok.AccessToken == "" {
-		return nil, &AuthError{Code: "no_access_token", Description: "token response had no access_token"}
+		return nil, &AuthError{ErrorCode: "no_access_token", Description: "token response had no access_token"}
 	}
 	t.tok = tok
 	return tok, nil
@@ -195,7 +210,7 @@ func (t *Transport) InstanceURL() (string, error) {
 	}
 	u, _ := tok.Extra("instance_url").(string)
 	if u == "" {
-		return "", &AuthError{Code: "no_instance_url", Description: "token response had no instance_url"}
+		return "", &AuthError{ErrorCode: "no_instance_url", Description: "token response had no instance_url"}
 	}
 	return strings.TrimSuffix(u, "/"), nil
 }

@@ -188,7 +188,7 @@ func TestAuthFailureHidesSecrets(t *testing.T) {
 		t.Errorf("secrets printed: %s", s)
 	}
 	var ae *AuthError
-	if !errors.As(err, &ae) || ae.Code != "invalid_grant" || ae.Transient() {
+	if !errors.As(err, &ae) || ae.ErrorCode != "invalid_grant" || ae.Transient() {
 		t.Fatalf("err = %#v", err)
 	}
 	for _, secret := range []string{"client-secret-value", "5Aep861-refresh-token-value"} {

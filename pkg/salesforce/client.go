@@ -122,9 +122,10 @@ type Client struct {
 	onLimit   func(context.Context, LimitInfo)
 	now       func() time.Time
 
-	mu    sync.Mutex
-	limit LimitInfo
-	calls int64
+	mu        sync.Mutex
+	limit     LimitInfo
+	calls     int64
+	described map[string]*Describe
 }
 
 // Option configures a Client.

@@ -76,4 +76,13 @@
 //     must be an instance path, never another host). getUpdated and
 //     getDeleted windows are truncated to the minute, as Salesforce does,
 //     and refused before sending when Salesforce would refuse them.
+//
+// The Client is also the engine's crmsync.CRM for the Salesforce side:
+// Get and FindByEmail are one SOQL query each (with Owner.Email, so the
+// owner is matched by email without another call; SystemModstamp is the
+// record's LastModified); Create is one composite call that creates and
+// reads back; text values are converted to the fields' JSON types with a
+// describe read once per client and object; invisible and deleted records
+// are crmsync.ErrNotFound. APIError, RecordError and AuthError are
+// crmsync.VendorError (Code and Category).
 package salesforce

@@ -185,6 +185,15 @@ func (e *RecordError) Transient() bool { return transientCode(e.StatusCode) }
 // Category is the sync-error category of the code.
 func (e *RecordError) Category() crmsync.Category { return CategoryOf(e.StatusCode) }
 
+// Code is the Salesforce status code.
+func (e *RecordError) Code() string { return e.StatusCode }
+
+var (
+	_ crmsync.VendorError = (*APIError)(nil)
+	_ crmsync.VendorError = (*RecordError)(nil)
+	_ crmsync.VendorError = (*AuthError)(nil)
+)
+
 // Is matches crmsync.ErrNotFound for NOT_FOUND / ENTITY_IS_DELETED and
 // ErrRequestLimitExceeded for REQUEST_LIMIT_EXCEEDED.
 func (e *RecordError) Is(target error) bool {

@@ -359,7 +359,7 @@ func TestSessionExpiryReauth(t *testing.T) {
 	bad := salesforce.RefreshTokenConfig{LoginURL: s.srv.URL + prefix, ClientID: "3MVG9-sim", RefreshToken: "unknown"}
 	c3, _ := salesforce.NewClient(salesforce.WithTokenSource(bad.TokenSource(ctx)), salesforce.WithHTTPClient(s.srv.Client()))
 	var ae *salesforce.AuthError
-	if _, err := c3.Limits(context.Background()); !errors.As(err, &ae) || ae.Code != "invalid_grant" {
+	if _, err := c3.Limits(context.Background()); !errors.As(err, &ae) || ae.ErrorCode != "invalid_grant" {
 		t.Errorf("unknown refresh token: %v", err)
 	}
 }

@@ -1,0 +1,103 @@
+package salesforce_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/salesforce"
+	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
+)
+
+// newSimCRM returns the client, as crmsync.CRM, against a simulated org
+// mounted under /sf.
+func newSimCRM(t *testing.T) (*salesforcesim.Org, *salesforce.Client) {
+	t.Helper()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	org := salesforcesim.New(salesforcesim.Config{Now: func() time.Time { now = now.Add(time.Second); return now }})
+	mux := http.NewServeMux()
+	mux.Handle("/sf/", http.StripPrefix("/sf", org))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := salesforce.NewClient(salesforce.WithBaseURL(srv.URL+"/sf"), salesforce.WithHTTPClient(srv.Client()),
+		salesforce.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: org.Session("")})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return org, c
+}
+
+func TestCRMAgainstSimulator(t *testing.T) {
+	org, c := newSimCRM(t)
+	var crm crmsync.CRM = c
+	ctx := context.Background()
+	rec, err := crm.Create(ctx, crmsync.SFLead, map[string]string{"LastName": "Silva", "Company": "Silva Lda",
+		"Email": "Ana.Silva@example.com", "Score__c": "42.5", "Phone": ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Ref.Side != crmsync.Salesforce || rec.Ref.Object != crmsync.SFLead || len(rec.Ref.ID) != 18 ||
+		rec.Properties["Score__c"] != "42.5" || rec.Properties["Phone"] != "" || rec.OwnerEmail != "integration@crmsync.example" ||
+		rec.LastModified.IsZero() {
+		t.Errorf("created = %+v", rec)
+	}
+	if used, _ := org.APIUsage(); used != 2 {
+		t.Errorf("create used %d calls, want 2 (describe once, then one composite)", used)
+	}
+	got, err := crm.Get(ctx, rec.Ref, []string{"Email", "Score__c", "Score_Band__c"})
+	if err != nil || got.Properties["Email"] != "Ana.Silva@example.com" || got.Properties["Score_Band__c"] != "Cold" || !got.LastModified.Equal(rec.LastModified) {
+		t.Errorf("get = %+v, %v", got, err)
+	}
+	if err := crm.Update(ctx, rec.Ref, map[string]string{"Score__c": "77", "Email": ""}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = crm.Get(ctx, rec.Ref, []string{"Email", "Score_Band__c"})
+	if got.Properties["Email"] != "" || got.Properties["Score_Band__c"] != "Hot" || !got.LastModified.After(rec.LastModified) {
+		t.Errorf("after update = %+v", got)
+	}
+	if err := crm.Update(ctx, rec.Ref, map[string]string{"Email": "ana@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := crm.Create(ctx, crmsync.SFLead, map[string]string{"LastName": "Silva2", "Company": "S", "Email": "ANA@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := crm.FindByEmail(ctx, crmsync.SFLead, "ana@EXAMPLE.com", []string{"LastName"})
+	if err != nil || len(found) != 2 || found[0].Ref.ID != second.Ref.ID || found[1].Ref.ID != rec.Ref.ID {
+		t.Errorf("find by email = %+v, %v", found, err)
+	}
+	if _, err := crm.FindByEmail(ctx, crmsync.SFAccount, "a@b.c", nil); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("accounts by email: %v", err)
+	}
+
+	// Terminal failures reach the engine as vendor errors.
+	_, err = crm.Create(ctx, crmsync.SFLead, map[string]string{"LastName": "NoCompany"})
+	var v crmsync.VendorError
+	if !errors.As(err, &v) || v.Code() != salesforce.CodeRequiredFieldMissing || v.Category() != crmsync.CategoryPropertyValues || crmsync.IsTransient(err) {
+		t.Errorf("create without a required field: %v", err)
+	}
+	if err := crm.Update(ctx, rec.Ref, map[string]string{"Score__c": "lots"}); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("non-numeric number: %v", err)
+	}
+	// Invisible and deleted records are not found.
+	rep := org.AddUser("rep@acme.example", "Rep")
+	hidden, _ := org.CreateAs(rep, "Lead", map[string]any{"LastName": "h", "Company": "h"})
+	if _, err := crm.Get(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: hidden}, nil); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("invisible record: %v", err)
+	}
+	if err := org.DeleteAs("", second.Ref.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := crm.Get(ctx, second.Ref, nil); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("deleted record: %v", err)
+	}
+	if _, err := crm.Get(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "x' OR Id != '"}, nil); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("id with SOQL in it: %v", err)
+	}
+}

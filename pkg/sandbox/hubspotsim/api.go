@@ -1,0 +1,488 @@
+package hubspotsim
+
+import (
+	"cmp"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/hubspot"
+)
+
+func (p *Portal) routes() {
+	m := p.mux
+	const obj = "/crm/v3/objects/{type}"
+	m.HandleFunc("GET "+obj+"/{id}", p.api(false, p.withType(p.getObject)))
+	m.HandleFunc("PATCH "+obj+"/{id}", p.api(false, p.withType(p.updateObject)))
+	m.HandleFunc("DELETE "+obj+"/{id}", p.api(false, p.withType(p.archiveObject)))
+	m.HandleFunc("POST "+obj, p.api(false, p.withType(p.createObject)))
+	m.HandleFunc("POST "+obj+"/batch/read", p.api(false, p.withType(p.batchRead)))
+	m.HandleFunc("POST "+obj+"/batch/create", p.api(false, p.withType(p.batchCreate)))
+	m.HandleFunc("POST "+obj+"/batch/update", p.api(false, p.withType(p.batchUpdate)))
+	m.HandleFunc("POST "+obj+"/batch/upsert", p.api(false, p.withType(p.batchUpsert)))
+	m.HandleFunc("POST "+obj+"/batch/archive", p.api(false, p.withType(p.batchArchive)))
+	m.HandleFunc("POST "+obj+"/search", p.api(true, p.withType(p.search)))
+	p.associationRoutes()
+	p.directoryRoutes()
+	p.adminRoutes()
+}
+
+type typedHandler func(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType)
+
+func (p *Portal) withType(h typedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		o, ok := objectTypeOf(r.PathValue("type"))
+		if !ok {
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Unable to infer object type from: "+r.PathValue("type"), nil)
+			return
+		}
+		h(w, r, o)
+	}
+}
+
+func (p *Portal) apiSource() source {
+	return source{changeSource: "INTEGRATION", sourceID: strconv.FormatInt(p.cfg.AppID, 10)}
+}
+
+func splitProps(q string) []string {
+	if q == "" {
+		return nil
+	}
+	return strings.Split(q, ",")
+}
+
+func statusOf(e *apiError) int {
+	switch e.Category {
+	case "OBJECT_NOT_FOUND":
+		return http.StatusNotFound
+	case "CONFLICT":
+		return http.StatusConflict
+	}
+	return http.StatusBadRequest
+}
+
+func (p *Portal) getObject(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec := p.find(o, r.PathValue("id"), r.URL.Query().Get("idProperty"))
+	if rec == nil {
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", map[string][]string{"id": {r.PathValue("id")}})
+		return
+	}
+	writeJSON(w, http.StatusOK, wire(o, rec, splitProps(r.URL.Query().Get("properties"))))
+}
+
+type objectInput struct {
+	ID                 string                     `json:"id"`
+	IDProperty         string                     `json:"idProperty"`
+	Properties         map[string]string          `json:"properties"`
+	Associations       []hubspot.AssociationInput `json:"associations"`
+	ObjectWriteTraceID string                     `json:"objectWriteTraceId"`
+}
+
+func (p *Portal) createObject(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	var in objectInput
+	if !readJSON(w, r, &in) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec, err := p.create(o, in.Properties, p.apiSource())
+	if err != nil {
+		writeJSON(w, statusOf(err), err)
+		return
+	}
+	p.associateAtCreate(o, rec.id, in.Associations)
+	writeJSON(w, http.StatusCreated, wire(o, rec, nil))
+}
+
+func (p *Portal) updateObject(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	var in objectInput
+	if !readJSON(w, r, &in) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	rec := p.find(o, r.PathValue("id"), r.URL.Query().Get("idProperty"))
+	if rec == nil {
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", map[string][]string{"id": {r.PathValue("id")}})
+		return
+	}
+	rec, err := p.update(o, rec.id, in.Properties, p.apiSource())
+	if err != nil {
+		writeJSON(w, statusOf(err), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire(o, rec, nil))
+}
+
+func (p *Portal) archiveObject(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// HubSpot answers 204 for an id that does not exist.
+	_ = p.archive(o, r.PathValue("id"), p.apiSource())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// batchRequest is the body of every batch endpoint.
+type batchRequest struct {
+	Properties []string      `json:"properties"`
+	IDProperty string        `json:"idProperty"`
+	Inputs     []objectInput `json:"inputs"`
+}
+
+// readBatch decodes a batch body and enforces HubSpot's 100-input cap.
+func (p *Portal) readBatch(w http.ResponseWriter, r *http.Request) (batchRequest, bool) {
+	var req batchRequest
+	if !readJSON(w, r, &req) {
+		return req, false
+	}
+	if len(req.Inputs) > hubspot.MaxBatch {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR",
+			"Batch input cannot contain more than 100 inputs; got "+strconv.Itoa(len(req.Inputs)), nil)
+		return req, false
+	}
+	return req, true
+}
+
+func batchAnswer(w http.ResponseWriter, okStatus int, results []map[string]any, errs []*apiError) {
+	now := stamp(time.Now())
+	body := map[string]any{"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+	if results == nil {
+		body["results"] = []any{}
+	}
+	status := okStatus
+	if len(errs) > 0 {
+		body["errors"], body["numErrors"], status = errs, len(errs), http.StatusMultiStatus
+	}
+	writeJSON(w, status, body)
+}
+
+func (p *Portal) batchRead(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	req, ok := p.readBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var results []map[string]any
+	var missing []string
+	for _, in := range req.Inputs {
+		if rec := p.find(o, in.ID, req.IDProperty); rec != nil {
+			results = append(results, wire(o, rec, req.Properties))
+		} else {
+			missing = append(missing, in.ID)
+		}
+	}
+	var errs []*apiError
+	if len(missing) > 0 {
+		errs = append(errs, newAPIError("OBJECT_NOT_FOUND", "Could not get some "+strings.ToUpper(string(o))+
+			" objects, they may be deleted or not exist. Check that ids are valid.", map[string][]string{"ids": missing}))
+	}
+	batchAnswer(w, http.StatusOK, results, errs)
+}
+
+func (p *Portal) batchCreate(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	req, ok := p.readBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	multi := len(req.Inputs) > 0
+	for _, in := range req.Inputs {
+		multi = multi && in.ObjectWriteTraceID != ""
+	}
+	// Without a trace id on every input HubSpot cannot say which input
+	// failed: the whole batch is refused and nothing is created.
+	if !multi {
+		seen := map[string]bool{}
+		for _, in := range req.Inputs {
+			if err := p.validate(o, nil, in.Properties); err != nil {
+				writeJSON(w, statusOf(err), err)
+				return
+			}
+			if e := strings.ToLower(in.Properties["email"]); o == crmsync.HSContact && e != "" {
+				if seen[e] {
+					writeError(w, http.StatusConflict, "CONFLICT", "Duplicate email in batch: "+e, nil)
+					return
+				}
+				seen[e] = true
+			}
+		}
+	}
+	var results []map[string]any
+	var errs []*apiError
+	for _, in := range req.Inputs {
+		rec, err := p.create(o, in.Properties, p.apiSource())
+		if err != nil {
+			err.Context = map[string][]string{"objectWriteTraceId": {in.ObjectWriteTraceID}}
+			errs = append(errs, err)
+			continue
+		}
+		p.associateAtCreate(o, rec.id, in.Associations)
+		res := wire(o, rec, nil)
+		if in.ObjectWriteTraceID != "" {
+			res["objectWriteTraceId"] = in.ObjectWriteTraceID
+		}
+		results = append(results, res)
+	}
+	batchAnswer(w, http.StatusCreated, results, errs)
+}
+
+func (p *Portal) batchUpdate(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	req, ok := p.readBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var results []map[string]any
+	var errs []*apiError
+	for _, in := range req.Inputs {
+		rec := p.find(o, in.ID, cmp.Or(in.IDProperty, req.IDProperty))
+		if rec == nil {
+			errs = append(errs, newAPIError("OBJECT_NOT_FOUND", "Object not found.", map[string][]string{"ids": {in.ID}}))
+			continue
+		}
+		rec, err := p.update(o, rec.id, in.Properties, p.apiSource())
+		if err != nil {
+			err.Context = map[string][]string{"ids": {in.ID}}
+			errs = append(errs, err)
+			continue
+		}
+		results = append(results, wire(o, rec, nil))
+	}
+	batchAnswer(w, http.StatusOK, results, errs)
+}
+
+func (p *Portal) batchUpsert(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	req, ok := p.readBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var results []map[string]any
+	var errs []*apiError
+	for _, in := range req.Inputs {
+		idProp := cmp.Or(in.IDProperty, req.IDProperty)
+		if idProp == "" {
+			errs = append(errs, newAPIError("VALIDATION_ERROR", "idProperty is required", map[string][]string{"ids": {in.ID}}))
+			continue
+		}
+		var rec *record
+		var err *apiError
+		created := false
+		if existing := p.find(o, in.ID, idProp); existing != nil {
+			rec, err = p.update(o, existing.id, in.Properties, p.apiSource())
+		} else {
+			props := map[string]string{}
+			for k, v := range in.Properties {
+				props[k] = v
+			}
+			if idProp != "hs_object_id" {
+				props[idProp] = in.ID
+			}
+			rec, err = p.create(o, props, p.apiSource())
+			created = true
+		}
+		if err != nil {
+			err.Context = map[string][]string{"ids": {in.ID}}
+			errs = append(errs, err)
+			continue
+		}
+		res := wire(o, rec, nil)
+		res["new"] = created
+		results = append(results, res)
+	}
+	batchAnswer(w, http.StatusOK, results, errs)
+}
+
+func (p *Portal) batchArchive(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	req, ok := p.readBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, in := range req.Inputs {
+		_ = p.archive(o, in.ID, p.apiSource())
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// search implements the CRM search endpoint with HubSpot's limits: page
+// ≤ 200, at most 5 filter groups of 6 filters, one sort, and no page past
+// the first 10 000 results.
+func (p *Portal) search(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	var req hubspot.SearchRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = 10
+	}
+	after, _ := strconv.Atoi(cmp.Or(req.After, "0"))
+	switch {
+	case limit < 0 || limit > hubspot.MaxSearchLimit:
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "limit must be between 1 and 200; got "+strconv.Itoa(limit), nil)
+		return
+	case len(req.FilterGroups) > 5:
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "At most 5 filterGroups are allowed", nil)
+		return
+	case len(req.Sorts) > 1:
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Only one sort is allowed", nil)
+		return
+	case after+limit > hubspot.SearchResultCap:
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR",
+			"Search can return at most 10,000 results; narrow the query (after="+strconv.Itoa(after)+")", nil)
+		return
+	}
+	for _, g := range req.FilterGroups {
+		if len(g.Filters) > 6 {
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "At most 6 filters are allowed in a filterGroup", nil)
+			return
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var match []*record
+	for _, rec := range p.table(o) {
+		if !rec.archived && matchesGroups(rec, req.FilterGroups) {
+			match = append(match, rec)
+		}
+	}
+	sortProp, desc := "hs_object_id", false
+	if len(req.Sorts) == 1 {
+		sortProp, desc = req.Sorts[0].PropertyName, req.Sorts[0].Direction == "DESCENDING"
+	}
+	// Sort keys are parsed once per record, not once per comparison.
+	type keyed struct {
+		rec *record
+		num float64
+		isN bool
+		str string
+	}
+	ks := make([]keyed, len(match))
+	for i, rec := range match {
+		v := rec.props[sortProp]
+		n, isN := rec.numeric(sortProp)
+		ks[i] = keyed{rec: rec, num: n, isN: isN, str: strings.ToLower(v)}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		var c int
+		if a.isN && b.isN {
+			c = cmp.Compare(a.num, b.num)
+		} else {
+			c = strings.Compare(a.str, b.str)
+		}
+		if desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return cmp.Compare(a.rec.tie, b.rec.tie)
+	})
+	page := ks[min(after, len(ks)):min(after+limit, len(ks))]
+	results := make([]map[string]any, 0, len(page))
+	for _, k := range page {
+		results = append(results, wire(o, k.rec, req.Properties))
+	}
+	body := map[string]any{"total": len(match), "results": results}
+	if after+limit < len(match) {
+		next := strconv.Itoa(after + limit)
+		body["paging"] = map[string]any{"next": map[string]string{"after": next, "link": "?after=" + next}}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func matchesGroups(rec *record, groups []hubspot.FilterGroup) bool {
+	if len(groups) == 0 {
+		return true
+	}
+	for _, g := range groups {
+		if matchesAll(rec, g.Filters) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAll(rec *record, filters []hubspot.Filter) bool {
+	for _, f := range filters {
+		v, has := rec.props[f.PropertyName]
+		has = has && v != ""
+		// compareValues with the record's numeric value cached.
+		compareValues := func(_, b string) int {
+			if x, ok := rec.numeric(f.PropertyName); ok {
+				if y, ok := numeric(b); ok {
+					return cmp.Compare(x, y)
+				}
+			}
+			return strings.Compare(strings.ToLower(v), strings.ToLower(b))
+		}
+		var ok bool
+		switch f.Operator {
+		case "HAS_PROPERTY":
+			ok = has
+		case "NOT_HAS_PROPERTY":
+			ok = !has
+		case "EQ":
+			ok = has && compareValues(v, f.Value) == 0
+		case "NEQ":
+			ok = !has || compareValues(v, f.Value) != 0
+		case "LT":
+			ok = has && compareValues(v, f.Value) < 0
+		case "LTE":
+			ok = has && compareValues(v, f.Value) <= 0
+		case "GT":
+			ok = has && compareValues(v, f.Value) > 0
+		case "GTE":
+			ok = has && compareValues(v, f.Value) >= 0
+		case "BETWEEN":
+			ok = has && compareValues(v, f.Value) >= 0 && compareValues(v, f.HighValue) <= 0
+		case "IN", "NOT_IN":
+			in := slices.ContainsFunc(f.Values, func(x string) bool { return compareValues(v, x) == 0 })
+			ok = (f.Operator == "IN") == (has && in)
+		case "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN":
+			c := has && strings.Contains(strings.ToLower(v), strings.Trim(strings.ToLower(f.Value), "*"))
+			ok = (f.Operator == "CONTAINS_TOKEN") == c
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// compareValues compares as numbers when both are numbers or dates
+// (dates as epoch milliseconds, as HubSpot's filters take them), else as
+// case-insensitive strings.
+func compareValues(a, b string) int {
+	x, okA := numeric(a)
+	y, okB := numeric(b)
+	if okA && okB {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+func numeric(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) {
+		return f, true
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return float64(t.UnixMilli()), true
+	}
+	return 0, false
+}

@@ -1,0 +1,271 @@
+package hubspotsim
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/hubspot"
+)
+
+// defaultTypes are HubSpot's unlabelled association type ids per pair.
+var defaultTypes = map[assocKey]int{
+	{crmsync.HSContact, crmsync.HSCompany}: 279, {crmsync.HSCompany, crmsync.HSContact}: 280,
+	{crmsync.HSDeal, crmsync.HSContact}: 3, {crmsync.HSContact, crmsync.HSDeal}: 4,
+	{crmsync.HSDeal, crmsync.HSCompany}: 341, {crmsync.HSCompany, crmsync.HSDeal}: 342,
+}
+
+func defaultLabel(from, to crmsync.ObjectType) hubspot.AssociationLabel {
+	id, ok := defaultTypes[assocKey{from, to}]
+	if !ok {
+		id = 1000 // an unlabelled pair crmsync does not rely on
+	}
+	return hubspot.AssociationLabel{Category: "HUBSPOT_DEFINED", TypeID: id}
+}
+
+// associationsPageSize is how many associations of one record a batch
+// read returns before paging (small, so clients' paging is exercised).
+const associationsPageSize = 100
+
+func (p *Portal) associationRoutes() {
+	const v4 = "/crm/v4/associations/{from}/{to}"
+	p.mux.HandleFunc("POST "+v4+"/batch/read", p.api(false, p.withPair(p.assocRead)))
+	p.mux.HandleFunc("POST "+v4+"/batch/create", p.api(false, p.withPair(p.assocCreate)))
+	p.mux.HandleFunc("POST "+v4+"/batch/associate/default", p.api(false, p.withPair(p.assocCreate)))
+	p.mux.HandleFunc("POST "+v4+"/batch/archive", p.api(false, p.withPair(p.assocArchive)))
+	p.mux.HandleFunc("GET /crm/v4/objects/{from}/{id}/associations/{to}", p.api(false, p.withPair(p.assocPage)))
+}
+
+type pairHandler func(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType)
+
+func (p *Portal) withPair(h pairHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		from, ok1 := objectTypeOf(r.PathValue("from"))
+		to, ok2 := objectTypeOf(r.PathValue("to"))
+		if !ok1 || !ok2 {
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Unknown object type in "+r.URL.Path, nil)
+			return
+		}
+		h(w, r, from, to)
+	}
+}
+
+// link stores from→to and to→from with labels; p.mu is held. It emits
+// associationChange events for both records.
+func (p *Portal) link(from crmsync.ObjectType, fromID string, to crmsync.ObjectType, toID string, labels []hubspot.AssociationLabel, src source) {
+	set := func(a crmsync.ObjectType, aID string, b crmsync.ObjectType, bID string, ls []hubspot.AssociationLabel) {
+		k := assocKey{a, b}
+		if p.assocs[k] == nil {
+			p.assocs[k] = map[string]map[string][]hubspot.AssociationLabel{}
+		}
+		if p.assocs[k][aID] == nil {
+			p.assocs[k][aID] = map[string][]hubspot.AssociationLabel{}
+		}
+		for _, l := range ls {
+			if !slices.Contains(p.assocs[k][aID][bID], l) {
+				p.assocs[k][aID][bID] = append(p.assocs[k][aID][bID], l)
+			}
+		}
+	}
+	set(from, fromID, to, toID, labels)
+	set(to, toID, from, fromID, []hubspot.AssociationLabel{defaultLabel(to, from)})
+	p.emitAssociation(from, fromID, to, toID, false, src)
+	p.emitAssociation(to, toID, from, fromID, false, src)
+}
+
+func (p *Portal) unlink(from crmsync.ObjectType, fromID string, to crmsync.ObjectType, toID string, src source) bool {
+	m := p.assocs[assocKey{from, to}][fromID]
+	if _, ok := m[toID]; !ok {
+		return false
+	}
+	delete(m, toID)
+	delete(p.assocs[assocKey{to, from}][toID], fromID)
+	p.emitAssociation(from, fromID, to, toID, true, src)
+	p.emitAssociation(to, toID, from, fromID, true, src)
+	return true
+}
+
+func (p *Portal) emitAssociation(from crmsync.ObjectType, fromID string, to crmsync.ObjectType, toID string, removed bool, src source) {
+	if !legacy(from) || !legacy(to) {
+		return
+	}
+	e := p.newEvent(from, "associationChange", src)
+	e.FromObjectID, e.ToObjectID = parseID(fromID), parseID(toID)
+	e.AssociationType = strings.ToUpper(string(from)) + "_TO_" + strings.ToUpper(string(to))
+	e.AssociationRemoved = &removed
+	primary := false
+	e.IsPrimaryAssociation = &primary
+	p.queue(e)
+}
+
+func (p *Portal) associateAtCreate(o crmsync.ObjectType, id string, in []hubspot.AssociationInput) {
+	for _, a := range in {
+		// The target's type is not named in a create's associations; the
+		// sim looks the id up among the types it knows.
+		for t := range p.objects {
+			if p.find(t, a.To.ID, "") != nil {
+				labels := make([]hubspot.AssociationLabel, 0, len(a.Types))
+				for _, ty := range a.Types {
+					labels = append(labels, hubspot.AssociationLabel{Category: ty.Category, TypeID: ty.TypeID})
+				}
+				p.link(o, id, t, a.To.ID, labels, p.apiSource())
+				break
+			}
+		}
+	}
+}
+
+type assocInput struct {
+	// ID is a batch read's input; the others name From and To.
+	ID   string `json:"id"`
+	From struct {
+		ID string `json:"id"`
+	} `json:"from"`
+	To    any                       `json:"to"` // {id} for create, [{id}] for archive
+	Types []hubspot.AssociationType `json:"types"`
+}
+
+func toIDs(v any) []string {
+	switch t := v.(type) {
+	case map[string]any:
+		if id, ok := t["id"].(string); ok {
+			return []string{id}
+		}
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, toIDs(x)...)
+		}
+		return out
+	}
+	return nil
+}
+
+func (p *Portal) readAssocBatch(w http.ResponseWriter, r *http.Request) ([]assocInput, bool) {
+	var req struct {
+		Inputs []assocInput `json:"inputs"`
+	}
+	if !readJSON(w, r, &req) {
+		return nil, false
+	}
+	if len(req.Inputs) > hubspot.MaxBatch {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Batch input cannot contain more than 100 inputs", nil)
+		return nil, false
+	}
+	return req.Inputs, true
+}
+
+func (p *Portal) assocRead(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	inputs, ok := p.readAssocBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var results []map[string]any
+	var errs []*apiError
+	for _, in := range inputs {
+		in.From.ID = cmp.Or(in.ID, in.From.ID)
+		tos, next := p.assocList(from, in.From.ID, to, 0, associationsPageSize)
+		if len(tos) == 0 {
+			e := newAPIError("VALIDATION_ERROR", "No "+string(to)+" is associated with "+string(from)+" "+in.From.ID+".",
+				map[string][]string{"fromObjectId": {in.From.ID}, "toObjectType": {string(to)}})
+			e.SubCategory = "crm.associations.NO_ASSOCIATIONS_FOUND"
+			errs = append(errs, e)
+			continue
+		}
+		res := map[string]any{"from": map[string]string{"id": in.From.ID}, "to": tos}
+		if next != "" {
+			res["paging"] = map[string]any{"next": map[string]string{"after": next}}
+		}
+		results = append(results, res)
+	}
+	batchAnswer(w, http.StatusOK, results, errs)
+}
+
+// assocList returns one page of from's associations to type to, ordered
+// by id, and the next offset ("" when none).
+func (p *Portal) assocList(from crmsync.ObjectType, id string, to crmsync.ObjectType, offset, limit int) ([]map[string]any, string) {
+	m := p.assocs[assocKey{from, to}][id]
+	ids := make([]string, 0, len(m))
+	for k := range m {
+		ids = append(ids, k)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return compareValues(a, b) })
+	var out []map[string]any
+	for _, k := range ids[min(offset, len(ids)):min(offset+limit, len(ids))] {
+		out = append(out, map[string]any{"toObjectId": parseID(k), "associationTypes": m[k]})
+	}
+	if offset+limit < len(ids) {
+		return out, strconv.Itoa(offset + limit)
+	}
+	return out, ""
+}
+
+func (p *Portal) assocPage(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tos, next := p.assocList(from, r.PathValue("id"), to, offset, limit)
+	body := map[string]any{"results": tos}
+	if tos == nil {
+		body["results"] = []any{}
+	}
+	if next != "" {
+		body["paging"] = map[string]any{"next": map[string]string{"after": next}}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (p *Portal) assocCreate(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	inputs, ok := p.readAssocBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var results []map[string]any
+	var errs []*apiError
+	for _, in := range inputs {
+		tos := toIDs(in.To)
+		if len(tos) != 1 || p.find(from, in.From.ID, "") == nil || p.find(to, tos[0], "") == nil {
+			e := newAPIError("VALIDATION_ERROR", "One or more of the object ids are invalid", map[string][]string{"fromObjectId": {in.From.ID}, "toObjectId": tos})
+			e.SubCategory = "crm.associations.INVALID_OBJECT_IDS"
+			errs = append(errs, e)
+			continue
+		}
+		labels := []hubspot.AssociationLabel{defaultLabel(from, to)}
+		if len(in.Types) > 0 {
+			labels = labels[:0]
+			for _, t := range in.Types {
+				labels = append(labels, hubspot.AssociationLabel{Category: t.Category, TypeID: t.TypeID})
+			}
+		}
+		p.link(from, in.From.ID, to, tos[0], labels, p.apiSource())
+		results = append(results, map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(in.From.ID),
+			"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(tos[0]), "labels": []string{}})
+	}
+	batchAnswer(w, http.StatusCreated, results, errs)
+}
+
+func (p *Portal) assocArchive(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	inputs, ok := p.readAssocBatch(w, r)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, in := range inputs {
+		for _, t := range toIDs(in.To) {
+			p.unlink(from, in.From.ID, to, t, p.apiSource())
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,161 @@
+package hubspotsim
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/hubspot"
+)
+
+func (p *Portal) directoryRoutes() {
+	p.mux.HandleFunc("GET /crm/v3/lists/records/{typeId}/{id}/memberships", p.api(false, p.recordLists))
+	p.mux.HandleFunc("GET /crm/v3/lists/{listId}/memberships", p.api(false, p.listMembers))
+	p.mux.HandleFunc("GET /crm/v3/owners", p.api(false, p.listOwners))
+	p.mux.HandleFunc("GET /crm/v3/owners/{id}", p.api(false, p.getOwner))
+	p.mux.HandleFunc("GET /crm/v3/properties/{type}", p.api(false, p.withType(p.properties)))
+}
+
+func memberKey(o crmsync.ObjectType, id string) string { return string(o) + "/" + id }
+
+func (p *Portal) recordLists(w http.ResponseWriter, r *http.Request) {
+	o, ok := objectTypeOf(r.PathValue("typeId"))
+	if !ok {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Unknown object type id "+r.PathValue("typeId"), nil)
+		return
+	}
+	key := memberKey(o, r.PathValue("id"))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ids []string
+	for id, members := range p.lists {
+		if _, ok := members[key]; ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	results := []map[string]any{}
+	for _, id := range ids {
+		at := stamp(p.lists[id][key])
+		results = append(results, map[string]any{"listId": id, "listVersion": 1, "firstAddedTimestamp": at, "lastAddedTimestamp": at, "isPublicList": true})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results, "total": len(results)})
+}
+
+func (p *Portal) listMembers(w http.ResponseWriter, r *http.Request) {
+	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 250 {
+		limit = 100
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	members, ok := p.lists[r.PathValue("listId")]
+	if !ok {
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "List "+r.PathValue("listId")+" does not exist", nil)
+		return
+	}
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	results := []map[string]any{}
+	for _, k := range keys[min(offset, len(keys)):min(offset+limit, len(keys))] {
+		_, id, _ := strings.Cut(k, "/")
+		results = append(results, map[string]any{"recordId": id, "membershipTimestamp": stamp(members[k])})
+	}
+	body := map[string]any{"results": results}
+	if offset+limit < len(keys) {
+		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (p *Portal) listOwners(w http.ResponseWriter, r *http.Request) {
+	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	email := r.URL.Query().Get("email")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var owners []hubspot.Owner
+	for _, o := range p.owners {
+		if email == "" || strings.EqualFold(o.Email, email) {
+			owners = append(owners, o)
+		}
+	}
+	page := owners[min(offset, len(owners)):min(offset+limit, len(owners))]
+	body := map[string]any{"results": page}
+	if page == nil {
+		body["results"] = []any{}
+	}
+	if offset+limit < len(owners) {
+		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (p *Portal) getOwner(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, o := range p.owners {
+		if o.ID == r.PathValue("id") {
+			writeJSON(w, http.StatusOK, o)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Owner "+r.PathValue("id")+" not found", nil)
+}
+
+func (p *Portal) properties(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"results": p.propsMeta[o]})
+}
+
+func prop(name, label, typ, field string, readOnly bool, options ...string) hubspot.Property {
+	pr := hubspot.Property{Name: name, Label: label, Type: typ, FieldType: field, GroupName: "sandbox", Options: []hubspot.PropertyOption{}}
+	pr.ModificationMetadata.ReadOnlyValue = readOnly
+	pr.ModificationMetadata.Archivable = !readOnly
+	for i, v := range options {
+		pr.Options = append(pr.Options, hubspot.PropertyOption{Label: v, Value: v, DisplayOrder: i})
+	}
+	return pr
+}
+
+func defaultProperties() map[crmsync.ObjectType][]hubspot.Property {
+	common := []hubspot.Property{
+		prop("hs_object_id", "Record ID", "number", "number", true),
+		prop("hubspot_owner_id", "Owner", "enumeration", "select", false),
+	}
+	out := map[crmsync.ObjectType][]hubspot.Property{
+		crmsync.HSContact: append(slices.Clone(common),
+			prop("email", "Email", "string", "text", false),
+			prop("firstname", "First name", "string", "text", false),
+			prop("lastname", "Last name", "string", "text", false),
+			prop("phone", "Phone number", "string", "phonenumber", false),
+			prop("company", "Company name", "string", "text", false),
+			prop("state", "State/Region", "string", "text", false),
+			prop("country", "Country/Region", "string", "text", false),
+			prop("lifecyclestage", "Lifecycle stage", "enumeration", "radio", false, lifecycleOrder...),
+			prop("createdate", "Create date", "datetime", "date", true),
+			prop("lastmodifieddate", "Last modified date", "datetime", "date", true)),
+		crmsync.HSCompany: append(slices.Clone(common),
+			prop("name", "Company name", "string", "text", false),
+			prop("domain", "Company domain name", "string", "text", false),
+			prop("industry", "Industry", "string", "text", false),
+			prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", true)),
+		crmsync.HSDeal: append(slices.Clone(common),
+			prop("dealname", "Deal name", "string", "text", false),
+			prop("amount", "Amount", "number", "number", false),
+			prop("dealstage", "Deal stage", "enumeration", "radio", false, "appointmentscheduled", "qualifiedtobuy", "closedwon", "closedlost"),
+			prop("closedate", "Close date", "datetime", "date", false),
+			prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", true)),
+	}
+	return out
+}

@@ -1,0 +1,297 @@
+package hubspotsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/hubspot"
+)
+
+// Config configures a Portal. The zero value is usable: no auth, no
+// limits, no webhooks, no faults.
+type Config struct {
+	// PortalID and AppID are sent in webhooks (defaults 62515 and
+	// 1160452). AppID is also the sourceId of changes made through the
+	// API, so the engine can recognise its own writes.
+	PortalID int64
+	AppID    int64
+	// Token, when set, is the bearer token every API call must carry
+	// (401 otherwise). Admin calls need none.
+	Token string
+	// BurstLimit requests per BurstWindow (0 = unlimited); HubSpot's OAuth
+	// apps get 110 per 10 s. SearchLimit searches per second (0 =
+	// unlimited; HubSpot: 5). DailyLimit calls per UTC day (0 = unlimited).
+	BurstLimit  int
+	BurstWindow time.Duration
+	SearchLimit int
+	DailyLimit  int
+	// Webhook, when its URL is set, receives signed v3 deliveries of
+	// every change.
+	Webhook WebhookConfig
+	// Seed seeds fault injection, tie order in search and webhook
+	// reordering.
+	Seed uint64
+	// Now is the portal's clock (default time.Now).
+	Now func() time.Time
+}
+
+// Faults are injected into API calls (never admin calls) and webhook
+// deliveries at the given rates (0–1), drawn from the seeded source.
+type Faults struct {
+	// ServerError answers 502/503 with an HTML or JSON body.
+	ServerError float64
+	// RateLimit answers 429 TEN_SECONDLY_ROLLING.
+	RateLimit float64
+	// Timeout holds the request until the client gives up (or 30 s).
+	Timeout float64
+	// Latency delays every API call (real time).
+	Latency time.Duration
+	// DuplicateWebhook sends a delivery twice; ReorderWebhook shuffles
+	// the events inside a delivery.
+	DuplicateWebhook float64
+	ReorderWebhook   float64
+}
+
+// Portal is a HubSpot portal in a box: an http.Handler serving the CRM
+// API subset crmsync uses, plus admin endpoints under /_admin/.
+type Portal struct {
+	cfg Config
+	mux *http.ServeMux
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	faults    Faults
+	objects   map[crmsync.ObjectType]map[string]*record
+	nextID    int64
+	assocs    map[assocKey]map[string]map[string][]hubspot.AssociationLabel // from id → to id → labels
+	owners    []hubspot.Owner
+	lists     map[string]map[string]time.Time // list id → record key → added
+	burst     []time.Time
+	searches  []time.Time
+	day       string
+	dayCount  int
+	calls     int
+	hooks     *webhookQueue
+	eventID   int64
+	propsMeta map[crmsync.ObjectType][]hubspot.Property
+}
+
+type assocKey struct{ from, to crmsync.ObjectType }
+
+// New returns a portal.
+func New(cfg Config) *Portal {
+	if cfg.PortalID == 0 {
+		cfg.PortalID = 62515
+	}
+	if cfg.AppID == 0 {
+		cfg.AppID = 1160452
+	}
+	if cfg.BurstWindow == 0 {
+		cfg.BurstWindow = 10 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Portal{
+		cfg:       cfg,
+		mux:       http.NewServeMux(),
+		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		objects:   map[crmsync.ObjectType]map[string]*record{},
+		nextID:    2147483600, // ids soon cross 2^31, as real portals' do
+		assocs:    map[assocKey]map[string]map[string][]hubspot.AssociationLabel{},
+		lists:     map[string]map[string]time.Time{},
+		eventID:   3816279000,
+		propsMeta: defaultProperties(),
+	}
+	p.hooks = newWebhookQueue(p)
+	p.routes()
+	return p
+}
+
+// SetFaults replaces the fault rates.
+func (p *Portal) SetFaults(f Faults) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = f
+}
+
+// Calls returns how many API calls the portal has answered (admin calls
+// excluded), rejected ones included.
+func (p *Portal) Calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls
+}
+
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
+
+// api wraps an API handler with auth, limits and faults.
+func (p *Portal) api(search bool, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p.cfg.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.cfg.Token {
+			writeError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API supports OAuth 2.0 authentication.", nil)
+			return
+		}
+		p.mu.Lock()
+		p.calls++
+		f := p.faults
+		draw := p.rng.Float64()
+		status, policy, headers := p.limit(search)
+		p.mu.Unlock()
+		for k, v := range headers {
+			w.Header().Set(k, v)
+		}
+		if f.Latency > 0 {
+			select {
+			case <-time.After(f.Latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if status == http.StatusTooManyRequests {
+			writeRateLimit(w, policy)
+			return
+		}
+		switch {
+		case draw < f.RateLimit:
+			writeRateLimit(w, hubspot.PolicyTenSecondly)
+			return
+		case draw < f.RateLimit+f.ServerError:
+			if int(draw*1000)%2 == 0 {
+				http.Error(w, "<html><body><h1>502 Bad Gateway</h1></body></html>", http.StatusBadGateway)
+			} else {
+				writeError(w, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.", nil)
+			}
+			return
+		case draw < f.RateLimit+f.ServerError+f.Timeout:
+			select {
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
+			return
+		}
+		h(w, r)
+	}
+}
+
+// limit counts a call against the windows; p.mu is held. It returns 429
+// and the policy when a window is spent, and the rate-limit headers.
+func (p *Portal) limit(search bool) (int, string, map[string]string) {
+	now := p.cfg.Now()
+	headers := map[string]string{}
+	if day := now.UTC().Format("2006-01-02"); day != p.day {
+		p.day, p.dayCount = day, 0
+	}
+	p.dayCount++
+	if p.cfg.DailyLimit > 0 {
+		headers["X-HubSpot-RateLimit-Daily"] = strconv.Itoa(p.cfg.DailyLimit)
+		headers["X-HubSpot-RateLimit-Daily-Remaining"] = strconv.Itoa(max(0, p.cfg.DailyLimit-p.dayCount))
+		if p.dayCount > p.cfg.DailyLimit {
+			return http.StatusTooManyRequests, hubspot.PolicyDaily, headers
+		}
+	}
+	if search {
+		// Search answers carry no rate-limit headers, as HubSpot's do not.
+		if p.cfg.SearchLimit > 0 {
+			p.searches = window(p.searches, now, time.Second)
+			if len(p.searches) >= p.cfg.SearchLimit {
+				return http.StatusTooManyRequests, hubspot.PolicySecondly, nil
+			}
+			p.searches = append(p.searches, now)
+		}
+		return 0, "", nil
+	}
+	if p.cfg.BurstLimit > 0 {
+		p.burst = window(p.burst, now, p.cfg.BurstWindow)
+		over := len(p.burst) >= p.cfg.BurstLimit
+		if !over {
+			p.burst = append(p.burst, now)
+		}
+		headers["X-HubSpot-RateLimit-Max"] = strconv.Itoa(p.cfg.BurstLimit)
+		headers["X-HubSpot-RateLimit-Remaining"] = strconv.Itoa(max(0, p.cfg.BurstLimit-len(p.burst)))
+		headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = strconv.FormatInt(p.cfg.BurstWindow.Milliseconds(), 10)
+		if over {
+			return http.StatusTooManyRequests, hubspot.PolicyTenSecondly, headers
+		}
+	}
+	return 0, "", headers
+}
+
+func window(ts []time.Time, now time.Time, per time.Duration) []time.Time {
+	i := 0
+	for i < len(ts) && !ts[i].Add(per).After(now) {
+		i++
+	}
+	return ts[i:]
+}
+
+func newCorrelationID(r *rand.Rand) string {
+	return fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", r.Uint32(), r.Uint32()&0xffff, r.Uint32()&0xfff, r.Uint32()&0xfff, r.Uint64()&0xffffffffffff)
+}
+
+var correlationMu sync.Mutex
+var correlationRng = rand.New(rand.NewPCG(7, 11))
+
+func correlationID() string {
+	correlationMu.Lock()
+	defer correlationMu.Unlock()
+	return newCorrelationID(correlationRng)
+}
+
+// apiError is HubSpot's error body.
+type apiError struct {
+	Status        string              `json:"status"`
+	Message       string              `json:"message"`
+	CorrelationID string              `json:"correlationId"`
+	Category      string              `json:"category"`
+	SubCategory   string              `json:"subCategory,omitempty"`
+	Errors        []errorDetail       `json:"errors,omitempty"`
+	Context       map[string][]string `json:"context,omitempty"`
+}
+
+type errorDetail struct {
+	Message string              `json:"message"`
+	Code    string              `json:"code,omitempty"`
+	Context map[string][]string `json:"context,omitempty"`
+}
+
+func newAPIError(category, message string, ctx map[string][]string) *apiError {
+	return &apiError{Status: "error", Message: message, CorrelationID: correlationID(), Category: category, Context: ctx}
+}
+
+func writeError(w http.ResponseWriter, status int, category, message string, ctx map[string][]string) {
+	writeJSON(w, status, newAPIError(category, message, ctx))
+}
+
+func writeRateLimit(w http.ResponseWriter, policy string) {
+	msg := "You have reached your " + strings.ToLower(policy) + " limit."
+	if policy == hubspot.PolicyDaily {
+		msg = "You have reached your daily limit."
+	} else {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, http.StatusTooManyRequests, map[string]string{"status": "error", "message": msg, "errorType": "RATE_LIMIT",
+		"correlationId": correlationID(), "policyName": policy, "groupName": "publicapi:sandbox"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<20))
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Invalid input JSON on line 1: "+err.Error(), nil)
+		return false
+	}
+	return true
+}

@@ -55,8 +55,11 @@
 //     came. Each says Transient() and Category() for crmsync.IsTransient
 //     and the sync-health page: UNABLE_TO_LOCK_ROW, ALL_OR_NONE_OPERATION_
 //     ROLLED_BACK, 5xx, 429 and timeouts are transient; REQUEST_LIMIT_
-//     EXCEEDED is neither transient nor a record's fault — it matches
-//     [ErrRequestLimitExceeded] and callers wait for the budget; the
+//     EXCEEDED is not transient (retrying soon fails again) — it matches
+//     [ErrRequestLimitExceeded] so callers can pause until the budget
+//     allows; as a crmsync.VendorError it counts under Other, so the engine
+//     keeps the record errored and retries it on its schedule instead of
+//     spending queue receives until the message dead-letters; the
 //     terminal codes map to categories ([CategoryOf]); codes not listed
 //     are crmsync.CategoryOther. INVALID_CROSS_REFERENCE_KEY (a lookup to a
 //     record that does not exist) is counted under Associations, and

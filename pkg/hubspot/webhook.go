@@ -73,6 +73,11 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0, string(b) == "null":
 		*f = ""
 	case b[0] == '"':
+		// Fast path: ids and type names carry no escapes.
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+			*f = flexString(b[1 : len(b)-1])
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -157,6 +162,11 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	w.into(e)
+	return nil
+}
+
+func (w *wireEvent) into(e *Event) {
 	st := w.SubscriptionType
 	if st == "" {
 		st = w.EventType
@@ -183,7 +193,6 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			e.MergedObjectIDs[i] = string(id)
 		}
 	}
-	return nil
 }
 
 // ParseEvents decodes a webhook delivery: a JSON array of event objects.
@@ -193,9 +202,16 @@ func ParseEvents(body []byte) ([]Event, error) {
 	if len(trimmed) == 0 || trimmed[0] != '[' {
 		return nil, fmt.Errorf("hubspot: parse webhook: %w: not a JSON array", ErrMalformedDelivery)
 	}
-	var events []Event
-	if err := json.Unmarshal(trimmed, &events); err != nil {
+	// Sized up front (one event per "occurredAt", at most HubSpot's 100
+	// per delivery as a hint): growing a slice of events is the biggest
+	// cost of parsing.
+	wire := make([]wireEvent, 0, min(bytes.Count(trimmed, []byte(`"occurredAt"`))+1, 128))
+	if err := json.Unmarshal(trimmed, &wire); err != nil {
 		return nil, fmt.Errorf("hubspot: parse webhook: %w: %v", ErrMalformedDelivery, err)
+	}
+	events := make([]Event, len(wire))
+	for i := range wire {
+		wire[i].into(&events[i])
 	}
 	return events, nil
 }

@@ -51,6 +51,9 @@ type Faults struct {
 	RateLimit float64
 	// Timeout holds the request until the client gives up (or 30 s).
 	Timeout float64
+	// Locked answers a write (not a GET) 423 Locked, as HubSpot does when
+	// too many requests change one object at once.
+	Locked float64
 	// Latency delays every API call (real time).
 	Latency time.Duration
 	// DuplicateWebhook sends a delivery twice; ReorderWebhook shuffles
@@ -175,6 +178,9 @@ func (p *Portal) api(search bool, h http.HandlerFunc) http.HandlerFunc {
 			case <-r.Context().Done():
 			case <-time.After(30 * time.Second):
 			}
+			return
+		case draw < f.RateLimit+f.ServerError+f.Timeout+f.Locked && r.Method != http.MethodGet:
+			writeError(w, http.StatusLocked, "LOCKED", "Too many requests are modifying this object at the same time; try again shortly.", nil)
 			return
 		}
 		h(w, r)

@@ -574,3 +574,67 @@ func TestAdminHTTP(t *testing.T) {
 		t.Errorf("admin under faults: %d", status)
 	}
 }
+
+// TestLockedWriteIsRetried: a 423 on a write is waited out (≥ 2 s) and
+// the write goes through once.
+func TestLockedWriteIsRetried(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{Seed: 1})
+	id := mustCreate(t, e)
+	e.portal.SetFaults(hubspotsim.Faults{Locked: 1})
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.client.UpdateObject(ctx, crmsync.HSContact, id, map[string]string{"firstname": "Locked"})
+		done <- err
+	}()
+	// Let the first attempt meet the lock, then lift it.
+	for e.portal.Calls() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	e.portal.SetFaults(hubspotsim.Faults{})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := e.portal.Object(crmsync.HSContact, id); o.Properties["firstname"] != "Locked" || e.portal.Calls() != 2 {
+		t.Errorf("after the lock: %v, %d calls", o.Properties, e.portal.Calls())
+	}
+}
+
+func TestCRMPortAndListPaging(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{})
+	var crm crmsync.CRM = e.client
+	rec, err := crm.Create(ctx, crmsync.HSCompany, map[string]string{"name": "Biglytics", "domain": "biglytics.net"})
+	if err != nil || rec.Ref.Side != crmsync.HubSpot || rec.Ref.Object != crmsync.HSCompany || rec.LastModified.IsZero() {
+		t.Fatalf("Create %+v %v", rec, err)
+	}
+	e.clock.Add(time.Second)
+	if err := crm.Update(ctx, rec.Ref, map[string]string{"domain": ""}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := crm.Get(ctx, rec.Ref, []string{"name", "domain"})
+	if err != nil || got.Properties["domain"] != "" || got.Properties["name"] != "Biglytics" || !got.LastModified.Equal(e.clock.Now()) {
+		t.Fatalf("Get %+v %v", got, err)
+	}
+	if _, err := crm.Get(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCompany, ID: "1"}, nil); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("missing company: %v", err)
+	}
+	for i := 0; i < 130; i++ {
+		o, _ := e.portal.CreateAsUser(crmsync.HSContact, map[string]string{"firstname": "m"})
+		e.portal.AddToList("9", crmsync.HSContact, o.ID)
+	}
+	var all []string
+	after := ""
+	for {
+		ids, next, err := e.client.ListMembers(ctx, "9", after, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ids...)
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(all) != 130 {
+		t.Errorf("%d list members, want 130", len(all))
+	}
+}

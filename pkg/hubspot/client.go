@@ -294,7 +294,12 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			return fmt.Errorf("hubspot: %s: encode request: %w", cl.op, err)
 		}
 	}
-	u := c.baseURL.ResolveReference(&url.URL{Path: cl.path})
+	// cl.path is already escaped (ids go through url.PathEscape).
+	ref, err := url.Parse(cl.path)
+	if err != nil {
+		return fmt.Errorf("hubspot: %s: %w", cl.op, err)
+	}
+	u := c.baseURL.ResolveReference(ref)
 	u.RawQuery = cl.query.Encode()
 	limiter := c.burst
 	if cl.search {

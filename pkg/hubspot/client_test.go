@@ -178,6 +178,19 @@ func TestGetObject(t *testing.T) {
 	}
 }
 
+func TestGetObjectByEscapesTheValue(t *testing.T) {
+	h := newHarness(t)
+	h.handle("GET /crm/v3/objects/contacts/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") != "a/b c+d@example.com" || r.URL.Query().Get("idProperty") != "email" {
+			t.Errorf("id %q (raw path %q), idProperty %q", r.PathValue("id"), r.URL.EscapedPath(), r.URL.Query().Get("idProperty"))
+		}
+		serve(t, w, 200, "contact.json")
+	})
+	if _, err := h.c.GetObjectBy(context.Background(), crmsync.HSContact, "email", "a/b c+d@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestAPIErrors(t *testing.T) {
 	tests := []struct {
 		file     string

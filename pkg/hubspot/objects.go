@@ -241,10 +241,6 @@ func (c *Client) BatchRead(ctx context.Context, o crmsync.ObjectType, ids []stri
 		return nil, err
 	}
 	return c.batch(ctx, op, len(ids), func(lo, hi int) call {
-		inputs := make([]objectInput, 0, hi-lo)
-		for _, id := range ids[lo:hi] {
-			inputs = append(inputs, objectInput{ID: id})
-		}
 		return call{op: op, method: "POST", path: "crm/v3/objects/" + p + "/batch/read", idempotent: true,
 			body: struct {
 				Properties []string      `json:"properties"`

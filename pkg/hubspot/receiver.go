@@ -98,6 +98,10 @@ func (r *WebhookReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTT
 		triggers = append(triggers, t)
 	}
 	if len(triggers) > 0 {
+		if r.Queue == nil {
+			log.ErrorContext(ctx, "webhook receiver has no queue", "triggers", len(triggers))
+			return respond(http.StatusInternalServerError), nil
+		}
 		if err := r.Queue.Send(ctx, triggers); err != nil {
 			status := http.StatusInternalServerError
 			if crmsync.IsTransient(err) {

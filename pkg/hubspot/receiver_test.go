@@ -216,6 +216,14 @@ func TestReceiver(t *testing.T) {
 	}
 }
 
+func TestReceiverWithoutQueue(t *testing.T) {
+	r := newReceiver(nil)
+	resp, err := r.Handle(context.Background(), request{body: docsBatch(t)}.build())
+	if err != nil || resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d, %v; want 500 (and no panic)", resp.StatusCode, err)
+	}
+}
+
 func dedupeKeys(ts []crmsync.Trigger) []string {
 	var keys []string
 	for _, t := range ts {

@@ -67,10 +67,12 @@ func (r *WebhookReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTT
 		return respond(status), nil
 	}
 	v := Verifier{Secrets: r.Secrets, Versions: r.Versions}
-	sig := SignatureFromHeaders(func(name string) string { return header(req.Headers, name) })
+	sigs := SignaturesFromHeaders(func(name string) string { return header(req.Headers, name) })
 	uri := SignedURI(req.RequestContext.DomainName, req.RawPath, req.RawQueryString)
-	if err := v.Verify(sig, method, uri, body, r.now()); err != nil {
-		log.WarnContext(ctx, "webhook signature rejected", "error", err, "uri", uri)
+	if err := v.VerifyAny(sigs, method, uri, body, r.now()); err != nil {
+		// The query is not logged: webhook URLs sometimes carry tokens.
+		log.WarnContext(ctx, "webhook signature rejected", "error", err,
+			"domain", req.RequestContext.DomainName, "path", req.RawPath)
 		return respond(http.StatusUnauthorized), nil
 	}
 	evs, err := ParseEvents(body)

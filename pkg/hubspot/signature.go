@@ -58,21 +58,49 @@ type Signature struct {
 	Timestamp string
 }
 
-// SignatureFromHeaders picks the signature out of request headers; get
-// looks a header up case-insensitively. A v3 signature wins when present
-// (HubSpot may send v1 headers beside it).
-func SignatureFromHeaders(get func(name string) string) Signature {
+// SignaturesFromHeaders returns the signatures a request carries, v3
+// first (HubSpot sends a v1 or v2 X-HubSpot-Signature beside it); get
+// looks a header up case-insensitively.
+func SignaturesFromHeaders(get func(name string) string) []Signature {
+	var out []Signature
 	if v := get(HeaderSignatureV3); v != "" {
-		return Signature{Version: SignatureV3, Value: v, Timestamp: get(HeaderRequestTimestamp)}
+		out = append(out, Signature{Version: SignatureV3, Value: v, Timestamp: get(HeaderRequestTimestamp)})
 	}
 	if v := get(HeaderSignature); v != "" {
 		ver := SignatureVersion(strings.ToLower(get(HeaderSignatureVersion)))
 		if ver == "" {
 			ver = SignatureV1
 		}
-		return Signature{Version: ver, Value: v}
+		out = append(out, Signature{Version: ver, Value: v})
 	}
-	return Signature{}
+	return out
+}
+
+// VerifyAny accepts the request when one of sigs of an accepted version
+// verifies. Errors are as for Verify: ErrSignatureMissing without any
+// signature, ErrSignatureVersion when none is of an accepted version, else
+// the first accepted signature's error.
+func (v *Verifier) VerifyAny(sigs []Signature, method, uri string, body []byte, now time.Time) error {
+	var first error
+	for _, sig := range sigs {
+		if !v.accepts(sig.Version) {
+			continue
+		}
+		err := v.Verify(sig, method, uri, body, now)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	switch {
+	case first != nil:
+		return first
+	case len(sigs) == 0:
+		return fmt.Errorf("hubspot: verify: %w", ErrSignatureMissing)
+	}
+	return fmt.Errorf("hubspot: verify %q: %w", sigs[0].Version, ErrSignatureVersion)
 }
 
 // Verifier checks HubSpot request signatures. Several secrets may be valid

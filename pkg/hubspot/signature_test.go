@@ -257,7 +257,7 @@ func TestVerifyOutcomes(t *testing.T) {
 	}
 }
 
-func TestSignatureFromHeaders(t *testing.T) {
+func TestSignaturesFromHeaders(t *testing.T) {
 	h := map[string]string{
 		"x-hubspot-signature":         "v1sig",
 		"x-hubspot-signature-version": "v1",
@@ -265,19 +265,49 @@ func TestSignatureFromHeaders(t *testing.T) {
 		"x-hubspot-request-timestamp": "123",
 	}
 	get := func(n string) string { return header(h, n) }
-	if got := SignatureFromHeaders(get); got != (Signature{SignatureV3, "v3sig", "123"}) {
-		t.Errorf("with v3 = %+v", got)
+	if got := SignaturesFromHeaders(get); len(got) != 2 || got[0] != (Signature{SignatureV3, "v3sig", "123"}) || got[1] != (Signature{Version: SignatureV1, Value: "v1sig"}) {
+		t.Errorf("both = %+v", got)
 	}
 	delete(h, "x-hubspot-signature-v3")
-	if got := SignatureFromHeaders(get); got != (Signature{Version: SignatureV1, Value: "v1sig"}) {
-		t.Errorf("v1 = %+v", got)
-	}
 	h["X-HubSpot-Signature-Version"] = "V2"
 	delete(h, "x-hubspot-signature-version")
-	if got := SignatureFromHeaders(get); got != (Signature{Version: SignatureV2, Value: "v1sig"}) {
+	if got := SignaturesFromHeaders(get); len(got) != 1 || got[0] != (Signature{Version: SignatureV2, Value: "v1sig"}) {
 		t.Errorf("v2, mixed-case header = %+v", got)
 	}
-	if got := SignatureFromHeaders(func(string) string { return "" }); got != (Signature{}) {
+	delete(h, "x-hubspot-signature")
+	if got := SignaturesFromHeaders(get); len(got) != 0 {
 		t.Errorf("none = %+v", got)
+	}
+}
+
+func TestVerifyAny(t *testing.T) {
+	const method, uri = "POST", "https://hooks.example.com/hubspot"
+	body := []byte(`[]`)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	ts := strconv.FormatInt(now.UnixMilli(), 10)
+	goodV3 := Signature{Version: SignatureV3, Value: SignV3("s", method, uri, body, ts), Timestamp: ts}
+	badV3 := Signature{Version: SignatureV3, Value: SignV3("other", method, uri, body, ts), Timestamp: ts}
+	goodV1 := Signature{Version: SignatureV1, Value: SignV1("s", body)}
+	v3only := Verifier{Secrets: []string{"s"}}
+	v1only := Verifier{Secrets: []string{"s"}, Versions: []SignatureVersion{SignatureV1}}
+	both := Verifier{Secrets: []string{"s"}, Versions: []SignatureVersion{SignatureV1, SignatureV3}}
+	tests := []struct {
+		name string
+		v    Verifier
+		sigs []Signature
+		want error
+	}{
+		{"v3 good", v3only, []Signature{goodV3, goodV1}, nil},
+		{"v3 bad, v1 not accepted", v3only, []Signature{badV3, goodV1}, ErrSignatureMismatch},
+		{"v1 only accepted: the v3 header is ignored", v1only, []Signature{badV3, goodV1}, nil},
+		{"either accepted", both, []Signature{badV3, goodV1}, nil},
+		{"only v1 sent to a v3 receiver", v3only, []Signature{goodV1}, ErrSignatureVersion},
+		{"nothing sent", v3only, nil, ErrSignatureMissing},
+	}
+	for _, tt := range tests {
+		err := tt.v.VerifyAny(tt.sigs, method, uri, body, now)
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
 	}
 }

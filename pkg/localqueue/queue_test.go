@@ -246,3 +246,7 @@ func TestWorkerPool(t *testing.T) {
 		t.Errorf("Stats after all work = %+v, want empty", st)
 	}
 }
+
+func BenchmarkQueue(b *testing.B) {
+	crmsynctest.BenchmarkQueue(b, func(b *testing.B) crmsync.Queue { return New(Options{}) })
+}

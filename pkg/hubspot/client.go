@@ -312,7 +312,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if err := c.sleep(ctx, limiter.reserve(c.now())); err != nil {
 			return fmt.Errorf("hubspot: %s: %w", cl.op, err)
 		}
-		wait, err := c.attempt(ctx, cl, u, payload, limiter)
+		wait, err := c.attempt(ctx, cl, u, payload, limiter, attempt)
 		if wait < 0 || attempt >= c.maxRetries {
 			return err
 		}
@@ -324,7 +324,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 
 // attempt sends once. It returns the error and how long to wait before a
 // retry (-1: do not retry).
-func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byte, limiter *windowLimiter) (time.Duration, error) {
+func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byte, limiter *windowLimiter, n int) (time.Duration, error) {
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
@@ -351,7 +351,7 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 		}
 		nerr := &NetworkError{Op: cl.op, Err: stripURL(err)}
 		if cl.idempotent {
-			return c.jitter(500 * time.Millisecond), nerr
+			return c.jitter(backoff(500*time.Millisecond, n)), nerr
 		}
 		return -1, nerr
 	}
@@ -393,12 +393,21 @@ func (c *Client) attempt(ctx context.Context, cl call, u *url.URL, payload []byt
 		limiter.pauseUntil(c.now().Add(rl.RetryAfter))
 		return c.jitter(rl.RetryAfter), rl
 	case resp.StatusCode == http.StatusLocked:
-		return c.jitter(max(lockedBackoff, retryAfter)), apiErr
+		return c.jitter(max(backoff(lockedBackoff, n), retryAfter)), apiErr
 	case resp.StatusCode >= 500 && cl.idempotent:
-		return c.jitter(max(time.Second, retryAfter)), apiErr
+		return c.jitter(max(backoff(time.Second, n), retryAfter)), apiErr
 	}
 	return -1, apiErr
 }
+
+// backoff is base doubled per earlier attempt, capped at maxBackoff.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << min(attempt, 6)
+	return min(d, maxBackoff)
+}
+
+// maxBackoff caps one wait between retries.
+const maxBackoff = 30 * time.Second
 
 // dailySpent fails fast while the daily allowance is known to be spent.
 func (c *Client) dailySpent(op string) error {

@@ -330,6 +330,25 @@ func TestLockedBacksOff(t *testing.T) {
 	}
 }
 
+func TestBackoffGrows(t *testing.T) {
+	h := newHarness(t, WithMaxRetries(3))
+	h.handle("PATCH /crm/v3/objects/companies/{id}", func(w http.ResponseWriter, r *http.Request) {
+		serve(t, w, 423, "error-423-locked.json")
+	})
+	_, err := h.c.UpdateObject(context.Background(), crmsync.HSCompany, "5", map[string]string{"name": "x"})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 423 || !crmsync.IsTransient(err) {
+		t.Fatalf("error %v, want a transient 423 after the retries", err)
+	}
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}
+	if got := h.sleeps(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("waits %v, want %v (jitter off)", got, want)
+	}
+	if backoff(time.Second, 50) != maxBackoff {
+		t.Errorf("backoff is not capped: %v", backoff(time.Second, 50))
+	}
+}
+
 func TestServerErrorsRetriedOnlyWhenIdempotent(t *testing.T) {
 	h := newHarness(t)
 	var gets, creates atomic.Int32

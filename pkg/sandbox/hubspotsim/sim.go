@@ -3,6 +3,7 @@ package hubspotsim
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -174,6 +175,9 @@ func (p *Portal) api(search bool, h http.HandlerFunc) http.HandlerFunc {
 			}
 			return
 		case draw < f.RateLimit+f.ServerError+f.Timeout:
+			// Reading the body lets the server notice the client leaving
+			// (and cancel r.Context()).
+			_, _ = io.Copy(io.Discard, r.Body)
 			select {
 			case <-r.Context().Done():
 			case <-time.After(30 * time.Second):

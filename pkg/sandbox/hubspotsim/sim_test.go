@@ -638,3 +638,19 @@ func TestCRMPortAndListPaging(t *testing.T) {
 		t.Errorf("%d list members, want 130", len(all))
 	}
 }
+
+// TestTimeoutFault: a held request becomes the client's transient
+// NetworkError; a create is not repeated (its answer was lost, not
+// refused).
+func TestTimeoutFault(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{}, hubspot.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+	e.portal.SetFaults(hubspotsim.Faults{Timeout: 1})
+	_, err := e.client.CreateObject(ctx, crmsync.HSContact, map[string]string{"email": "slow@example.com"}, nil)
+	var ne *hubspot.NetworkError
+	if !errors.As(err, &ne) || !crmsync.IsTransient(err) {
+		t.Fatalf("error %T %v, want a transient NetworkError", err, err)
+	}
+	if e.portal.Calls() != 1 {
+		t.Errorf("create sent %d times", e.portal.Calls())
+	}
+}

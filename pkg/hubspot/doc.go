@@ -61,11 +61,13 @@
 //     returned at once as a *RateLimitError whose RetryAfter runs to the
 //     next UTC midnight (HubSpot resets at the portal's midnight, which it
 //     does not tell us), and later calls fail without being sent until then.
-//     423 Locked waits at least 2 s. 5xx and network errors are retried only
-//     for idempotent calls (reads, searches, updates, upserts, archives):
-//     a create whose answer was lost is not repeated, the caller decides.
-//     Retries are bounded (WithMaxRetries, default 4) with jitter. Every
-//     request sent, retries included, is counted through UsageCounter.
+//     423 Locked waits 2 s, doubling per retry. 5xx and network errors are
+//     retried (from 1 s and 500 ms, doubling) only for idempotent calls
+//     (reads, searches, updates, upserts, archives): a create whose answer
+//     was lost is not repeated, the caller decides. Waits are capped at
+//     30 s, jittered up to +50 %, and retries bounded (WithMaxRetries,
+//     default 4). Every request sent, retries included, is counted through
+//     UsageCounter.
 //   - Errors: *APIError (status, HubSpot category and subcategory,
 //     correlation id, message, details, context) and *RateLimitError, both
 //     with Transient() and crmsync.VendorError's Category()/Code(). HubSpot's

@@ -35,7 +35,7 @@
 //     signed v3, retrying a failed batch with attemptNumber 1, 2, … up to
 //     10 attempts with doubling delays, then dropping it as HubSpot does.
 //   - Fault injection draws from one seeded source: 429 and 5xx rates,
-//     timeouts, latency on API calls; duplicate and reordered webhook
-//     deliveries. Admin calls (/_admin/…, and the Go methods such as
+//     423 Locked on writes, timeouts, latency on API calls; duplicate and
+//     reordered webhook deliveries. Admin calls (/_admin/…, and the Go methods such as
 //     CreateAsUser) never fail by injection.
 package hubspotsim

@@ -265,3 +265,22 @@ func TestWebhookDuplicateAndReorder(t *testing.T) {
 		t.Error("duplicated/reordered deliveries produced other dedupe keys")
 	}
 }
+
+// TestRunDelivers: a running portal delivers changes without a flush.
+func TestRunDelivers(t *testing.T) {
+	e, s := newWebhookEnv(t, hookSecret, hubspotsim.Config{})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { e.portal.Run(runCtx, 5*time.Millisecond, func(err error) { t.Error(err) }); close(done) }()
+	defer func() { cancel(); <-done }()
+	if _, err := e.portal.CreateAsUser(crmsync.HSDeal, map[string]string{"dealname": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.got()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := s.got(); len(got) != 2 {
+		t.Fatalf("%d triggers delivered by Run, want 2", len(got))
+	}
+}

@@ -22,7 +22,8 @@ type Queue interface {
 	// most briefly when none are). Within one group, a message is not
 	// returned while an earlier one of the group is in flight; one batch may
 	// hold several messages of a group (SQS FIFO does), in order, and they
-	// must be handled in that order.
+	// must be handled in that order. A visibility of 0 means the queue's
+	// default visibility timeout.
 	Receive(ctx context.Context, max int, visibility time.Duration) ([]Message, error)
 	// Delete acknowledges a received message. ErrNotFound when the receipt
 	// is no longer valid (the message became visible again and was

@@ -46,7 +46,8 @@ type QueueDeviations struct {
 
 // TestQueue runs the crmsync.Queue contract suite. newQueue returns a fresh,
 // empty queue that dead-letters on the receive after maxReceives, and its
-// dead-letter queue as a Queue to receive from. It is called once per
+// dead-letter queue as a Queue to receive from. The queue's default
+// visibility timeout (Receive with 0) must be at least 5 s. It is called once per
 // subtest, with the subtest's t (register cleanup there); subtests run in
 // parallel.
 func TestQueue(t *testing.T, newQueue func(t *testing.T, maxReceives int) (q crmsync.Queue, dead crmsync.Queue)) {
@@ -64,6 +65,7 @@ func TestQueueWith(t *testing.T, newQueue func(t *testing.T, maxReceives int) (q
 		{"GroupOrder", s.groupOrder},
 		{"Redelivery", s.redelivery},
 		{"ChangeVisibility", s.changeVisibility},
+		{"DefaultVisibility", s.defaultVisibility},
 		{"StaleReceipt", s.staleReceipt},
 		{"DeadLetter", s.deadLetter},
 		{"Dedupe", s.dedupe},
@@ -371,6 +373,25 @@ func (s queueSuite) changeVisibility(t *testing.T) {
 	}
 	if err := q.ChangeVisibility(ctxFor(t), m2.Receipt, longVisibility); !errors.Is(err, crmsync.ErrNotFound) {
 		t.Errorf("ChangeVisibility(deleted message) = %v, want ErrNotFound", err)
+	}
+	expectNothing(t, q)
+}
+
+// defaultVisibility: Receive with visibility 0 hides the message for the
+// queue's default, not for no time at all.
+func (s queueSuite) defaultVisibility(t *testing.T) {
+	q, _ := s.newQueue(t, defaultMaxReceives)
+	send(t, q, testTrigger(1, 1))
+	m1 := receiveOne(t, q, 0)
+	if msgs := receive(t, q, 10, longVisibility); len(msgs) > 0 {
+		t.Fatalf("received %s again right after a receive with the default visibility", msgs[0].ID)
+	}
+	if err := q.ChangeVisibility(ctxFor(t), m1.Receipt, 0); err != nil {
+		t.Fatalf("ChangeVisibility(0): %v", err)
+	}
+	m2 := receiveOne(t, q, longVisibility)
+	if err := q.Delete(ctxFor(t), m2.Receipt); err != nil {
+		t.Fatalf("Delete: %v", err)
 	}
 	expectNothing(t, q)
 }

@@ -42,6 +42,10 @@ import (
 // DefaultDedupeWindow is SQS's deduplication interval.
 const DefaultDedupeWindow = 5 * time.Minute
 
+// DefaultVisibility is the visibility timeout Receive uses when asked for
+// 0, as SQS's default VisibilityTimeout attribute.
+const DefaultVisibility = 30 * time.Second
+
 // DefaultReceiveWait is how long Receive waits for a message by default.
 const DefaultReceiveWait = time.Second
 
@@ -59,6 +63,9 @@ type Options struct {
 	// DedupeWindow is how long a dedupe key suppresses repeated sends
 	// (DefaultDedupeWindow when 0).
 	DedupeWindow time.Duration
+	// Visibility is the default visibility timeout, used by Receive when
+	// asked for 0 (DefaultVisibility when 0).
+	Visibility time.Duration
 	// ReceiveWait is how long Receive waits when no message is visible
 	// (DefaultReceiveWait when 0; negative does not wait).
 	ReceiveWait time.Duration
@@ -108,6 +115,9 @@ type dedupeEntry struct {
 func New(opts Options) *Queue {
 	if opts.DedupeWindow == 0 {
 		opts.DedupeWindow = DefaultDedupeWindow
+	}
+	if opts.Visibility <= 0 {
+		opts.Visibility = DefaultVisibility
 	}
 	if opts.ReceiveWait == 0 {
 		opts.ReceiveWait = DefaultReceiveWait
@@ -207,15 +217,18 @@ func (q *Queue) expireDedupe(now time.Time) {
 }
 
 // Receive returns up to max messages, at most one per group, hiding each
-// for visibility (a negative visibility is invalid; 0 leaves the message
-// visible, so its receipt is stale at once). When none is visible it waits
-// up to Options.ReceiveWait or until ctx ends, then returns an empty slice.
+// for visibility (0: Options.Visibility; negative is invalid). When none is
+// visible it waits up to Options.ReceiveWait or until ctx ends, then
+// returns an empty slice.
 func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) ([]crmsync.Message, error) {
 	if max < 1 {
 		return nil, fmt.Errorf("localqueue: receive: %w: max %d < 1", crmsync.ErrInvalid, max)
 	}
 	if visibility < 0 {
 		return nil, fmt.Errorf("localqueue: receive: %w: negative visibility %s", crmsync.ErrInvalid, visibility)
+	}
+	if visibility == 0 {
+		visibility = q.opts.Visibility
 	}
 	var deadline <-chan time.Time
 	if q.opts.ReceiveWait > 0 {

@@ -102,6 +102,26 @@ func TestVisibilityWithFakeClock(t *testing.T) {
 	}
 }
 
+func TestDefaultVisibility(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	q := New(Options{Clock: clock.Now, ReceiveWait: -1, Visibility: time.Minute})
+	ctx := t.Context()
+	if err := q.Send(ctx, []crmsync.Trigger{trigger("1", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _ := q.Receive(ctx, 10, 0); len(msgs) != 1 {
+		t.Fatalf("Receive got %d messages, want 1", len(msgs))
+	}
+	clock.Add(59 * time.Second)
+	if msgs, _ := q.Receive(ctx, 10, 0); len(msgs) != 0 {
+		t.Fatalf("received again within the default visibility")
+	}
+	clock.Add(time.Second)
+	if msgs, _ := q.Receive(ctx, 10, 0); len(msgs) != 1 {
+		t.Fatalf("not received again after the default visibility")
+	}
+}
+
 func TestReceiveWaitsForSend(t *testing.T) {
 	q := New(Options{ReceiveWait: time.Minute})
 	ctx := t.Context()
@@ -160,10 +180,11 @@ func TestSharedDeadLetterQueue(t *testing.T) {
 		if err := q.Send(ctx, []crmsync.Trigger{trigger(fmt.Sprint(i), 1)}); err != nil {
 			t.Fatal(err)
 		}
-		if msgs, _ := q.Receive(ctx, 10, 0); len(msgs) != 1 {
+		// A visibility of 1 ns has run out by the next receive.
+		if msgs, _ := q.Receive(ctx, 10, time.Nanosecond); len(msgs) != 1 {
 			t.Fatalf("first receive got %d messages", len(msgs))
 		}
-		if msgs, _ := q.Receive(ctx, 10, 0); len(msgs) != 0 {
+		if msgs, _ := q.Receive(ctx, 10, time.Nanosecond); len(msgs) != 0 {
 			t.Fatalf("second receive got %d messages, want 0 (dead-lettered)", len(msgs))
 		}
 	}

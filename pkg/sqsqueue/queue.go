@@ -24,7 +24,8 @@
 //     WaitTime (1 s by default), and sets a ReceiveRequestAttemptId so that
 //     the SDK's retry of a lost response returns the same messages instead
 //     of leaving them hidden. Visibility timeouts are whole seconds, rounded
-//     up.
+//     up; a visibility of 0 is the queue's VisibilityTimeout attribute (the
+//     SDK omits 0), and so is a wait time of 0 for long polling.
 //   - A body that does not decode (another build's encoding version, or
 //     garbage) is not returned: it stays hidden for the visibility timeout
 //     and is received again until the queue's redrive policy moves it to the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,6 +241,10 @@ func (c *Client) BatchRead(ctx context.Context, o crmsync.ObjectType, ids []stri
 	if err != nil {
 		return nil, err
 	}
+	if idProperty != "" && !slices.Contains(properties, idProperty) {
+		// Results are matched to inputs by this property's value.
+		properties = append(slices.Clone(properties), idProperty)
+	}
 	return c.batch(ctx, op, len(ids), func(lo, hi int) call {
 		return call{op: op, method: "POST", path: "crm/v3/objects/" + p + "/batch/read", idempotent: true,
 			body: struct {
@@ -470,11 +475,8 @@ func (c *Client) batch(ctx context.Context, op string, n int, build func(lo, hi 
 		done := make([]bool, hi-lo)
 		for k := range resp.Results {
 			w := &resp.Results[k]
-			is := m.result(w, lo, hi)
-			if len(is) == 0 && len(resp.Results) == hi-lo && len(resp.Errors) == 0 && w.ObjectWriteTraceID == "" {
-				is = []int{lo + k} // no key to match on and nothing failed: order
-			}
-			for _, i := range is {
+			// Never by position: HubSpot does not promise input order.
+			for _, i := range m.result(w, lo, hi) {
 				if !done[i-lo] {
 					done[i-lo] = true
 					out[i].Object = w.object()

@@ -149,7 +149,10 @@ func (p *Portal) readBatch(w http.ResponseWriter, r *http.Request) (batchRequest
 	return req, true
 }
 
-func batchAnswer(w http.ResponseWriter, okStatus int, results []map[string]any, errs []*apiError) {
+// batchAnswer writes a batch result. p.mu is held. Results come back in a
+// random order: HubSpot does not promise input order.
+func (p *Portal) batchAnswer(w http.ResponseWriter, okStatus int, results []map[string]any, errs []*apiError) {
+	p.rng.Shuffle(len(results), func(i, j int) { results[i], results[j] = results[j], results[i] })
 	now := stamp(time.Now())
 	body := map[string]any{"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
 	if results == nil {
@@ -183,7 +186,7 @@ func (p *Portal) batchRead(w http.ResponseWriter, r *http.Request, o crmsync.Obj
 		errs = append(errs, newAPIError("OBJECT_NOT_FOUND", "Could not get some "+strings.ToUpper(string(o))+
 			" objects, they may be deleted or not exist. Check that ids are valid.", map[string][]string{"ids": missing}))
 	}
-	batchAnswer(w, http.StatusOK, results, errs)
+	p.batchAnswer(w, http.StatusOK, results, errs)
 }
 
 func (p *Portal) batchCreate(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
@@ -231,7 +234,7 @@ func (p *Portal) batchCreate(w http.ResponseWriter, r *http.Request, o crmsync.O
 		}
 		results = append(results, res)
 	}
-	batchAnswer(w, http.StatusCreated, results, errs)
+	p.batchAnswer(w, http.StatusCreated, results, errs)
 }
 
 func (p *Portal) batchUpdate(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
@@ -257,7 +260,7 @@ func (p *Portal) batchUpdate(w http.ResponseWriter, r *http.Request, o crmsync.O
 		}
 		results = append(results, wire(o, rec, nil))
 	}
-	batchAnswer(w, http.StatusOK, results, errs)
+	p.batchAnswer(w, http.StatusOK, results, errs)
 }
 
 func (p *Portal) batchUpsert(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
@@ -300,7 +303,7 @@ func (p *Portal) batchUpsert(w http.ResponseWriter, r *http.Request, o crmsync.O
 		res["new"] = created
 		results = append(results, res)
 	}
-	batchAnswer(w, http.StatusOK, results, errs)
+	p.batchAnswer(w, http.StatusOK, results, errs)
 }
 
 func (p *Portal) batchArchive(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {

@@ -183,7 +183,7 @@ func (p *Portal) assocRead(w http.ResponseWriter, r *http.Request, from, to crms
 		}
 		results = append(results, res)
 	}
-	batchAnswer(w, http.StatusOK, results, errs)
+	p.batchAnswer(w, http.StatusOK, results, errs)
 }
 
 // assocList returns one page of from's associations to type to, ordered
@@ -252,7 +252,7 @@ func (p *Portal) assocCreate(w http.ResponseWriter, r *http.Request, from, to cr
 		results = append(results, map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(in.From.ID),
 			"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(tos[0]), "labels": []string{}})
 	}
-	batchAnswer(w, http.StatusCreated, results, errs)
+	p.batchAnswer(w, http.StatusCreated, results, errs)
 }
 
 func (p *Portal) assocArchive(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {

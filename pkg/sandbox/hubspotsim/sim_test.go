@@ -219,8 +219,8 @@ func TestBatches(t *testing.T) {
 			t.Fatalf("BatchRead %d: %+v", i, r)
 		}
 	}
-	byEmail, err := e.client.BatchRead(ctx, crmsync.HSContact, []string{"C005@example.com"}, "email", []string{"firstname"})
-	if err != nil || byEmail[0].Object.Properties["firstname"] != "5" {
+	byEmail, err := e.client.BatchRead(ctx, crmsync.HSContact, []string{"C005@example.com", "c007@example.com"}, "email", []string{"firstname"})
+	if err != nil || byEmail[0].Object.Properties["firstname"] != "5" || byEmail[1].Object.Properties["firstname"] != "7" {
 		t.Fatalf("BatchRead by email: %+v %v", byEmail, err)
 	}
 

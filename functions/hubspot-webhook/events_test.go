@@ -178,9 +178,11 @@ func writeEvents(t *testing.T) {
 }
 
 func envelope(s scenario) events.APIGatewayV2HTTPRequest {
-	domain, path, stage, prefix := "hooks.example.com", "/hubspot/webhook", "$default", "hooks"
+	// The HTTP API route is template.yaml's (POST /webhooks/hubspot on the
+	// receivers' API, $default stage); a Function URL takes any path.
+	domain, path, route, prefix := "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "/webhooks/hubspot", "POST /webhooks/hubspot", "a1b2c3d4e5"
 	if s.url {
-		domain, path, prefix = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws", "/", "abcdefghijklmnopqrstuvwxyz012345"
+		domain, path, route, prefix = "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws", "/", "$default", "abcdefghijklmnopqrstuvwxyz012345"
 	}
 	ts := strconv.FormatInt(s.ts.UnixMilli(), 10)
 	headers := map[string]string{
@@ -207,9 +209,9 @@ func envelope(s scenario) events.APIGatewayV2HTTPRequest {
 		body = base64.StdEncoding.EncodeToString([]byte(s.body))
 	}
 	return events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "$default", RawPath: path, RawQueryString: "", Headers: headers,
+		Version: "2.0", RouteKey: route, RawPath: path, RawQueryString: "", Headers: headers,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: "$default", AccountID: "123456789012", Stage: stage, RequestID: "Vh3kLj2YDoEEMcQ=",
+			RouteKey: route, AccountID: "123456789012", Stage: "$default", RequestID: "Vh3kLj2YDoEEMcQ=",
 			APIID: prefix, DomainName: domain, DomainPrefix: prefix, Time: "23/Nov/2026:11:59:59 +0000",
 			TimeEpoch: s.ts.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{

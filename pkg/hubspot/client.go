@@ -421,14 +421,17 @@ func (c *Client) dailySpent(op string) error {
 }
 
 // observeHeaders reads X-HubSpot-RateLimit-*: when the ten-second window
-// is spent, every later request waits for the window to pass.
+// is spent, every later request waits for the window to pass; when the
+// daily allowance is spent, later requests fail fast until the reset.
 func (c *Client) observeHeaders(h http.Header, limiter *windowLimiter) {
-	rem := h.Get("X-HubSpot-RateLimit-Remaining")
-	if rem == "" {
-		return
-	}
-	if n, err := strconv.Atoi(rem); err == nil && n <= 0 {
+	if n, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Remaining")); err == nil && n <= 0 {
 		limiter.pauseUntil(c.now().Add(windowOf(h)))
+	}
+	if n, err := strconv.Atoi(h.Get("X-HubSpot-RateLimit-Daily-Remaining")); err == nil && n <= 0 {
+		now := c.now()
+		c.mu.Lock()
+		c.dailyUntil = now.Add(untilUTCMidnight(now))
+		c.mu.Unlock()
 	}
 }
 

@@ -311,6 +311,25 @@ func TestRateLimitDailyNotRetried(t *testing.T) {
 	}
 }
 
+func TestDailyRemainingZeroStopsSending(t *testing.T) {
+	h := newHarness(t)
+	var n atomic.Int32
+	h.handle("GET /crm/v3/objects/contacts/{id}", func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("X-HubSpot-RateLimit-Daily", "250000")
+		w.Header().Set("X-HubSpot-RateLimit-Daily-Remaining", "0")
+		serve(t, w, 200, "contact.json")
+	})
+	if _, err := h.c.GetObject(context.Background(), crmsync.HSContact, "512", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.c.GetObject(context.Background(), crmsync.HSContact, "512", nil)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !rl.Daily() || n.Load() != 1 {
+		t.Fatalf("after Daily-Remaining 0: %v, %d requests sent", err, n.Load())
+	}
+}
+
 func TestLockedBacksOff(t *testing.T) {
 	h := newHarness(t)
 	var n atomic.Int32

@@ -56,7 +56,8 @@
 //   - Limits: a sliding-window limiter of 110 requests per 10 s (WithRateLimit)
 //     and one of 5 searches per second (WithSearchRateLimit), shared by all
 //     callers of a Client; X-HubSpot-RateLimit-Remaining of 0 pauses the
-//     window. A 429 with policyName TEN_SECONDLY_ROLLING (or SECONDLY, or
+//     window, and X-HubSpot-RateLimit-Daily-Remaining of 0 makes later
+//     calls fail fast (a daily *RateLimitError) until the reset. A 429 with policyName TEN_SECONDLY_ROLLING (or SECONDLY, or
 //     none) is retried after Retry-After or the reported window; DAILY is
 //     returned at once as a *RateLimitError whose RetryAfter runs to the
 //     next UTC midnight (HubSpot resets at the portal's midnight, which it

@@ -483,8 +483,19 @@ func TestRateLimits(t *testing.T) {
 	if !errors.As(err, &rl) || !rl.Daily() {
 		t.Fatalf("third call of 2 a day: %v", err)
 	}
-	if daily.portal.Calls() != 3 {
-		t.Errorf("daily limit retried: %d calls", daily.portal.Calls())
+	// The second answer said Daily-Remaining 0: the third is not even sent.
+	if daily.portal.Calls() != 2 {
+		t.Errorf("%d calls reached the portal, want 2", daily.portal.Calls())
+	}
+	// A client that did not see the headers is answered 429 DAILY and
+	// does not retry.
+	fresh, err := hubspot.NewClient(hubspot.WithBaseURL(daily.srv.URL+prefix), hubspot.WithPrivateAppToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fresh.GetObject(ctx, crmsync.HSContact, id, nil)
+	if !errors.As(err, &rl) || !rl.Daily() || daily.portal.Calls() != 3 {
+		t.Errorf("fresh client: %v, %d calls", err, daily.portal.Calls())
 	}
 
 	search := newEnv(t, hubspotsim.Config{SearchLimit: 2, Now: time.Now}, hubspot.WithSearchRateLimit(2, 1100*time.Millisecond))

@@ -6,9 +6,12 @@
 //   - FIFO per message group (Trigger.GroupKey). While a message of a group
 //     is in flight, no later message of that group is returned.
 //   - Receive returns at most one message per group per call (fauxqs does
-//     the same; real SQS may return several of one group in order). A worker
-//     pool may therefore handle one batch's messages concurrently.
-//     Groups are served oldest head message first, so no group starves.
+//     the same; real SQS may return several of one group, in order, so
+//     workers must not rely on this). Groups are served oldest head message
+//     first, so no group starves; finding them scans the groups, which is
+//     fine for local volumes.
+//   - A visibility of 0 means Options.Visibility (30 s by default, SQS's
+//     default VisibilityTimeout).
 //   - Repeated sends with the same DedupeKey are dropped within DedupeWindow
 //     (5 minutes, as in SQS), even when the first message was already
 //     deleted.
@@ -292,18 +295,16 @@ func (q *Queue) takeLocked(max int, visibility time.Duration) (out []crmsync.Mes
 				continue
 			}
 			m.receives++
-			t, err := crmsync.DecodeTrigger(m.body)
-			if err != nil {
-				// Cannot happen for bodies Send encoded; treat like SQS: leave
-				// the message in flight until redrive takes it.
-				m.receipt = newID()
-				m.until = now.Add(visibility)
-				q.receipts[m.receipt] = m
-				break
-			}
 			m.receipt = newID()
 			m.until = now.Add(visibility)
 			q.receipts[m.receipt] = m
+			t, err := crmsync.DecodeTrigger(m.body)
+			if err != nil {
+				// Bodies come from EncodeTrigger, so this does not happen;
+				// if it did, the message would be handled as sqsqueue
+				// handles one: left in flight until redrive takes it.
+				break
+			}
 			out = append(out, crmsync.Message{
 				Trigger:      t,
 				ID:           m.id,

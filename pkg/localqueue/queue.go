@@ -149,14 +149,17 @@ func New(opts Options) *Queue {
 // dead-letters.
 func (q *Queue) DeadLetters() *Queue { return q.dead }
 
-// Send enqueues the valid triggers in order; invalid ones are reported in
-// a *crmsync.SendError by index. A trigger whose dedupe key was sent within
+// Send enqueues the valid triggers in order; invalid ones (or all, when ctx
+// is done) are reported in a *crmsync.SendError by index. A trigger whose dedupe key was sent within
 // the dedupe window is accepted and dropped.
 func (q *Queue) Send(ctx context.Context, triggers []crmsync.Trigger) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("localqueue: send: %w", err)
-	}
 	failed := make(map[int]error)
+	if err := ctx.Err(); err != nil {
+		for i := range triggers {
+			failed[i] = fmt.Errorf("localqueue: send: %w", err)
+		}
+		return &crmsync.SendError{Failed: failed}
+	}
 	bodies := make([][]byte, len(triggers))
 	for i, t := range triggers {
 		if err := t.Validate(); err != nil {

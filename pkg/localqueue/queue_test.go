@@ -154,6 +154,20 @@ func TestReceiveCanceled(t *testing.T) {
 	}
 }
 
+func TestSendCanceled(t *testing.T) {
+	q := New(Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := q.Send(ctx, []crmsync.Trigger{trigger("1", 1), trigger("2", 1)})
+	var se *crmsync.SendError
+	if !errors.As(err, &se) || len(se.Failed) != 2 || !errors.Is(se.Failed[0], context.Canceled) {
+		t.Fatalf("Send with a canceled context = %v, want a SendError for both, wrapping context.Canceled", err)
+	}
+	if st, _ := q.Stats(t.Context()); st.Visible != 0 {
+		t.Errorf("Send with a canceled context enqueued %d", st.Visible)
+	}
+}
+
 func TestInvalidArguments(t *testing.T) {
 	q := New(Options{})
 	ctx := t.Context()

@@ -43,8 +43,12 @@
 //     toward the redrive limit and blocks the group. So OldestAge is
 //     negative ("unknown") whenever the queue is not empty, as the
 //     crmsync.QueueStats contract allows.
-//   - Errors are *Error (one SQS call) or *EntryError (one batch entry);
-//     both report Transient() for throttling, 5xx and connection failures.
+//   - Errors are *Error (one SQS call: Transient() for throttling, 5xx and
+//     connection failures, never for a done context) or *EntryError (one
+//     batch entry: transient unless SQS says SenderFault, and then
+//     crmsync.ErrInvalid). Error codes are compared without SQS's
+//     "AWS.SimpleQueueService." prefix, because with the query-compatible
+//     header the SDK returns a generic API error, not its typed one.
 package sqsqueue
 
 import (

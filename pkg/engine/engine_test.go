@@ -474,3 +474,21 @@ func TestReservationInProgressRetriesAndStaleOneIsClaimed(t *testing.T) {
 		t.Fatalf("stale reservation: %+v", out)
 	}
 }
+
+func TestInvalidValueIsAPropertyValuesError(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sf.Fail = func(op string, ref crmsync.RecordRef) error {
+		if op == "create" {
+			return fmt.Errorf("salesforce: field NumberOfEmployees: %w: not a number", crmsync.ErrInvalid)
+		}
+		return nil
+	}
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "v@example.com", "lastname": "V"}))
+	if out := h.resolve(c.Ref); out.Decision != DecisionFailed || out.Category != crmsync.CategoryPropertyValues {
+		t.Fatalf("%+v", out)
+	}
+	se, err := h.store.GetSyncError(context.Background(), c.Ref)
+	if err != nil || se.Code != "INVALID_VALUE" {
+		t.Fatalf("sync error %+v %v", se, err)
+	}
+}

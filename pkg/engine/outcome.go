@@ -20,6 +20,12 @@ func isVendor(err error) bool {
 // the record's sync error.
 func (r *run) vendorFailure(ctx context.Context, ref crmsync.RecordRef, op string, err error) error {
 	var v crmsync.VendorError
+	if errors.Is(err, crmsync.ErrInvalid) && !crmsync.IsTransient(err) {
+		// A value the client could not put on the wire (e.g. text into a
+		// number field): the record must change, retrying will not help.
+		return r.recordError(ctx, crmsync.SyncError{Category: crmsync.CategoryPropertyValues, Code: "INVALID_VALUE",
+			Message: fmt.Sprintf("%s: %v", op, err), Hint: hintFor(crmsync.CategoryPropertyValues, "")}, DecisionFailed)
+	}
 	if crmsync.IsTransient(err) || !errors.As(err, &v) {
 		return fmt.Errorf("%s: %w", op, err)
 	}

@@ -3,6 +3,7 @@ package salesforcesim
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -87,24 +88,30 @@ func (o *Org) normalize(f *Field, v any, user string) (any, *apiError) {
 			return nil, bad()
 		}
 		return b, nil
-	case TypeDouble, TypeCurrency:
+	case TypeDouble, TypeCurrency, TypeInt:
+		var x float64
 		switch n := v.(type) {
 		case json.Number:
-			x, err := n.Float64()
+			f, err := n.Float64()
 			if err != nil {
 				return nil, bad()
 			}
-			return x, nil
+			x = f
 		case float64:
-			return n, nil
+			x = n
 		case string:
-			x, err := strconv.ParseFloat(n, 64)
+			f, err := strconv.ParseFloat(n, 64)
 			if err != nil {
 				return nil, bad()
 			}
-			return x, nil
+			x = f
+		default:
+			return nil, bad()
 		}
-		return nil, bad()
+		if f.Type == TypeInt && x != math.Trunc(x) {
+			return nil, bad()
+		}
+		return x, nil
 	}
 	s, ok := v.(string)
 	if !ok {

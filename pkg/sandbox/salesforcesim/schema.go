@@ -17,6 +17,7 @@ const (
 	TypeReference = "reference"
 	TypeBoolean   = "boolean"
 	TypeDouble    = "double"
+	TypeInt       = "int"
 	TypeCurrency  = "currency"
 	TypeDate      = "date"
 	TypeDateTime  = "datetime"
@@ -127,6 +128,19 @@ func ownerField() *Field {
 	return &Field{Name: "OwnerId", Type: TypeReference, ReferenceTo: "User"}
 }
 
+// address returns the standard compound address fields (Street, City,
+// State, PostalCode, Country, as text) with prefix, plus the State/Country
+// code picklists.
+func address(prefix string) []*Field {
+	return append([]*Field{
+		{Name: prefix + "Street", Type: TypeTextArea, Length: 255},
+		{Name: prefix + "City", Type: TypeString, Length: 40},
+		{Name: prefix + "State", Type: TypeString, Length: 80},
+		{Name: prefix + "PostalCode", Type: TypeString, Length: 20},
+		{Name: prefix + "Country", Type: TypeString, Length: 80},
+	}, countryState(prefix)...)
+}
+
 func countryState(prefix string) []*Field {
 	return []*Field{
 		{Name: prefix + "CountryCode", Type: TypePicklist, Length: 10, Picklist: countryCodes, Restricted: true},
@@ -152,6 +166,9 @@ func DefaultSchema() map[string]*Object {
 			{Name: "Company", Type: TypeString, Length: 255, Required: true},
 			{Name: "Email", Type: TypeEmail, Length: 80},
 			{Name: "Phone", Type: TypePhone, Length: 40},
+			{Name: "MobilePhone", Type: TypePhone, Length: 40},
+			{Name: "Website", Type: TypeURL, Length: 255},
+			{Name: "Description", Type: TypeTextArea, Length: 32000},
 			{Name: "Title", Type: TypeString, Length: 128},
 			{Name: "Status", Type: TypePicklist, Length: 255, Restricted: true, Default: "Open - Not Contacted",
 				Picklist: []string{"Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"}},
@@ -170,31 +187,37 @@ func DefaultSchema() map[string]*Object {
 			{Name: "ConvertedContactId", Type: TypeReference, ReferenceTo: "Contact", System: true},
 			{Name: "ConvertedOpportunityId", Type: TypeReference, ReferenceTo: "Opportunity", System: true},
 			ownerField(),
-		}, countryState("")...), systemFields()...)},
+		}, address("")...), systemFields()...)},
 		{Name: "Contact", KeyPrefix: "003", Private: true, Fields: append(append([]*Field{
 			{Name: "FirstName", Type: TypeString, Length: 40},
 			{Name: "LastName", Type: TypeString, Length: 80, Required: true},
 			{Name: "Email", Type: TypeEmail, Length: 80},
 			{Name: "Phone", Type: TypePhone, Length: 40},
+			{Name: "MobilePhone", Type: TypePhone, Length: 40},
+			{Name: "Description", Type: TypeTextArea, Length: 32000},
 			{Name: "Title", Type: TypeString, Length: 128},
 			{Name: "AccountId", Type: TypeReference, ReferenceTo: "Account"},
 			{Name: "HubSpot_Id__c", Type: TypeString, Length: 40, ExternalID: true, Unique: true},
 			ownerField(),
-		}, countryState("Mailing")...), systemFields()...)},
+		}, address("Mailing")...), systemFields()...)},
 		{Name: "Account", KeyPrefix: "001", Private: true, Fields: append(append([]*Field{
 			{Name: "Name", Type: TypeString, Length: 255, Required: true},
 			{Name: "Website", Type: TypeURL, Length: 255},
 			{Name: "Phone", Type: TypePhone, Length: 40},
 			{Name: "Industry", Type: TypePicklist, Length: 255, Picklist: []string{"Banking", "Manufacturing", "Retail", "Technology"}},
+			{Name: "Description", Type: TypeTextArea, Length: 32000},
+			{Name: "NumberOfEmployees", Type: TypeInt},
+			{Name: "AnnualRevenue", Type: TypeCurrency},
 			{Name: "HubSpot_Id__c", Type: TypeString, Length: 40, ExternalID: true, Unique: true},
 			ownerField(),
-		}, countryState("Billing")...), systemFields()...)},
+		}, address("Billing")...), systemFields()...)},
 		{Name: "Opportunity", KeyPrefix: "006", Private: true, Fields: append([]*Field{
 			{Name: "Name", Type: TypeString, Length: 120, Required: true},
 			{Name: "StageName", Type: TypePicklist, Length: 255, Required: true, Restricted: true,
 				Picklist: []string{"Prospecting", "Qualification", "Negotiation/Review", "Closed Won", "Closed Lost"}},
 			{Name: "CloseDate", Type: TypeDate, Required: true},
 			{Name: "Amount", Type: TypeCurrency},
+			{Name: "Description", Type: TypeTextArea, Length: 32000},
 			{Name: "AccountId", Type: TypeReference, ReferenceTo: "Account"},
 			{Name: "IsClosed", Type: TypeBoolean, FormulaText: `ISPICKVAL(StageName, "Closed Won") || ISPICKVAL(StageName, "Closed Lost")`,
 				Formula: func(r map[string]any) any { return r["StageName"] == "Closed Won" || r["StageName"] == "Closed Lost" }},

@@ -1,0 +1,203 @@
+// Package localstack runs all of crmsync on one machine: both receivers on
+// a local HTTP port (the Lambdas' exact handler code, through pkg/httpapi),
+// a worker pool over a crmsync.Queue, the engine over a crmsync.Store, and
+// — in sandbox mode — both simulators wired to send their webhooks and
+// outbound messages to the receivers. `crmsync local --sandbox` (make run)
+// and the end-to-end scenario tests use it; the scenario tests run it over
+// boltstore + localqueue and over ddbstore + sqsqueue against the real
+// local servers.
+//
+// Routes on the receiver port are the deployed ones: POST /webhooks/hubspot
+// and POST /webhooks/salesforce.
+//
+// Decisions: the simulators' clocks are real time; HubSpot webhooks are
+// flushed and Salesforce outbound messages delivered every 200 ms with
+// short retry back-offs (1 s), so a change shows up on the other side in
+// about a second; the HubSpot webhook secret is a fixed local one.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/httpapi"
+	"github.com/crmsync/crmsync/pkg/hubspot"
+	"github.com/crmsync/crmsync/pkg/salesforce"
+	"github.com/crmsync/crmsync/pkg/sandbox/hubspotsim"
+	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
+	"github.com/crmsync/crmsync/pkg/worker"
+)
+
+// WebhookSecret is the HubSpot app secret of the local sandbox.
+const WebhookSecret = "crmsync-local-webhook-secret"
+
+// Config configures a stack.
+type Config struct {
+	// Store and Queue are required.
+	Store crmsync.Store
+	Queue crmsync.Queue
+	// Addr is the receivers' listen address (default 127.0.0.1:0).
+	Addr string
+	// HubSpotAddr and SalesforceAddr are the simulators' listen addresses
+	// (default 127.0.0.1:0).
+	HubSpotAddr, SalesforceAddr string
+	// Workers is the worker pool size (default 4).
+	Workers int
+	// Seed seeds the simulators.
+	Seed   uint64
+	Logger *slog.Logger
+	// OnOutcome is called for every resolved trigger.
+	OnOutcome func(engine.Outcome)
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	HubSpot    *hubspotsim.Portal
+	Salesforce *salesforcesim.Org
+	// HubSpotClient and SalesforceClient are crmsync's clients of the
+	// simulators.
+	HubSpotClient    *hubspot.Client
+	SalesforceClient *salesforce.Client
+	Engine           *engine.Engine
+	// ReceiverURL, HubSpotURL and SalesforceURL are the base URLs.
+	ReceiverURL, HubSpotURL, SalesforceURL string
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	servers []*http.Server
+}
+
+// Start starts a sandbox stack; Close stops it.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Store == nil || cfg.Queue == nil {
+		return nil, errors.New("localstack: Store and Queue are required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Stack{}
+	listen := func(addr string) (net.Listener, string, error) {
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, "", fmt.Errorf("localstack: listen %s: %w", addr, err)
+		}
+		return l, "http://" + l.Addr().String(), nil
+	}
+	rl, rURL, err := listen(cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	hl, hURL, err := listen(cfg.HubSpotAddr)
+	if err != nil {
+		rl.Close()
+		return nil, err
+	}
+	sl, sURL, err := listen(cfg.SalesforceAddr)
+	if err != nil {
+		rl.Close()
+		hl.Close()
+		return nil, err
+	}
+	s.ReceiverURL, s.HubSpotURL, s.SalesforceURL = rURL, hURL, sURL
+
+	// Simulators, sending to the receivers.
+	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hubspotsim.WebhookConfig{
+		URL: rURL + "/webhooks/hubspot", Secret: WebhookSecret, RetryDelay: time.Second}})
+	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed)})
+	s.Salesforce.SetInstanceURL(sURL)
+	s.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Backoff: func(int) time.Duration { return time.Second }})
+	// An outbound message on create and update of each synced object,
+	// carrying the Id only (the engine re-reads the record anyway).
+	for _, object := range []string{"Lead", "Contact", "Account", "Opportunity"} {
+		s.Salesforce.AddOutboundRule(salesforcesim.OutboundRule{Name: "crmsync " + object, Object: object,
+			OnUpdate: true, URL: rURL + "/webhooks/salesforce"})
+	}
+
+	// crmsync's clients of the simulators; every call is counted.
+	s.HubSpotClient, err = hubspot.NewClient(hubspot.WithBaseURL(hURL), hubspot.WithPrivateAppToken("local-sandbox"),
+		hubspot.WithUsageCounter(cfg.Store))
+	if err != nil {
+		return nil, fmt.Errorf("localstack: hubspot client: %w", err)
+	}
+	s.SalesforceClient, err = salesforce.NewClient(salesforce.WithBaseURL(sURL),
+		salesforce.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: s.Salesforce.Session("")})),
+		salesforce.WithUsageCounter(cfg.Store))
+	if err != nil {
+		return nil, fmt.Errorf("localstack: salesforce client: %w", err)
+	}
+
+	// Receivers: the Lambdas' handlers on a local port.
+	hr := &hubspot.WebhookReceiver{Secrets: []string{WebhookSecret}, Queue: cfg.Queue, Logger: log}
+	sr := &salesforce.OutboundReceiver{OrgID: s.Salesforce.OrgID(), Queue: cfg.Queue, Logger: log}
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/hubspot", httpapi.Handler(hr.Handle))
+	mux.Handle("/webhooks/salesforce", httpapi.Handler(sr.Handle))
+
+	s.Engine = &engine.Engine{Store: cfg.Store, HubSpot: s.HubSpotClient, Salesforce: s.SalesforceClient, Logger: log}
+	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, srv := range []struct {
+		l net.Listener
+		h http.Handler
+	}{{rl, mux}, {hl, s.HubSpot}, {sl, s.Salesforce}} {
+		hs := &http.Server{Handler: srv.h, ReadHeaderTimeout: 10 * time.Second}
+		s.servers = append(s.servers, hs)
+		s.goRun(func() {
+			if err := hs.Serve(srv.l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("local server stopped", "addr", srv.l.Addr().String(), "error", err)
+			}
+		})
+	}
+	s.goRun(func() {
+		if err := w.Run(runCtx, cfg.Queue, cfg.Workers, 30*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("worker pool stopped", "error", err)
+		}
+	})
+	s.goRun(func() {
+		s.HubSpot.Run(runCtx, 200*time.Millisecond, func(err error) { log.Warn("hubspot sandbox dropped a webhook", "error", err) })
+	})
+	s.goRun(func() { s.Salesforce.RunOutbound(runCtx, 200*time.Millisecond) })
+	return s, nil
+}
+
+func (s *Stack) goRun(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Close stops the stack and waits for its goroutines.
+func (s *Stack) Close() error {
+	s.cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, srv := range s.servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.wg.Wait()
+	return errors.Join(errs...)
+}

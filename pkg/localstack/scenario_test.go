@@ -1,0 +1,303 @@
+package localstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/crmsync/crmsync/pkg/boltstore"
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/crmsynctest"
+	"github.com/crmsync/crmsync/pkg/ddbstore"
+	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/localqueue"
+	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
+	"github.com/crmsync/crmsync/pkg/sqsqueue"
+)
+
+// backend makes the Store and Queue a scenario runs on.
+type backend struct {
+	name string
+	make func(t *testing.T) (crmsync.Store, crmsync.Queue)
+}
+
+func backends(t *testing.T) []backend {
+	bs := []backend{{"bolt+localqueue", func(t *testing.T) (crmsync.Store, crmsync.Queue) {
+		st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st, localqueue.New(localqueue.Options{MaxReceives: 10})
+	}}}
+	bs = append(bs, backend{"dynamodb+sqs", func(t *testing.T) (crmsync.Store, crmsync.Queue) {
+		ddbEP := crmsynctest.Endpoint(t, crmsynctest.EnvDynamoDB, "DynamoDB Local", "localstack scenarios/ddbstore")
+		sqsEP := crmsynctest.Endpoint(t, crmsynctest.EnvSQS, "fauxqs", "localstack scenarios/sqsqueue")
+		ctx := context.Background()
+		creds := credentials.NewStaticCredentialsProvider("test", "test", "")
+		ddb := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddbEP), Credentials: creds})
+		table := fmt.Sprintf("scenario-%d", time.Now().UnixNano())
+		if err := ddbstore.CreateTable(ctx, ddb, table); err != nil {
+			t.Fatal(err)
+		}
+		sq := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(sqsEP), Credentials: creds})
+		url, _, err := sqsqueue.CreateFIFOQueue(ctx, sq, fmt.Sprintf("scenario-%d.fifo", time.Now().UnixNano()), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ddbstore.New(ddb, table), sqsqueue.New(sq, url)
+	}})
+	return bs
+}
+
+// world is a running stack plus what the test observes of it.
+type world struct {
+	*Stack
+	t     *testing.T
+	queue crmsync.Queue
+	store crmsync.Store
+
+	mu       sync.Mutex
+	outcomes []engine.Outcome
+}
+
+func start(t *testing.T, b backend) *world {
+	t.Helper()
+	st, q := b.make(t)
+	w := &world{t: t, queue: q, store: st}
+	s, err := Start(context.Background(), Config{Store: st, Queue: q, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnOutcome: func(o engine.Outcome) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.outcomes = append(w.outcomes, o)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	w.Stack = s
+	return w
+}
+
+// settle waits until nothing is pending anywhere: no webhook or outbound
+// message waiting, the queue empty, for several checks in a row.
+func (w *world) settle() {
+	w.t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	quiet := 0
+	for quiet < 5 {
+		if time.Now().After(deadline) {
+			st, _ := w.queue.Stats(context.Background())
+			w.t.Fatalf("the stack did not settle: webhooks %d, outbound %d, queue %+v", w.HubSpot.Pending(), w.Salesforce.PendingOutbound(), st)
+		}
+		st, err := w.queue.Stats(context.Background())
+		if err == nil && st.Visible == 0 && st.InFlight == 0 && w.HubSpot.Pending() == 0 && w.Salesforce.PendingOutbound() == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// writes counts the writes the engine made since outcome index from.
+func (w *world) writesSince(from int) (n int, outs []engine.Outcome) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, o := range w.outcomes[from:] {
+		n += len(o.Writes)
+	}
+	return n, append([]engine.Outcome(nil), w.outcomes[from:]...)
+}
+
+func (w *world) mark() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.outcomes)
+}
+
+func (w *world) leadByEmail(email string) map[string]any {
+	for _, r := range w.Salesforce.Records("Lead") {
+		if strings.EqualFold(fmt.Sprint(r["Email"]), email) {
+			return r
+		}
+	}
+	return nil
+}
+
+func TestScenarios(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			for name, f := range map[string]func(*testing.T, backend){
+				"hubspot contact to lead and back, no echo writes": pingPong,
+				"eligibility and vendor refusals are visible":      refusals,
+				"duplicate and reordered deliveries":               noisyDeliveries,
+			} {
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					f(t, b)
+				})
+			}
+		})
+	}
+}
+
+func pingPong(t *testing.T, b backend) {
+	w := start(t, b)
+	ctx := context.Background()
+	m := w.mark()
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "ada@example.com",
+		"firstname": "Ada", "lastname": "Lovelace", "company": "Engines Ltd", "phone": "+44 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	lead := w.leadByEmail("ada@example.com")
+	if lead == nil || lead["LastName"] != "Lovelace" || lead["Company"] != "Engines Ltd" || lead["Phone"] != "+44 1" {
+		t.Fatalf("lead = %v", lead)
+	}
+	n, outs := w.writesSince(m)
+	if n != 1 {
+		t.Fatalf("creating one contact made %d writes, want 1 (the lead); outcomes %+v", n, outs)
+	}
+
+	// A Salesforce user changes the phone: it reaches HubSpot, and the
+	// HubSpot webhook for crmsync's own write writes nothing back.
+	m = w.mark()
+	if err := w.Salesforce.UpdateAs("", lead["Id"].(string), map[string]any{"Phone": "+44 2"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	got, _ := w.HubSpot.Object(crmsync.HSContact, c.ID)
+	if got.Properties["phone"] != "+44 2" {
+		_, outs := w.writesSince(m)
+		t.Fatalf("HubSpot phone = %q, want +44 2; outcomes %+v", got.Properties["phone"], outs)
+	}
+	if n, outs := w.writesSince(m); n != 1 {
+		t.Fatalf("one Salesforce change made %d writes, want 1; outcomes %+v", n, outs)
+	}
+
+	// A HubSpot change to a field Salesforce has a value for is refused by
+	// the default rule (prefer Salesforce unless blank): zero writes.
+	m = w.mark()
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"jobtitle": "Analyst"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if lead := w.leadByEmail("ada@example.com"); lead["Title"] != "Analyst" {
+		t.Errorf("blank Salesforce Title not filled from HubSpot: %v", lead["Title"])
+	}
+	if n, outs := w.writesSince(m); n != 1 {
+		t.Fatalf("one HubSpot change made %d writes, want 1; outcomes %+v", n, outs)
+	}
+	if used, _ := w.store.APIUsage(ctx, crmsync.Salesforce, time.Now()); used == 0 {
+		t.Error("Salesforce API calls were not counted")
+	}
+}
+
+func refusals(t *testing.T, b backend) {
+	w := start(t, b)
+	ctx := context.Background()
+	// No email: not eligible.
+	noMail, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"lastname": "Nomail", "company": "X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A validation rule refuses the lead.
+	w.Salesforce.AddValidationRule(salesforcesim.ValidationRule{Object: "Lead", Name: "No_Blocked_Companies",
+		Message: "Blocked Co may not be a lead", Field: "Company",
+		Fails: func(r map[string]any) bool { return r["Company"] == "Blocked Co" }})
+	blocked, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "b@example.com", "lastname": "B", "company": "Blocked Co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A duplicate rule refuses a lead whose email a lead the integration
+	// user cannot see already has.
+	w.Salesforce.AddDuplicateRule(salesforcesim.DuplicateRule{Object: "Lead", Block: true})
+	rep := w.Salesforce.AddUser("rep@example.com", "Rep")
+	if _, err := w.Salesforce.CreateAs(rep, "Lead", map[string]any{"LastName": "Hidden", "Company": "H", "Email": "dup@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	dup, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "dup@example.com", "lastname": "Dup", "company": "D"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No company: Lead.Company is required in Salesforce.
+	noCompany, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "nc@example.com", "lastname": "NoCompany"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	se, err := w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: noMail.ID})
+	if err != nil || se.Reason != crmsync.ReasonNoEmail {
+		t.Errorf("no-email contact: %+v %v", se, err)
+	}
+	se, err = w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: noCompany.ID})
+	if err != nil || se.Code != "REQUIRED_FIELD_MISSING" || se.Category != crmsync.CategoryPropertyValues || se.Hint == "" {
+		t.Errorf("no-company contact: %+v %v", se, err)
+	}
+	se, err = w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: blocked.ID})
+	if err != nil || se.Code != "FIELD_CUSTOM_VALIDATION_EXCEPTION" || se.Category != crmsync.CategoryCustomCode || !strings.Contains(se.Message, "Blocked Co may not be a lead") {
+		t.Errorf("validation-rule contact: %+v %v", se, err)
+	}
+	se, err = w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: dup.ID})
+	if err != nil || se.Code != "DUPLICATES_DETECTED" || se.Category != crmsync.CategoryDuplicates {
+		t.Errorf("duplicate-rule contact: %+v %v", se, err)
+	}
+	counts, err := w.store.CountSyncErrors(ctx)
+	if err != nil || counts[crmsync.CategoryPropertyValues] != 2 || counts[crmsync.CategoryCustomCode] != 1 || counts[crmsync.CategoryDuplicates] != 1 {
+		t.Errorf("counts %v %v", counts, err)
+	}
+	// Fixing the record clears its error.
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, noCompany.ID, map[string]string{"company": "Fixed Ltd"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if w.leadByEmail("nc@example.com") == nil {
+		t.Fatal("fixed contact did not sync")
+	}
+	if _, err := w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: noCompany.ID}); err == nil {
+		t.Error("sync error not cleared after the fix")
+	}
+}
+
+func noisyDeliveries(t *testing.T, b backend) {
+	w := start(t, b)
+	w.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Duplicate: true, Reorder: true, Backoff: func(int) time.Duration { return time.Second }})
+	var ids []string
+	for i := range 20 {
+		c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": fmt.Sprintf("n%d@example.com", i),
+			"lastname": fmt.Sprintf("N%d", i), "company": "Noisy"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, id, map[string]string{"firstname": "Final"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.settle()
+	leads := w.Salesforce.Records("Lead")
+	if len(leads) != 20 {
+		t.Fatalf("%d leads, want 20 (no duplicates)", len(leads))
+	}
+	for _, l := range leads {
+		if l["FirstName"] != "Final" {
+			t.Errorf("lead %v FirstName = %v, want the final value", l["Email"], l["FirstName"])
+		}
+	}
+}

@@ -46,9 +46,11 @@
 //   - Errors are *Error (one SQS call: Transient() for throttling, 5xx and
 //     connection failures, never for a done context) or *EntryError (one
 //     batch entry: transient unless SQS says SenderFault, and then
-//     crmsync.ErrInvalid). Error codes are compared without SQS's
-//     "AWS.SimpleQueueService." prefix, because with the query-compatible
-//     header the SDK returns a generic API error, not its typed one.
+//     crmsync.ErrInvalid). Error kinds are read from the API error code,
+//     without SQS's "AWS.SimpleQueueService." prefix: SQS sends its
+//     query-compatible code (x-amzn-query-error), which the SDK reports as
+//     ErrorCode() even on its typed errors, and some codes
+//     (InvalidParameterValue) have no typed error at all.
 package sqsqueue
 
 import (
@@ -207,7 +209,7 @@ func transient(err error) bool {
 // errorCode returns the SQS error code of err, without the
 // "AWS.SimpleQueueService." prefix that SQS's query-compatible error codes
 // (header x-amzn-query-error, which the SDK prefers) carry. Codes are SQS's
-// error kinds; the SDK does not always return its typed errors for them.
+// error kinds; not all of them have a typed error in the SDK.
 func errorCode(err error) string {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {

@@ -95,9 +95,6 @@ func freshQueues(tb testing.TB, client *sqs.Client, maxReceives int) (queueURL, 
 //   - It ignores ReceiveRequestAttemptId, so a ReceiveMessage the SDK
 //     retries after a lost response leaves the first response's messages
 //     hidden (see bufferingHTTPClient).
-//   - Errors carry SQS's query-compatible code in x-amzn-query-error, and
-//     the SDK then returns a generic API error rather than its typed one
-//     (errorCode handles both).
 //
 // OldestAgeUnknown is not a fauxqs deviation but this package's honest
 // answer: SQS has no oldest-age attribute.

@@ -8,7 +8,7 @@
 // Decisions:
 //
 //   - One sweep at a time: [Sweeper.Run] takes the Store lease "sweep"
-//     (crmsync.Store.AcquireLease) for Budget plus a margin, and a run that
+//     (crmsync.Store.AcquireLease) for Budget plus a minute, and a run that
 //     finds it held returns at once with Report.Skipped. The lease is
 //     released at the end with the drift position as its checkpoint; a run
 //     that dies leaves it to expire.

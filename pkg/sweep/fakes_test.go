@@ -130,7 +130,8 @@ func (r *recorder) take() []crmsync.Trigger {
 
 type harness struct {
 	clk    *clock
-	store  *boltstore.Store
+	store  crmsync.Store
+	bolt   *boltstore.Store // the store, unless newHarnessOn chose another
 	queue  *localqueue.Queue
 	rec    *recorder
 	hs, sf *crmsynctest.CRM
@@ -139,15 +140,26 @@ type harness struct {
 	sw     *sweep.Sweeper
 }
 
+// newHarness returns a harness on a bbolt store.
 func newHarness(tb testing.TB) *harness {
 	tb.Helper()
+	return newHarnessOn(tb, func(now func() time.Time) crmsync.Store {
+		s, err := boltstore.Open(filepath.Join(tb.TempDir(), "crmsync.db"), boltstore.WithClock(now))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// newHarnessOn returns a harness on the store newStore returns for the
+// harness's clock.
+func newHarnessOn(tb testing.TB, newStore func(now func() time.Time) crmsync.Store) *harness {
+	tb.Helper()
 	h := &harness{clk: &clock{now: t0}}
-	var err error
-	h.store, err = boltstore.Open(filepath.Join(tb.TempDir(), "crmsync.db"), boltstore.WithClock(h.clk.Now))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { h.store.Close() })
+	h.store = newStore(h.clk.Now)
+	h.bolt, _ = h.store.(*boltstore.Store)
 	h.queue = localqueue.New(localqueue.Options{Clock: h.clk.Now, ReceiveWait: -1})
 	h.rec = &recorder{q: h.queue}
 	h.hs = crmsynctest.NewCRM(crmsync.HubSpot, h.clk.Now)

@@ -26,7 +26,7 @@ const (
 	LeaseName = "sweep"
 	// leaseMargin is how much longer than the budget the lease lasts:
 	// time for the last batch, the cursor write and the release.
-	leaseMargin = 5 * time.Minute
+	leaseMargin = time.Minute
 )
 
 // Sweeper runs sweeps. Store and Queue are required; a side without a

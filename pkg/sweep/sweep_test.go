@@ -331,7 +331,7 @@ func TestOverlappingRuns(t *testing.T) {
 func TestLeaseErrorStopsRun(t *testing.T) {
 	h := newHarness(t)
 	put(h.hs, hsContact("1"), t0.Add(-time.Hour), nil)
-	if err := h.store.Close(); err != nil {
+	if err := h.bolt.Close(); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := h.sw.Run(t.Context())

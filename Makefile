@@ -37,7 +37,7 @@ lint:
 
 ## run: the local stack (embedded store, local queue)
 run:
-	$(GO) run ./cmd/crmsync local
+	$(GO) run ./cmd/crmsync local --sandbox
 
 servers-start:
 	@.ci/testservers start

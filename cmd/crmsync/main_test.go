@@ -7,48 +7,51 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
-func TestLocalOnceReportsWhatRuns(t *testing.T) {
-	var out bytes.Buffer
+func TestLocalSandboxShowsASync(t *testing.T) {
+	var out syncBuffer
 	data := filepath.Join(t.TempDir(), "state.db")
-	if err := run(context.Background(), []string{"local", "-once", "-data", data}, &out); err != nil {
+	err := run(context.Background(), []string{"local", "--sandbox", "-once", "-data", data,
+		"-addr", "127.0.0.1:0", "-hubspot-addr", "127.0.0.1:0", "-salesforce-addr", "127.0.0.1:0"}, &out)
+	if err != nil {
 		t.Fatalf("local: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"bbolt " + data, "using the defaults", "in-process FIFO", "not yet", "nothing is syncing yet"} {
+	for _, want := range []string{"bbolt " + data, "/webhooks/hubspot", "demo        created HubSpot contact",
+		"→ synced", "create salesforce/Lead/"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 }
 
-func TestLocalRunsUntilCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out := &cancelOn{needle: "Ctrl-C", cancel: cancel}
-	if err := run(ctx, []string{"local", "-data", filepath.Join(t.TempDir(), "s.db")}, out); err != nil {
-		t.Fatalf("local: %v", err)
-	}
-	if !strings.Contains(out.buf.String(), "Ctrl-C") {
-		t.Errorf("no running line:\n%s", out.buf.String())
+func TestLocalWithoutSandboxSaysWhy(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"local"}, &out)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "--sandbox") {
+		t.Fatalf("local without --sandbox = %v", err)
 	}
 }
 
-// cancelOn cancels once needle has been written: the command is then
-// running, and must return when its context ends.
-type cancelOn struct {
-	buf    bytes.Buffer
-	needle string
-	cancel context.CancelFunc
+// syncBuffer is a bytes.Buffer safe for the stack's concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (c *cancelOn) Write(p []byte) (int, error) {
-	n, err := c.buf.Write(p)
-	if strings.Contains(c.buf.String(), c.needle) {
-		c.cancel()
-	}
-	return n, err
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestUnknownCommandIsUsageError(t *testing.T) {

@@ -84,6 +84,9 @@ func (w *Worker) logger() *slog.Logger {
 func (w *Worker) process(ctx context.Context, t crmsync.Trigger, receipt string, receives int) bool {
 	t.Attempt = max(receives-1, 0)
 	out, err := w.Resolver.Resolve(ctx, t)
+	if err != nil && ctx.Err() != nil {
+		return false // shutting down: the message becomes visible again by itself
+	}
 	if err != nil {
 		delay := Backoff(receives)
 		w.logger().WarnContext(ctx, "transient failure: retrying", "side", t.Record.Side, "object", t.Record.Object,

@@ -123,3 +123,12 @@ func TestIsTransient(t *testing.T) {
 		t.Error("SendError with a terminal failure reported transient")
 	}
 }
+
+func TestSendErrorNamesTheFirstFailure(t *testing.T) {
+	se := &SendError{Failed: map[int]error{7: ErrInvalid, 2: ErrConflict, 5: ErrInvalid}}
+	for range 20 { // map order varies; the message must not
+		if got := se.Error(); !strings.Contains(got, "3 of the triggers") || !strings.Contains(got, "first #2: conflict") {
+			t.Fatalf("Error() = %q", got)
+		}
+	}
+}

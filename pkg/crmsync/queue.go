@@ -69,10 +69,16 @@ type SendError struct {
 }
 
 func (e *SendError) Error() string {
-	for i, err := range e.Failed {
-		return fmt.Sprintf("queue: %d of the triggers not sent (e.g. #%d: %v)", len(e.Failed), i, err)
+	if len(e.Failed) == 0 {
+		return "queue: triggers not sent"
 	}
-	return "queue: triggers not sent"
+	first := -1
+	for i := range e.Failed {
+		if first < 0 || i < first {
+			first = i
+		}
+	}
+	return fmt.Sprintf("queue: %d of the triggers not sent (first #%d: %v)", len(e.Failed), first, e.Failed[first])
 }
 
 // Transient reports whether every failure is transient.

@@ -243,3 +243,24 @@ func TestSweepConvergesWithoutWebhooks(t *testing.T) {
 		t.Errorf("new HubSpot contact after one sweep: link %+v, %v; want it created in Salesforce", link, err)
 	}
 }
+
+// TestRetryOnlyEnabledObjects: errors of object types whose sync is off
+// are not retried (the engine would skip them).
+func TestRetryOnlyEnabledObjects(t *testing.T) {
+	h := newHarness(t)
+	h.sw.Sources = nil
+	company := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCompany, ID: "5"}
+	lead := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "00Q5"}
+	for _, ref := range []crmsync.RecordRef{company, lead} {
+		e := crmsync.SyncError{Record: ref, Category: crmsync.CategoryOther, Message: "failed",
+			FirstSeen: t0, LastSeen: t0, Attempts: 1, NextRetry: t0.Add(-time.Minute)}
+		if err := h.store.PutSyncError(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := h.run(t)
+	wantSent(t, "companies off, contacts on", h.rec.take(), crmsync.KindManualResync, lead)
+	if rep.Retries != 1 {
+		t.Errorf("report: %d retries, want 1", rep.Retries)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -177,16 +178,6 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		return *r.rep, nil
 	}
 	checkpoint := lease.Checkpoint
-	defer func() {
-		// Release even when ctx is done, so the next run need not wait for
-		// the lease to expire.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := s.Store.ReleaseLease(rctx, LeaseName, owner, checkpoint); err != nil {
-			r.fail(fmt.Errorf("sweep: release lease: %w", err))
-		}
-	}()
-
 	if r.settings, err = s.loadSettings(ctx); err != nil {
 		r.fail(err)
 	} else {
@@ -201,6 +192,13 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 			}
 		}
 		checkpoint = r.drift(ctx, checkpoint)
+	}
+	// Release even when ctx is done, so the next run need not wait for the
+	// lease to expire. (A run that dies leaves it to expire.)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.Store.ReleaseLease(rctx, LeaseName, owner, checkpoint); err != nil {
+		r.fail(fmt.Errorf("sweep: release lease: %w", err))
 	}
 	r.rep.Finished = s.now()
 	s.logger().InfoContext(ctx, "sweep done", "enqueued", r.rep.Enqueued(), "retries", r.rep.Retries,
@@ -307,7 +305,8 @@ func deleteTrigger(c Change, now time.Time) crmsync.Trigger {
 		DedupeKey: crmsync.DedupeKeyOf("sweep-deleted", c.Ref.Key(), timeKey(c.Modified))}
 }
 
-// retries enqueues the errored records due at the run's start.
+// retries enqueues the errored records due at the run's start, of the
+// object types whose sync is on.
 func (r *run) retries(ctx context.Context) {
 	limit := orDefault(r.s.RetryLimit, DefaultRetryLimit)
 	if limit < 0 {
@@ -325,6 +324,9 @@ func (r *run) retries(ctx context.Context) {
 		}
 		ts := make([]crmsync.Trigger, 0, len(due))
 		for _, e := range due {
+			if !slices.Contains(objectsOf(e.Record.Side, r.settings.Objects), e.Record.Object) {
+				continue // its sync is off: the engine would skip it
+			}
 			at := e.LastSeen
 			if at.IsZero() {
 				at = r.started

@@ -729,8 +729,9 @@ func (s *Store) ListLedger(ctx context.Context, linkID string, page crmsync.Page
 				return err
 			}
 		}
-		k, v := c.Seek(start)
-		if k == nil {
+		// Newest first: step back from the first key after the range.
+		var k, v []byte
+		if k, _ = c.Seek(start); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

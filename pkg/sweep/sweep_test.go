@@ -1,6 +1,7 @@
 package sweep_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -338,4 +339,41 @@ func TestLeaseErrorStopsRun(t *testing.T) {
 	if err == nil || rep.Enqueued() != 0 {
 		t.Errorf("Run on a closed store: %d enqueued, err %v; want an error and nothing enqueued", rep.Enqueued(), err)
 	}
+}
+
+// failingSource fails for one object type and lists the others.
+type failingSource struct {
+	*source
+	object crmsync.ObjectType
+	err    error
+}
+
+func (s failingSource) Changes(ctx context.Context, o crmsync.ObjectType, from crmsync.Cursor, fn func(sweep.Change) error) error {
+	if o == s.object {
+		return s.err
+	}
+	return s.source.Changes(ctx, o, from, fn)
+}
+
+// TestSourceErrorIsolated: a failing object is reported and keeps its
+// cursor; the other objects are swept.
+func TestSourceErrorIsolated(t *testing.T) {
+	h := newHarness(t)
+	lead := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "00Q1"}
+	put(h.sf, lead, t0.Add(-time.Hour), nil)
+	put(h.sf, sfContact("003C"), t0.Add(-time.Hour), nil)
+	put(h.hs, hsContact("1"), t0.Add(-time.Hour), nil)
+	unavailable := errors.New("503 service unavailable")
+	h.sw.Sources[crmsync.Salesforce] = failingSource{source: h.sfSrc.source, object: crmsync.SFLead, err: unavailable}
+	rep, err := h.sw.Run(t.Context())
+	if !errors.Is(err, unavailable) || len(rep.Errors) != 1 || objectReport(t, rep, crmsync.Salesforce, crmsync.SFLead).Error == "" {
+		t.Errorf("Run with leads failing: err %v, report errors %v; want the leads' error, reported on leads", err, rep.Errors)
+	}
+	wantSent(t, "others swept", h.rec.take(), crmsync.KindSweep, sfContact("003C"), hsContact("1"))
+	if _, err := h.store.GetCursor(t.Context(), crmsync.Salesforce, crmsync.SFLead); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("leads cursor after the failure: %v, want none stored", err)
+	}
+	h.sw.Sources[crmsync.Salesforce] = h.sfSrc
+	h.run(t)
+	wantSent(t, "after recovery", h.rec.take(), crmsync.KindSweep, lead)
 }

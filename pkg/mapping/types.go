@@ -256,6 +256,9 @@ func Compatible(rule crmsync.FieldRule, hs HubSpotProperty, sf SalesforceField) 
 			warn("Salesforce values of %s with no HubSpot option in %s: %s (HubSpot refuses them)", sf.Name, hs.Name, list(miss))
 		}
 	}
+	if rule == crmsync.RuleTwoWay && !sf.Nillable && sk != KindBool {
+		warn("Salesforce %s is required: clearing HubSpot %s is refused by Salesforce", sf.Name, hs.Name)
+	}
 	if strings.EqualFold(sf.Type, "int") || strings.EqualFold(sf.Type, "long") {
 		if writesSalesforce(rule) {
 			warn("Salesforce %s holds whole numbers: HubSpot values with decimals are refused", sf.Name)

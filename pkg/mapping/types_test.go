@@ -123,6 +123,7 @@ func TestCompatibleReasons(t *testing.T) {
 		{"datetime to date", crmsync.RuleTwoWay, hsShapes["datetime"], sfField("date"), true, "time of day is not synced"},
 		{"date to datetime", crmsync.RuleTwoWay, hsShapes["date"], sfField("datetime"), true, "midnight UTC"},
 		{"number to int", crmsync.RuleTwoWay, hsShapes["number"], sfField("int"), true, "whole numbers"},
+		{"required SF field, two-way", crmsync.RuleTwoWay, text, SalesforceField{Name: "LastName", Type: "string", Updateable: true}, true, "LastName is required: clearing HubSpot jobtitle is refused"},
 		{"textarea to short string", crmsync.RuleTwoWay, HubSpotProperty{Name: "notes", Type: "string", FieldType: "textarea"}, sfField("string"), true, "at most 255 characters"},
 	}
 	for _, tt := range tests {
@@ -166,7 +167,7 @@ func TestCheckMappings(t *testing.T) {
 	}}
 	sf := map[crmsync.ObjectType]map[string]SalesforceField{crmsync.SFLead: {
 		"Email":    {Name: "Email", Type: "email", Updateable: true, Nillable: true},
-		"Tier__c":  {Name: "Tier__c", Type: "picklist", Updateable: true, PicklistValues: []string{"gold"}},
+		"Tier__c":  {Name: "Tier__c", Type: "picklist", Updateable: true, Nillable: true, PicklistValues: []string{"gold"}},
 		"Score__c": {Name: "Score__c", Type: "double", Updateable: true},
 	}}
 	m := func(hsp, sff string) crmsync.FieldMapping {

@@ -156,3 +156,21 @@ func lineOf(n *yaml.Node, path string) int {
 	}
 	return line
 }
+
+// Locate puts problems found on settings decoded from file b — their
+// paths as crmsync.Problem has them ("mappings[2]") — on the lines of b,
+// for checks that run after Decode (such as type compatibility against
+// the CRMs' metadata).
+func Locate(b []byte, probs []crmsync.Problem) []LineProblem {
+	var root yaml.Node
+	_ = yaml.Unmarshal(b, &root) // b decoded before; on failure every line is 0 (unknown)
+	out := make([]LineProblem, 0, len(probs))
+	for _, p := range probs {
+		line := 0
+		if len(root.Content) > 0 {
+			line = lineOf(root.Content[0], p.Path)
+		}
+		out = append(out, LineProblem{Line: line, Path: p.Path, Message: p.Message})
+	}
+	return out
+}

@@ -39,3 +39,13 @@ type VendorError interface {
 	// Code is the vendor's error code (e.g. DUPLICATES_DETECTED).
 	Code() string
 }
+
+// Owners is implemented by CRMs whose records' owners crmsync maps by the
+// owner's user email (Record.OwnerEmail on reads).
+type Owners interface {
+	// OwnerID returns the user id to write as the owner for the user with
+	// that email; ErrNotFound when no active user has it.
+	OwnerID(ctx context.Context, email string) (string, error)
+	// OwnerProperty names the property holding the owner id on object o.
+	OwnerProperty(o ObjectType) string
+}

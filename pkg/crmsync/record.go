@@ -68,6 +68,9 @@ type Link struct {
 	HubSpotSeen    time.Time  `json:"hubspot_seen"`
 	SalesforceSeen time.Time  `json:"salesforce_seen"`
 	Status         LinkStatus `json:"status"`
+	// PendingKey is the dedupe key of the trigger that reserved a pending
+	// link: its own retry may take the reservation over at once.
+	PendingKey string `json:"pending_key,omitempty"`
 	// Version is the optimistic-concurrency version: 1 after create,
 	// incremented by every update. Updates must carry the version read.
 	Version   int64     `json:"version"`

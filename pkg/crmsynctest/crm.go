@@ -25,6 +25,7 @@ type CRM struct {
 	next    int
 	calls   map[string]int
 	writes  []Write
+	users   map[string]string // owner id → email
 
 	// Fail injects errors: op is "get", "find", "create" or "update".
 	Fail func(op string, ref crmsync.RecordRef) error
@@ -39,6 +40,11 @@ type Write struct {
 
 var _ crmsync.CRM = (*CRM)(nil)
 var _ crmsync.ListMembership = (*CRM)(nil)
+var _ crmsync.Owners = (*CRM)(nil)
+
+// OwnerProperty is the property the fake takes owner ids in: writing it
+// sets the record's OwnerEmail to that user's email.
+const OwnerProperty = "owner_id"
 
 // NewCRM returns an empty fake of side s; now stamps modifications (nil =
 // time.Now).
@@ -47,7 +53,7 @@ func NewCRM(s crmsync.Side, now func() time.Time) *CRM {
 		now = time.Now
 	}
 	return &CRM{side: s, now: now, records: map[crmsync.RecordRef]crmsync.Record{},
-		lists: map[string]map[string]bool{}, calls: map[string]int{}}
+		lists: map[string]map[string]bool{}, calls: map[string]int{}, users: map[string]string{}}
 }
 
 // Side implements crmsync.CRM.
@@ -110,6 +116,7 @@ func (c *CRM) Create(ctx context.Context, o crmsync.ObjectType, properties map[s
 	c.next++
 	ref := crmsync.RecordRef{Side: c.side, Object: o, ID: fmt.Sprintf("%s-%d", o, c.next)}
 	r := crmsync.Record{Ref: ref, Properties: copyProps(properties), LastModified: c.now()}
+	c.setOwner(&r)
 	c.records[ref] = r
 	c.writes = append(c.writes, Write{Op: "create", Ref: ref, Properties: copyProps(properties)})
 	return clone(r), nil
@@ -129,10 +136,56 @@ func (c *CRM) Update(ctx context.Context, ref crmsync.RecordRef, properties map[
 	for k, v := range properties {
 		r.Properties[k] = v
 	}
+	c.setOwner(&r)
 	r.LastModified = c.now()
 	c.records[ref] = r
 	c.writes = append(c.writes, Write{Op: "update", Ref: ref, Properties: copyProps(properties)})
 	return nil
+}
+
+// setOwner moves a written owner id into OwnerEmail. Caller holds mu.
+func (c *CRM) setOwner(r *crmsync.Record) {
+	if id, ok := r.Properties[OwnerProperty]; ok {
+		r.OwnerEmail = c.users[id]
+		delete(r.Properties, OwnerProperty)
+	}
+}
+
+// AddUser adds a user who can own records and returns its id.
+func (c *CRM) AddUser(email string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := fmt.Sprintf("user-%d", len(c.users)+1)
+	c.users[id] = email
+	return id
+}
+
+// OwnerID implements crmsync.Owners.
+func (c *CRM) OwnerID(ctx context.Context, email string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("owner", crmsync.RecordRef{Side: c.side}); err != nil {
+		return "", err
+	}
+	for id, e := range c.users {
+		if strings.EqualFold(e, email) {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("fake %s: user %s: %w", c.side, email, crmsync.ErrNotFound)
+}
+
+// OwnerProperty implements crmsync.Owners.
+func (c *CRM) OwnerProperty(o crmsync.ObjectType) string { return OwnerProperty }
+
+// SetOwner changes a record's owner as a user would.
+func (c *CRM) SetOwner(ref crmsync.RecordRef, email string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.records[ref]
+	r.OwnerEmail = email
+	r.LastModified = c.now()
+	c.records[ref] = r
 }
 
 // InList implements crmsync.ListMembership.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -490,5 +491,90 @@ func TestInvalidValueIsAPropertyValuesError(t *testing.T) {
 	se, err := h.store.GetSyncError(context.Background(), c.Ref)
 	if err != nil || se.Code != "INVALID_VALUE" {
 		t.Fatalf("sync error %+v %v", se, err)
+	}
+}
+
+func TestOwnerIsTwoWayByEmail(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	h.hs.AddUser("ann@corp.example")
+	h.sf.AddUser("ann@corp.example")
+	h.sf.AddUser("bob@corp.example")
+	c := hsContact("1", map[string]string{"email": "o@example.com", "lastname": "O"})
+	c.OwnerEmail = "ann@corp.example"
+	c = h.hs.Put(c)
+	h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	if lead.OwnerEmail != "ann@corp.example" {
+		t.Fatalf("created lead owner = %q, want ann", lead.OwnerEmail)
+	}
+	// Salesforce reassigns to bob; HubSpot has no bob: nothing is written,
+	// the ledger says why, and the HubSpot owner is not pushed back.
+	h.sf.SetOwner(lead.Ref, "bob@corp.example")
+	out := h.resolve(lead.Ref)
+	if len(out.Writes) != 0 {
+		t.Fatalf("owner without a HubSpot user wrote %+v", out.Writes)
+	}
+	entries, _, _ := h.store.ListLedger(ctx, out.LinkID, crmsync.PageRequest{Limit: 1})
+	if len(entries) != 1 || !strings.Contains(entries[0].Note, "bob@corp.example has no user on hubspot") {
+		t.Errorf("ledger note = %+v", entries)
+	}
+	if out := h.resolve(c.Ref); len(out.Writes) != 0 {
+		t.Errorf("HubSpot trigger after the refused owner wrote %+v", out.Writes)
+	}
+	if got, _ := h.sf.Record(lead.Ref); got.OwnerEmail != "bob@corp.example" {
+		t.Errorf("Salesforce owner reverted to %q", got.OwnerEmail)
+	}
+	// HubSpot gains bob: the next Salesforce change of owner goes through.
+	h.hs.AddUser("bob@corp.example")
+	h.sf.SetOwner(lead.Ref, "ann@corp.example")
+	h.resolve(lead.Ref)
+	h.sf.SetOwner(lead.Ref, "bob@corp.example")
+	h.resolve(lead.Ref)
+	if got, _ := h.hs.Record(c.Ref); got.OwnerEmail != "bob@corp.example" {
+		t.Errorf("HubSpot owner = %q, want bob", got.OwnerEmail)
+	}
+}
+
+// lostAnswer creates the record but loses the answer, once.
+type lostAnswer struct {
+	*crmsynctest.CRM
+	lost bool
+}
+
+func (l *lostAnswer) Create(ctx context.Context, o crmsync.ObjectType, p map[string]string) (crmsync.Record, error) {
+	rec, err := l.CRM.Create(ctx, o, p)
+	if err == nil && !l.lost {
+		l.lost = true
+		return crmsync.Record{}, errRetry{"connection reset while reading the answer"}
+	}
+	return rec, err
+}
+
+// A create whose outcome is unknown keeps the reservation; the retry of
+// that same delivery takes it over at once and, for a contact, finds the
+// record the first attempt did create instead of creating another.
+func TestRetryOfSameDeliveryTakesItsReservationOver(t *testing.T) {
+	h := newHarness(t, nil)
+	h.eng.Salesforce = &lostAnswer{CRM: h.sf}
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "u@example.com", "lastname": "U"}))
+	tr := h.trigger(c.Ref, crmsync.KindCreated)
+	if _, err := h.eng.Resolve(context.Background(), tr); !crmsync.IsTransient(err) {
+		t.Fatalf("first attempt: %v", err)
+	}
+	// Another trigger for the record waits for the reservation...
+	if _, err := h.eng.Resolve(context.Background(), h.trigger(c.Ref, crmsync.KindPropertyChanged)); !crmsync.IsTransient(err) {
+		t.Fatalf("other trigger during the reservation: %v", err)
+	}
+	// ...but the retry of the same delivery proceeds and adopts the lead.
+	out, err := h.eng.Resolve(context.Background(), tr)
+	if err != nil || out.Decision == DecisionFailed {
+		t.Fatalf("retry: %+v %v", out, err)
+	}
+	if n := len(h.sf.Records(crmsync.SFLead)); n != 1 {
+		t.Errorf("%d leads, want 1", n)
+	}
+	if link, err := h.store.GetLink(context.Background(), c.Ref); err != nil || link.Status != crmsync.LinkActive || link.Salesforce.IsZero() {
+		t.Errorf("link = %+v, %v", link, err)
 	}
 }

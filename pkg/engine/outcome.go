@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
@@ -98,8 +99,12 @@ func (r *run) ledger(ctx context.Context, target crmsync.RecordRef, fields []map
 	if r.link != nil && r.out.LinkID != "" {
 		key = r.link.ID
 	}
+	note := r.out.Reason
+	if len(r.notes) > 0 {
+		note += "; " + strings.Join(r.notes, "; ")
+	}
 	entry := crmsync.LedgerEntry{LinkID: key, At: r.e.now(), Trigger: r.t, Target: target,
-		Call: call, Result: result, Note: r.out.Reason}
+		Call: call, Result: result, Note: note}
 	for _, f := range fields {
 		if f.Action == mapping.Keep {
 			continue

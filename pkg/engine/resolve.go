@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
@@ -13,6 +14,7 @@ import (
 // run is the state of one resolution.
 type run struct {
 	e        *Engine
+	notes    []string // decisions worth a line in the ledger
 	t        crmsync.Trigger
 	settings crmsync.Settings
 	pair     pair
@@ -73,11 +75,13 @@ func (r *run) do(ctx context.Context) error {
 	// progress: retry later. One older than PendingLease was left by a
 	// worker that died; claim it (the version check makes one claimant win).
 	if r.link != nil && r.link.Status == crmsync.LinkPending {
-		if age := e.now().Sub(r.link.UpdatedAt); age < PendingLease {
+		own := r.link.PendingKey == r.t.DedupeKey // our own earlier attempt, which has ended
+		if age := e.now().Sub(r.link.UpdatedAt); age < PendingLease && !own {
 			return errRetry{fmt.Sprintf("another worker is creating the record linked to %s (reserved %s ago)", src, age.Round(time.Second))}
 		}
 		claimed := *r.link
 		claimed.UpdatedAt = e.now()
+		claimed.PendingKey = r.t.DedupeKey
 		l, err := e.Store.UpdateLink(ctx, claimed)
 		if errors.Is(err, crmsync.ErrVersionConflict) {
 			return errRetry{"another worker claimed the stale reservation of " + src.String()}
@@ -112,8 +116,71 @@ func (r *run) readProperties(s crmsync.Side, o crmsync.ObjectType) []string {
 	return properties(r.settings.Mappings, s, o)
 }
 
+// ownerKey is the synthetic property the owner's user email is merged
+// under: owners are two-way, matched by email, whenever both CRMs can map
+// owners (crmsync.Owners).
+const ownerKey = "@owner"
+
 func (r *run) mappings() []crmsync.FieldMapping {
-	return mapping.For(r.settings.Mappings, r.pair.hs, r.pair.sf)
+	ms := mapping.For(r.settings.Mappings, r.pair.hs, r.pair.sf)
+	_, hs := r.e.HubSpot.(crmsync.Owners)
+	_, sf := r.e.Salesforce.(crmsync.Owners)
+	if hs && sf {
+		ms = append(ms, crmsync.FieldMapping{HubSpotObject: r.pair.hs, SalesforceObject: r.pair.sf,
+			HubSpotProperty: ownerKey, SalesforceField: ownerKey, Rule: crmsync.RuleTwoWay})
+	}
+	return ms
+}
+
+// withOwner returns rec with its owner email under ownerKey.
+func withOwner(rec crmsync.Record) crmsync.Record {
+	props := make(map[string]string, len(rec.Properties)+1)
+	for k, v := range rec.Properties {
+		props[k] = v
+	}
+	if !rec.Ref.IsZero() {
+		props[ownerKey] = strings.ToLower(strings.TrimSpace(rec.OwnerEmail))
+	}
+	rec.Properties = props
+	return rec
+}
+
+// vendorProps turns the plan's writes for side s into the vendor's
+// properties: the owner email becomes the side's owner id. An owner that
+// cannot be written (no user with that email on s, or a cleared owner) is
+// left out, noted, and its shadow kept, so it is neither retried as a
+// write nor mistaken for a change on s next time.
+func (r *run) vendorProps(ctx context.Context, s crmsync.Side, o crmsync.ObjectType, plan *mapping.Plan) (map[string]string, error) {
+	props := plan.Writes(s)
+	email, ok := props[ownerKey]
+	if !ok {
+		return props, nil
+	}
+	delete(props, ownerKey)
+	keep := func(note string) {
+		r.notes = append(r.notes, note)
+		k := crmsync.FieldMapping{HubSpotProperty: ownerKey, SalesforceField: ownerKey}.Key()
+		if old, ok := r.shadow()[k]; ok {
+			plan.Shadow[k] = old
+		} else {
+			delete(plan.Shadow, k)
+		}
+	}
+	if email == "" {
+		keep(fmt.Sprintf("owner cleared on %s: not cleared on %s", s.Other(), s))
+		return props, nil
+	}
+	owners := r.e.crm(s).(crmsync.Owners)
+	id, err := owners.OwnerID(ctx, email)
+	if errors.Is(err, crmsync.ErrNotFound) {
+		keep(fmt.Sprintf("owner %s has no user on %s: owner not changed", email, s))
+		return props, nil
+	}
+	if err != nil {
+		return nil, r.vendorFailure(ctx, r.t.Record, "look up owner "+email, err)
+	}
+	props[owners.OwnerProperty(o)] = id
+	return props, nil
 }
 
 // eligible checks the eligibility rules; a refusal is recorded.
@@ -169,7 +236,8 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 	// Reserve the source id, so concurrent triggers create one record.
 	if r.link == nil {
 		now := e.now()
-		res, err := e.Store.CreateLink(ctx, linkWith(crmsync.Link{Status: crmsync.LinkPending, CreatedAt: now, UpdatedAt: now}, src))
+		res, err := e.Store.CreateLink(ctx, linkWith(crmsync.Link{Status: crmsync.LinkPending, PendingKey: r.t.DedupeKey,
+			CreatedAt: now, UpdatedAt: now}, src))
 		if errors.Is(err, crmsync.ErrConflict) {
 			return true, errRetry{"another worker is creating the record linked to " + src.String()}
 		}
@@ -185,7 +253,10 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 		r.pair.sf = target
 	}
 	plan := mapping.Merge(r.mergeInput(crmsync.Record{Ref: crmsync.RecordRef{Side: other, Object: target}}))
-	props := plan.Writes(other)
+	props, err := r.vendorProps(ctx, other, target, &plan)
+	if err != nil {
+		return true, err
+	}
 	created, err := e.crm(other).Create(ctx, target, props)
 	if err != nil {
 		if !crmsync.IsTransient(err) && isVendor(err) {
@@ -203,6 +274,7 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 	l := linkWith(*r.link, created.Ref)
 	l.Shadow = plan.Shadow
 	l.Status = crmsync.LinkActive
+	l.PendingKey = ""
 	r.setSeen(&l)
 	l.UpdatedAt = e.now()
 	updated, err := e.Store.UpdateLink(ctx, l)
@@ -244,6 +316,7 @@ func (r *run) adopt(ctx context.Context, match crmsync.Record) (bool, error) {
 	} else {
 		next := linkWith(*r.link, match.Ref)
 		next.Status = crmsync.LinkActive
+		next.PendingKey = ""
 		next.UpdatedAt = e.now()
 		l, err = e.Store.UpdateLink(ctx, next)
 	}
@@ -304,11 +377,16 @@ func (r *run) mergeInput(other crmsync.Record) mapping.Input {
 	} else if other.Ref.Side == crmsync.Salesforce {
 		sf = other
 	}
-	var shadow map[string]crmsync.FieldShadow
-	if r.link != nil {
-		shadow = r.link.Shadow
+	hs, sf = withOwner(hs), withOwner(sf)
+	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: r.shadow(), Now: r.e.now()}
+}
+
+// shadow is the link's shadow (nil without a link).
+func (r *run) shadow() map[string]crmsync.FieldShadow {
+	if r.link == nil {
+		return nil
 	}
-	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: shadow, Now: r.e.now()}
+	return r.link.Shadow
 }
 
 // mergeAndWrite merges a linked pair and writes what changed.
@@ -317,11 +395,14 @@ func (r *run) mergeAndWrite(ctx context.Context) error {
 	plan := mapping.Merge(r.mergeInput(crmsync.Record{}))
 	var calls []string
 	for _, s := range crmsync.Sides {
-		props := plan.Writes(s)
+		ref := r.link.Ref(s)
+		props, err := r.vendorProps(ctx, s, ref.Object, &plan)
+		if err != nil {
+			return err
+		}
 		if len(props) == 0 {
 			continue
 		}
-		ref := r.link.Ref(s)
 		if err := e.crm(s).Update(ctx, ref, props); err != nil {
 			return r.vendorFailure(ctx, src, "update "+ref.String(), err)
 		}

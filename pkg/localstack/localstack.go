@@ -120,7 +120,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// Simulators, sending to the receivers.
 	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hubspotsim.WebhookConfig{
 		URL: rURL + "/webhooks/hubspot", Secret: WebhookSecret, RetryDelay: time.Second}})
-	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed)})
+	// The integration user has "Modify All Data", as most have; selective
+	// sync scenarios turn sharing back on per test.
+	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true})
 	s.Salesforce.SetInstanceURL(sURL)
 	s.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Backoff: func(int) time.Duration { return time.Second }})
 	// An outbound message on create and update of each synced object,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,7 +22,9 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/hubspot"
 	"github.com/crmsync/crmsync/pkg/localqueue"
+	"github.com/crmsync/crmsync/pkg/sandbox/hubspotsim"
 	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
 )
@@ -76,7 +79,7 @@ func start(t *testing.T, b backend) *world {
 	t.Helper()
 	st, q := b.make(t)
 	w := &world{t: t, queue: q, store: st}
-	s, err := Start(context.Background(), Config{Store: st, Queue: q, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	s, err := Start(context.Background(), Config{Store: st, Queue: q, Logger: testLogger(),
 		OnOutcome: func(o engine.Outcome) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
@@ -144,6 +147,8 @@ func TestScenarios(t *testing.T) {
 				"hubspot contact to lead and back, no echo writes": pingPong,
 				"eligibility and vendor refusals are visible":      refusals,
 				"duplicate and reordered deliveries":               noisyDeliveries,
+				"owner by email, both ways":                        ownerByEmail,
+				"salesforce contact to hubspot, clears":            contactToHubSpot,
 			} {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
@@ -224,7 +229,8 @@ func refusals(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	// A duplicate rule refuses a lead whose email a lead the integration
-	// user cannot see already has.
+	// user cannot see already has (sharing applies to it here).
+	w.Salesforce.SetIntegrationUserModifyAll(false)
 	w.Salesforce.AddDuplicateRule(salesforcesim.DuplicateRule{Object: "Lead", Block: true})
 	rep := w.Salesforce.AddUser("rep@example.com", "Rep")
 	if _, err := w.Salesforce.CreateAs(rep, "Lead", map[string]any{"LastName": "Hidden", "Company": "H", "Email": "dup@example.com"}); err != nil {
@@ -300,4 +306,76 @@ func noisyDeliveries(t *testing.T, b backend) {
 			t.Errorf("lead %v FirstName = %v, want the final value", l["Email"], l["FirstName"])
 		}
 	}
+}
+
+func ownerByEmail(t *testing.T, b backend) {
+	w := start(t, b)
+	w.HubSpot.AddOwner(hubspot.Owner{ID: "501", Email: "ann@corp.example", FirstName: "Ann"})
+	w.HubSpot.AddOwner(hubspot.Owner{ID: "502", Email: "bob@corp.example", FirstName: "Bob"})
+	w.Salesforce.AddUser("ann@corp.example", "Ann")
+	bob := w.Salesforce.AddUser("bob@corp.example", "Bob")
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "own@example.com",
+		"lastname": "Owned", "company": "O", "hubspot_owner_id": "501"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	lead := w.leadByEmail("own@example.com")
+	if lead == nil {
+		t.Fatal("no lead")
+	}
+	owner, _ := w.Salesforce.Get(lead["OwnerId"].(string))
+	if owner["Email"] != "ann@corp.example" {
+		t.Fatalf("lead owner = %v, want ann", owner["Email"])
+	}
+	if err := w.Salesforce.UpdateAs("", lead["Id"].(string), map[string]any{"OwnerId": bob}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if got, _ := w.HubSpot.Object(crmsync.HSContact, c.ID); got.Properties["hubspot_owner_id"] != "502" {
+		t.Errorf("HubSpot owner = %q, want 502 (bob)", got.Properties["hubspot_owner_id"])
+	}
+}
+
+func contactToHubSpot(t *testing.T, b backend) {
+	w := start(t, b)
+	id, err := w.Salesforce.CreateAs("", "Contact", map[string]any{"LastName": "Turing", "FirstName": "Alan",
+		"Email": "alan@example.com", "MailingCity": "Wilmslow", "Phone": "+44 3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	var hs *hubspotsim.Object
+	for _, o := range w.HubSpot.Objects(crmsync.HSContact) {
+		if o.Properties["email"] == "alan@example.com" {
+			hs = &o
+		}
+	}
+	if hs == nil || hs.Properties["city"] != "Wilmslow" || hs.Properties["firstname"] != "Alan" {
+		t.Fatalf("HubSpot contact = %+v", hs)
+	}
+	// Clearing a value in Salesforce clears it in HubSpot (prefer
+	// Salesforce: Salesforce changes always go to HubSpot)... except that a
+	// blank Salesforce field lets the HubSpot value back in: the rule's
+	// documented behaviour, so the phone comes back to Salesforce.
+	if err := w.Salesforce.UpdateAs("", id, map[string]any{"MailingCity": "Manchester", "Phone": nil}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	got, _ := w.HubSpot.Object(crmsync.HSContact, hs.ID)
+	if got.Properties["city"] != "Manchester" {
+		t.Errorf("HubSpot city = %q, want Manchester", got.Properties["city"])
+	}
+	sf, _ := w.Salesforce.Get(id)
+	if sf["Phone"] != "+44 3" || got.Properties["phone"] != "+44 3" {
+		t.Errorf("after clearing Phone in Salesforce: SF %v, HubSpot %q (want the HubSpot value restored)", sf["Phone"], got.Properties["phone"])
+	}
+}
+
+// testLogger discards logs unless CRMSYNC_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("CRMSYNC_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

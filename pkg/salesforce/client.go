@@ -126,6 +126,7 @@ type Client struct {
 	limit     LimitInfo
 	calls     int64
 	described map[string]*Describe
+	owners    ownerCache
 }
 
 // Option configures a Client.

@@ -24,6 +24,11 @@ type Config struct {
 	QueryBatchSize int
 	// Seed seeds fault injection and outbound reordering.
 	Seed int64
+	// IntegrationUserModifyAll gives the integration user the "Modify All
+	// Data" permission most integration users have: it sees and writes
+	// every record, whoever owns it. Off (the default), sharing applies to
+	// it like to any user — the setting selective sync is built on.
+	IntegrationUserModifyAll bool
 }
 
 // Access is what a user may do with a record shared with them.
@@ -287,10 +292,18 @@ func (o *Org) lookup(id string) (*record, bool) {
 	return r, ok
 }
 
+// SetIntegrationUserModifyAll turns the integration user's "Modify All
+// Data" permission on or off (see Config.IntegrationUserModifyAll).
+func (o *Org) SetIntegrationUserModifyAll(on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.cfg.IntegrationUserModifyAll = on
+}
+
 // access is what user may do with r: owners, and everyone on public
 // objects, read and write; others what the record is shared with them.
 func (o *Org) access(user string, r *record) Access {
-	if !r.obj.Private || r.owner() == user {
+	if !r.obj.Private || r.owner() == user || o.cfg.IntegrationUserModifyAll && user == o.IntegrationUserID {
 		return ReadWrite
 	}
 	return o.shares[r.id()][user]

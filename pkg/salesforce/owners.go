@@ -1,0 +1,49 @@
+package salesforce
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+)
+
+var _ crmsync.Owners = (*Client)(nil)
+
+// ownerCache keeps email → user id lookups for the client's lifetime (a
+// Lambda container's): owners change rarely and each lookup is an API call.
+type ownerCache struct {
+	mu  sync.Mutex
+	ids map[string]string
+}
+
+// OwnerID returns the id of the active user with that email (crmsync.Owners),
+// with one SOQL query per email per client.
+func (c *Client) OwnerID(ctx context.Context, email string) (string, error) {
+	key := strings.ToLower(strings.TrimSpace(email))
+	c.owners.mu.Lock()
+	id, ok := c.owners.ids[key]
+	c.owners.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	res, err := c.Query(ctx, "SELECT Id FROM User WHERE Email = "+QuoteSOQL(key)+" AND IsActive = true LIMIT 1")
+	if err != nil {
+		return "", err
+	}
+	if len(res.Records) == 0 {
+		return "", fmt.Errorf("salesforce: user %s: %w", key, crmsync.ErrNotFound)
+	}
+	id = res.Records[0].ID
+	c.owners.mu.Lock()
+	if c.owners.ids == nil {
+		c.owners.ids = map[string]string{}
+	}
+	c.owners.ids[key] = id
+	c.owners.mu.Unlock()
+	return id, nil
+}
+
+// OwnerProperty is OwnerId on every owned object (crmsync.Owners).
+func (c *Client) OwnerProperty(o crmsync.ObjectType) string { return "OwnerId" }

@@ -12,35 +12,6 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
-// Value conversion between the vendors' wire strings.
-//
-// Merge compares one value per mapped field, so both records' values are
-// first put in one form, the merge form: the canonical Salesforce form of
-// the field (ToSalesforce of a HubSpot value, CanonicalSalesforce of a
-// Salesforce value). Plan writes to Salesforce are in that form already;
-// writes to HubSpot go through ToHubSpot. The forms are chosen so that a
-// value that went to the other side and was read back is the same merge
-// value again — which is what keeps echo detection working:
-//
-//   - text: as is, with CRLF line breaks as LF;
-//   - picklist: as is;
-//   - multi-select: values split on ";", trimmed, de-duplicated and sorted
-//     (order-insensitive), joined with ";";
-//   - boolean: "true" or "false";
-//   - number: exact decimal without exponent, sign of zero, leading or
-//     trailing zeros ("1.50", "+1.5", "15e-1" are all "1.5");
-//   - date: YYYY-MM-DD; date-time: YYYY-MM-DDTHH:MM:SS.mmmZ in UTC (both
-//     vendors keep milliseconds). HubSpot sends dates as YYYY-MM-DD or as
-//     epoch milliseconds at midnight UTC, date-times as ISO 8601 or epoch
-//     milliseconds; Salesforce sends date-times as …T…000+0000.
-//     A HubSpot date-time mapped to a Salesforce date keeps its UTC date;
-//     a HubSpot date mapped to a Salesforce date-time is midnight UTC, and
-//     the time of day of the Salesforce value does not take part.
-//
-// Empty stays empty, in every kind. A value that cannot be read as its
-// kind is a *ValueError, which wraps crmsync.ErrInvalid so the engine
-// records a Property values sync error.
-
 // ValueError is a value that cannot be converted.
 type ValueError struct {
 	// Side and Field name where the value came from.
@@ -78,7 +49,7 @@ func pairKinds(hs HubSpotProperty, sf SalesforceField) (Kind, Kind) {
 }
 
 // ToSalesforce converts a HubSpot wire value of hs to the canonical
-// Salesforce form of sf (the merge form).
+// Salesforce form of sf (the merge form; see Converter for the forms).
 func ToSalesforce(value string, hs HubSpotProperty, sf SalesforceField) (string, error) {
 	hk, sk := pairKinds(hs, sf)
 	return toSalesforce(value, hs.Name, hk, sk)
@@ -273,12 +244,12 @@ func hubSpotTime(v string, k Kind, name string) (time.Time, error) {
 // milliseconds.
 func salesforceTime(v string, k Kind, name string) (time.Time, error) {
 	if k == KindDate {
-		if t, err := time.Parse(dateLayout, v); err == nil {
+		if t, err := time.Parse(dateLayout, v); err == nil && writable(t) {
 			return t, nil
 		}
 		return time.Time{}, &ValueError{Side: crmsync.Salesforce, Field: name, Value: v, Want: "a date (YYYY-MM-DD)"}
 	}
-	if t, err := time.Parse(salesforceLayout, v); err == nil {
+	if t, err := time.Parse(salesforceLayout, v); err == nil && writable(t.UTC()) {
 		return t.UTC(), nil
 	}
 	if t, ok := parseISO(v); ok {
@@ -300,7 +271,8 @@ func parseEpochMillis(v string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	return time.UnixMilli(ms).UTC(), true
+	t := time.UnixMilli(ms).UTC()
+	return t, writable(t)
 }
 
 // salesforceLayout is how Salesforce writes date-times.
@@ -314,10 +286,18 @@ var isoLayouts = []string{time.RFC3339Nano, salesforceLayout, "2006-01-02T15:04:
 func parseISO(v string) (time.Time, bool) {
 	for _, l := range isoLayouts {
 		if t, err := time.Parse(l, v); err == nil {
-			return t.UTC().Truncate(time.Millisecond), true
+			t = t.UTC().Truncate(time.Millisecond)
+			return t, writable(t)
 		}
 	}
 	return time.Time{}, false
+}
+
+// writable reports whether t, in UTC, has a four-digit year, as both
+// vendors' ISO forms need.
+func writable(t time.Time) bool {
+	y := t.Year()
+	return 1 <= y && y <= 9999
 }
 
 // maxExponent bounds the decimal exponent so a hostile "1e999999999"
@@ -460,8 +440,37 @@ type Field struct {
 }
 
 // Converter converts the mapped values of one object pair between the
-// wire forms and the merge form. Build it once per settings version and
-// metadata; it is safe for concurrent use.
+// vendors' wire strings and the merge form. Build it once per settings
+// version and metadata; it is safe for concurrent use. The engine calls
+// ForMerge on both re-read records before Merge, and HubSpotWrites and
+// SalesforceWrites on the plan's writes before sending them.
+//
+// Merge compares one value per mapped field, so both records' values are
+// first put in one form, the merge form: the canonical Salesforce form of
+// the field (ToSalesforce of a HubSpot value, CanonicalSalesforce of a
+// Salesforce value). Plan writes to Salesforce are in that form already;
+// writes to HubSpot go through ToHubSpot. The forms are chosen so that a
+// value that went to the other side and was read back is the same merge
+// value again — which is what keeps echo detection working:
+//
+//   - text: as is, with CRLF line breaks as LF;
+//   - picklist: as is;
+//   - multi-select: values split on ";", trimmed, de-duplicated and sorted
+//     (order-insensitive), joined with ";";
+//   - boolean: "true" or "false";
+//   - number: exact decimal without exponent, sign of zero, leading or
+//     trailing zeros ("1.50", "+1.5", "15e-1" are all "1.5");
+//   - date: YYYY-MM-DD; date-time: YYYY-MM-DDTHH:MM:SS.mmmZ in UTC (both
+//     vendors keep milliseconds). HubSpot sends dates as YYYY-MM-DD or as
+//     epoch milliseconds at midnight UTC, date-times as ISO 8601 or epoch
+//     milliseconds; Salesforce sends date-times as …T…000+0000.
+//     A HubSpot date-time mapped to a Salesforce date keeps its UTC date;
+//     a HubSpot date mapped to a Salesforce date-time is midnight UTC, and
+//     the time of day of the Salesforce value does not take part.
+//
+// Empty stays empty, in every kind. A value that cannot be read as its
+// kind is a *ValueError, which wraps crmsync.ErrInvalid so the engine
+// records a Property values sync error.
 type Converter struct {
 	fields []Field
 	byHS   map[string]int

@@ -526,3 +526,42 @@ func BenchmarkConvert50Fields(b *testing.B) {
 		}
 	}
 }
+
+// FuzzRoundTrip: whatever a vendor sends, a value that converts at all
+// converts back to the same merge form (no echo), from either side.
+func FuzzRoundTrip(f *testing.F) {
+	for i := range pairs {
+		f.Add(uint8(i), "")
+	}
+	for _, s := range []string{"2026-11-23", "1795392000000", "-62135596800000", "2026-11-23T13:00:00.123+0100",
+		"1.50", "-0e5", "a;b;;a", "TRUE", "x\r\r\ny", "253402300799999", "0000-01-01T0:00:00,000+0100", "0000-01-01"} {
+		for i := range pairs {
+			f.Add(uint8(i), s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, pi uint8, v string) {
+		p := pairs[int(pi)%len(pairs)]
+		hs, sf := hsShapes[p.hs], sfField(p.sf)
+		if s, err := ToSalesforce(v, hs, sf); err == nil {
+			h, err := ToHubSpot(s, hs, sf)
+			if err != nil {
+				t.Fatalf("%s/%s: HubSpot %q → %q does not convert back: %v", p.hs, p.sf, v, s, err)
+			}
+			if s2, err := ToSalesforce(h, hs, sf); err != nil || s2 != s {
+				t.Fatalf("%s/%s: HubSpot %q → %q → %q → %q, %v", p.hs, p.sf, v, s, h, s2, err)
+			}
+			if c, err := CanonicalSalesforce(s, hs, sf); err != nil || c != s {
+				t.Fatalf("%s/%s: merge form %q of %q is not canonical: %q, %v", p.hs, p.sf, s, v, c, err)
+			}
+		}
+		if m, err := CanonicalSalesforce(v, hs, sf); err == nil {
+			h, err := ToHubSpot(v, hs, sf)
+			if err != nil {
+				t.Fatalf("%s/%s: Salesforce %q canonical but not convertible: %v", p.hs, p.sf, v, err)
+			}
+			if back, err := ToSalesforce(h, hs, sf); err != nil || back != m {
+				t.Fatalf("%s/%s: Salesforce %q (merge %q) → HubSpot %q → %q, %v", p.hs, p.sf, v, m, h, back, err)
+			}
+		}
+	})
+}

@@ -149,6 +149,9 @@ func TestScenarios(t *testing.T) {
 				"duplicate and reordered deliveries":               noisyDeliveries,
 				"owner by email, both ways":                        ownerByEmail,
 				"salesforce contact to hubspot, clears":            contactToHubSpot,
+				"the four field rules":                             fourRules,
+				"inclusion list and inbound settings":              inclusionList,
+				"many triggers for one new record":                 manyTriggersOneRecord,
 			} {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
@@ -378,4 +381,144 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func putSettings(t *testing.T, w *world, edit func(*crmsync.Settings)) {
+	t.Helper()
+	s, err := w.Engine.Settings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(&s)
+	if _, err := w.store.PutSettings(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fourRules(t *testing.T, b backend) {
+	w := start(t, b)
+	rules := map[string]crmsync.FieldRule{"firstname": crmsync.RulePreferSalesforce, "jobtitle": crmsync.RuleAlwaysSalesforce,
+		"phone": crmsync.RuleTwoWay, "mobilephone": crmsync.RuleDontSync}
+	putSettings(t, w, func(s *crmsync.Settings) {
+		for i, m := range s.Mappings {
+			if r, ok := rules[m.HubSpotProperty]; ok {
+				s.Mappings[i].Rule = r
+			}
+		}
+	})
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "rules@example.com", "lastname": "R",
+		"company": "C", "firstname": "Hs", "jobtitle": "HsTitle", "phone": "1", "mobilephone": "m1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	lead := w.leadByEmail("rules@example.com")
+	// Created: prefer-SF and two-way values go (SF blank); always-SF and
+	// don't-sync do not.
+	if lead["FirstName"] != "Hs" || lead["Phone"] != "1" || lead["Title"] != nil || lead["MobilePhone"] != nil {
+		t.Fatalf("created lead %v", lead)
+	}
+	id := lead["Id"].(string)
+	// Salesforce changes all four.
+	if err := w.Salesforce.UpdateAs("", id, map[string]any{"FirstName": "Sf", "Title": "SfTitle", "Phone": "2", "MobilePhone": "m2"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	got, _ := w.HubSpot.Object(crmsync.HSContact, c.ID)
+	want := map[string]string{"firstname": "Sf", "jobtitle": "SfTitle", "phone": "2", "mobilephone": "m1"}
+	for k, v := range want {
+		if got.Properties[k] != v {
+			t.Errorf("after Salesforce edits, HubSpot %s = %q, want %q", k, got.Properties[k], v)
+		}
+	}
+	// HubSpot changes all four: only two-way goes (the SF fields are not blank).
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"firstname": "Hs2", "jobtitle": "HsTitle2", "phone": "3", "mobilephone": "m3"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	lead, _ = w.Salesforce.Get(id)
+	wantSF := map[string]any{"FirstName": "Sf", "Title": "SfTitle", "Phone": "3", "MobilePhone": "m2"}
+	for k, v := range wantSF {
+		if lead[k] != v {
+			t.Errorf("after HubSpot edits, Salesforce %s = %v, want %v", k, lead[k], v)
+		}
+	}
+	// Two-way clear from HubSpot clears Salesforce.
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"phone": ""}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if lead, _ = w.Salesforce.Get(id); lead["Phone"] != nil {
+		t.Errorf("two-way clear: Salesforce Phone = %v", lead["Phone"])
+	}
+}
+
+func inclusionList(t *testing.T, b backend) {
+	w := start(t, b)
+	ctx := context.Background()
+	putSettings(t, w, func(s *crmsync.Settings) {
+		s.InclusionListID = "77"
+		s.LeadsToHubSpot = crmsync.InboundNothing
+	})
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "in@example.com", "lastname": "In", "company": "C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A Salesforce lead with "leads do nothing in HubSpot".
+	if _, err := w.Salesforce.CreateAs("", "Lead", map[string]any{"LastName": "Quiet", "Company": "Q", "Email": "quiet@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	ref := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: c.ID}
+	if se, err := w.store.GetSyncError(ctx, ref); err != nil || se.Reason != crmsync.ReasonNotInInclusionList {
+		t.Fatalf("contact outside the list: %+v %v", se, err)
+	}
+	if w.leadByEmail("in@example.com") != nil {
+		t.Fatal("a contact outside the inclusion list synced")
+	}
+	for _, o := range w.HubSpot.Objects(crmsync.HSContact) {
+		if o.Properties["email"] == "quiet@example.com" {
+			t.Fatal("a Salesforce lead reached HubSpot although leads do nothing")
+		}
+	}
+	// Added to the list (and touched, so a webhook fires): it syncs.
+	w.HubSpot.AddToList("77", crmsync.HSContact, c.ID)
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"firstname": "Now"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if w.leadByEmail("in@example.com") == nil {
+		t.Fatal("contact added to the inclusion list did not sync")
+	}
+	if _, err := w.store.GetSyncError(ctx, ref); err == nil {
+		t.Error("the inclusion-list error was not cleared")
+	}
+}
+
+func manyTriggersOneRecord(t *testing.T, b backend) {
+	w := start(t, b)
+	w.HubSpot.SetFaults(hubspotsim.Faults{DuplicateWebhook: 1, ReorderWebhook: 1})
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "many@example.com", "lastname": "M", "company": "C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: c.ID}
+	var ts []crmsync.Trigger
+	for i := range 10 {
+		ts = append(ts, crmsync.Trigger{Record: ref, Kind: crmsync.KindManualResync, OccurredAt: time.Now(),
+			DedupeKey: crmsync.DedupeKeyOf("test", c.ID, fmt.Sprint(i))})
+	}
+	if err := w.queue.Send(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	n := 0
+	for _, l := range w.Salesforce.Records("Lead") {
+		if l["Email"] == "many@example.com" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d leads for one contact, want 1", n)
+	}
 }

@@ -771,3 +771,30 @@ func TestBuildTargetsProduceBootstrap(t *testing.T) {
 		})
 	}
 }
+
+// crmsync's metrics are EMF log lines without a "level" key, which Lambda's
+// JSON log format files as INFO: an application log level above INFO would
+// drop them all.
+func TestTemplateLogLevelKeepsMetrics(t *testing.T) {
+	root := yamlTree(t)
+	if get(root, "Globals", "Function", "LoggingConfig", "LogFormat") != "JSON" {
+		t.Fatal("Globals LoggingConfig.LogFormat is not JSON")
+	}
+	if !reflect.DeepEqual(get(root, "Globals", "Function", "LoggingConfig", "ApplicationLogLevel"), map[string]any{"Ref": "LogLevel"}) {
+		t.Fatal("ApplicationLogLevel is not the LogLevel parameter")
+	}
+	levels, _ := get(root, "Parameters", "LogLevel", "AllowedValues").([]any)
+	if len(levels) == 0 {
+		t.Fatal("LogLevel has no AllowedValues")
+	}
+	for _, l := range levels {
+		if l != "TRACE" && l != "DEBUG" && l != "INFO" {
+			t.Errorf("LogLevel allows %v, which filters out the EMF metric lines", l)
+		}
+	}
+	for env, o := range samconfigOverrides(t) {
+		if l, ok := o["LogLevel"]; ok && l != "DEBUG" && l != "INFO" {
+			t.Errorf("[%s] LogLevel=%s filters out the EMF metric lines", env, l)
+		}
+	}
+}

@@ -248,47 +248,15 @@ func readMetadata(ctx context.Context, ms []crmsync.FieldMapping, meta metadataS
 			if err != nil {
 				return nil, nil, fmt.Errorf("HubSpot properties of %s: %w", m.HubSpotObject, err)
 			}
-			hsMeta[m.HubSpotObject] = hubSpotMetadata(props)
+			hsMeta[m.HubSpotObject] = hubspot.MappingMetadata(props)
 		}
 		if _, done := sfMeta[m.SalesforceObject]; !done {
 			d, err := meta.salesforce.Describe(ctx, string(m.SalesforceObject))
 			if err != nil {
 				return nil, nil, fmt.Errorf("Salesforce describe of %s: %w", m.SalesforceObject, err)
 			}
-			sfMeta[m.SalesforceObject] = salesforceMetadata(d)
+			sfMeta[m.SalesforceObject] = salesforce.MappingMetadata(d)
 		}
 	}
 	return hsMeta, sfMeta, nil
-}
-
-// hubSpotMetadata keeps what type compatibility needs. hubspot.Property
-// does not carry referencedObjectType, so user properties are recognised
-// by name (mapping.HubSpotProperty.UserType).
-func hubSpotMetadata(props []hubspot.Property) map[string]mapping.HubSpotProperty {
-	out := make(map[string]mapping.HubSpotProperty, len(props))
-	for _, p := range props {
-		mp := mapping.HubSpotProperty{Name: p.Name, Type: p.Type, FieldType: p.FieldType, ReadOnly: p.ReadOnly()}
-		for _, o := range p.Options {
-			mp.Options = append(mp.Options, o.Value)
-		}
-		out[p.Name] = mp
-	}
-	return out
-}
-
-// salesforceMetadata keeps what type compatibility needs; inactive
-// picklist values are left out.
-func salesforceMetadata(d *salesforce.Describe) map[string]mapping.SalesforceField {
-	out := make(map[string]mapping.SalesforceField, len(d.Fields))
-	for _, f := range d.Fields {
-		mf := mapping.SalesforceField{Name: f.Name, Type: f.Type, Calculated: f.Calculated, Updateable: f.Updateable,
-			Nillable: f.Nillable, Length: f.Length, RestrictedPicklist: f.RestrictedPicklist}
-		for _, v := range f.PicklistValues {
-			if v.Active {
-				mf.PicklistValues = append(mf.PicklistValues, v.Value)
-			}
-		}
-		out[f.Name] = mf
-	}
-	return out
 }

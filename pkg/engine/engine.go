@@ -34,6 +34,20 @@ type Engine struct {
 	Logger     *slog.Logger
 }
 
+// HubSpotSchema and SalesforceSchema are optional abilities of the CRMs
+// (found by type assertion): their field metadata lets the engine convert
+// values between the CRMs' types (mapping.Converter) — dates, numbers,
+// booleans, multi-selects — so that equal values compare equal and echoes
+// stay quiet. Without them values are compared and written as text.
+type HubSpotSchema interface {
+	MappingProperties(ctx context.Context, o crmsync.ObjectType) (map[string]mapping.HubSpotProperty, error)
+}
+
+// SalesforceSchema: see HubSpotSchema.
+type SalesforceSchema interface {
+	MappingFields(ctx context.Context, o crmsync.ObjectType) (map[string]mapping.SalesforceField, error)
+}
+
 // Decision is what Resolve did with a trigger.
 type Decision string
 

@@ -578,3 +578,54 @@ func TestRetryOfSameDeliveryTakesItsReservationOver(t *testing.T) {
 		t.Errorf("link = %+v, %v", link, err)
 	}
 }
+
+type schemaHS struct{ *crmsynctest.CRM }
+
+func (schemaHS) MappingProperties(ctx context.Context, o crmsync.ObjectType) (map[string]mapping.HubSpotProperty, error) {
+	return map[string]mapping.HubSpotProperty{
+		"email":    {Name: "email", Type: "string", FieldType: "text"},
+		"lastname": {Name: "lastname", Type: "string", FieldType: "text"},
+		"score":    {Name: "score", Type: "number", FieldType: "number"},
+	}, nil
+}
+
+type schemaSF struct{ *crmsynctest.CRM }
+
+func (schemaSF) MappingFields(ctx context.Context, o crmsync.ObjectType) (map[string]mapping.SalesforceField, error) {
+	return map[string]mapping.SalesforceField{
+		"Email":    {Name: "Email", Type: "email", Updateable: true, Nillable: true, Length: 80},
+		"LastName": {Name: "LastName", Type: "string", Updateable: true, Length: 80},
+		"Score__c": {Name: "Score__c", Type: "double", Updateable: true, Nillable: true},
+	}, nil
+}
+
+// With both CRMs' metadata, values are compared in one form: a number
+// Salesforce writes back as "42.0" is the HubSpot "42", not a change.
+func TestValuesAreComparedAfterConversion(t *testing.T) {
+	h := newHarness(t, func(s *crmsync.Settings) {
+		s.Mappings = []crmsync.FieldMapping{
+			{HubSpotObject: crmsync.HSContact, SalesforceObject: crmsync.SFLead, HubSpotProperty: "email", SalesforceField: "Email", Rule: crmsync.RuleTwoWay},
+			{HubSpotObject: crmsync.HSContact, SalesforceObject: crmsync.SFLead, HubSpotProperty: "lastname", SalesforceField: "LastName", Rule: crmsync.RuleTwoWay},
+			{HubSpotObject: crmsync.HSContact, SalesforceObject: crmsync.SFLead, HubSpotProperty: "score", SalesforceField: "Score__c", Rule: crmsync.RuleTwoWay},
+		}
+	})
+	h.eng.HubSpot, h.eng.Salesforce = schemaHS{h.hs}, schemaSF{h.sf}
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "n@example.com", "lastname": "N", "score": "42"}))
+	h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	h.sf.Edit(lead.Ref, map[string]string{"Score__c": "42.0"})
+	if out := h.resolve(lead.Ref); len(out.Writes) != 0 {
+		t.Fatalf("a number in another form was synced: %+v", out.Writes)
+	}
+	h.sf.Edit(lead.Ref, map[string]string{"Score__c": "43.50"})
+	h.resolve(lead.Ref)
+	if got, _ := h.hs.Record(c.Ref); got.Properties["score"] != "43.5" {
+		t.Errorf("HubSpot score = %q, want 43.5", got.Properties["score"])
+	}
+	// A value HubSpot cannot hold in the Salesforce field is a Property
+	// values sync error, not a retry.
+	h.hs.Edit(c.Ref, map[string]string{"score": "lots"})
+	if out := h.resolve(c.Ref); out.Decision != DecisionFailed || out.Category != crmsync.CategoryPropertyValues {
+		t.Errorf("unreadable number: %+v", out)
+	}
+}

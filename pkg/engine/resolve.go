@@ -15,6 +15,7 @@ import (
 type run struct {
 	e        *Engine
 	notes    []string // decisions worth a line in the ledger
+	conv     *mapping.Converter
 	t        crmsync.Trigger
 	settings crmsync.Settings
 	pair     pair
@@ -151,7 +152,19 @@ func withOwner(rec crmsync.Record) crmsync.Record {
 // left out, noted, and its shadow kept, so it is neither retried as a
 // write nor mistaken for a change on s next time.
 func (r *run) vendorProps(ctx context.Context, s crmsync.Side, o crmsync.ObjectType, plan *mapping.Plan) (map[string]string, error) {
-	props := plan.Writes(s)
+	conv, err := r.converter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var props map[string]string
+	if s == crmsync.HubSpot {
+		props, err = conv.HubSpotWrites(plan.Writes(s))
+	} else {
+		props, err = conv.SalesforceWrites(plan.Writes(s))
+	}
+	if err != nil {
+		return nil, r.vendorFailure(ctx, r.t.Record, "convert values for "+string(s), err)
+	}
 	email, ok := props[ownerKey]
 	if !ok {
 		return props, nil
@@ -252,7 +265,11 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 	if r.pair.sf == "" {
 		r.pair.sf = target
 	}
-	plan := mapping.Merge(r.mergeInput(crmsync.Record{Ref: crmsync.RecordRef{Side: other, Object: target}}))
+	in, err := r.mergeInput(ctx, crmsync.Record{Ref: crmsync.RecordRef{Side: other, Object: target}})
+	if err != nil {
+		return true, r.vendorFailure(ctx, src, "read values of "+src.String(), err)
+	}
+	plan := mapping.Merge(in)
 	props, err := r.vendorProps(ctx, other, target, &plan)
 	if err != nil {
 		return true, err
@@ -370,15 +387,50 @@ func (r *run) createType(s crmsync.Side) crmsync.ObjectType {
 	return crmsync.SFLead
 }
 
-func (r *run) mergeInput(other crmsync.Record) mapping.Input {
+// converter converts values between the CRMs' types for the pair, from
+// the CRMs' field metadata when both offer it (HubSpotSchema,
+// SalesforceSchema); otherwise values are compared and written as text.
+func (r *run) converter(ctx context.Context) (*mapping.Converter, error) {
+	if r.conv != nil {
+		return r.conv, nil
+	}
+	hsS, ok1 := r.e.HubSpot.(HubSpotSchema)
+	sfS, ok2 := r.e.Salesforce.(SalesforceSchema)
+	if !ok1 || !ok2 {
+		r.conv = mapping.NewConverter(r.mappings(), nil, nil)
+		return r.conv, nil
+	}
+	hs, err := hsS.MappingProperties(ctx, r.pair.hs)
+	if err != nil {
+		return nil, fmt.Errorf("read HubSpot %s properties: %w", r.pair.hs, err)
+	}
+	sf, err := sfS.MappingFields(ctx, r.pair.sf)
+	if err != nil {
+		return nil, fmt.Errorf("describe Salesforce %s: %w", r.pair.sf, err)
+	}
+	r.conv = mapping.NewConverter(r.mappings(), hs, sf)
+	return r.conv, nil
+}
+
+// mergeInput returns the pair in the merge's form: owner emails added and
+// values converted to one comparable form. A value that cannot be read
+// is an error wrapping crmsync.ErrInvalid.
+func (r *run) mergeInput(ctx context.Context, other crmsync.Record) (mapping.Input, error) {
 	hs, sf := r.records[crmsync.HubSpot], r.records[crmsync.Salesforce]
 	if other.Ref.Side == crmsync.HubSpot {
 		hs = other
 	} else if other.Ref.Side == crmsync.Salesforce {
 		sf = other
 	}
-	hs, sf = withOwner(hs), withOwner(sf)
-	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: r.shadow(), Now: r.e.now()}
+	conv, err := r.converter(ctx)
+	if err != nil {
+		return mapping.Input{}, err
+	}
+	hs, sf, err = conv.ForMerge(withOwner(hs), withOwner(sf))
+	if err != nil {
+		return mapping.Input{}, err
+	}
+	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: r.shadow(), Now: r.e.now()}, nil
 }
 
 // shadow is the link's shadow (nil without a link).
@@ -392,7 +444,11 @@ func (r *run) shadow() map[string]crmsync.FieldShadow {
 // mergeAndWrite merges a linked pair and writes what changed.
 func (r *run) mergeAndWrite(ctx context.Context) error {
 	e, src := r.e, r.t.Record
-	plan := mapping.Merge(r.mergeInput(crmsync.Record{}))
+	in, err := r.mergeInput(ctx, crmsync.Record{})
+	if err != nil {
+		return r.vendorFailure(ctx, src, "read values of "+src.String()+" and its linked record", err)
+	}
+	plan := mapping.Merge(in)
 	var calls []string
 	for _, s := range crmsync.Sides {
 		ref := r.link.Ref(s)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/mapping"
 )
 
 // DefaultBaseURL is HubSpot's API host.
@@ -75,6 +76,7 @@ type Client struct {
 	mu         sync.Mutex
 	dailyUntil time.Time // the daily allowance is spent until then
 	owners     map[string]Owner
+	schema     map[crmsync.ObjectType]map[string]mapping.HubSpotProperty
 }
 
 // Option configures a Client.
@@ -185,6 +187,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		sleep:      sleepCtx,
 		jitter:     func(d time.Duration) time.Duration { return d + rand.N(d/2+1) },
 		owners:     map[string]Owner{},
+		schema:     map[crmsync.ObjectType]map[string]mapping.HubSpotProperty{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {

@@ -49,3 +49,24 @@ type Owners interface {
 	// OwnerProperty names the property holding the owner id on object o.
 	OwnerProperty(o ObjectType) string
 }
+
+// Update is one record's write in a batch.
+type Update struct {
+	ID         string
+	Properties map[string]string
+}
+
+// BatchCRM is implemented by CRMs that read and write many records of one
+// object type per call (HubSpot batch endpoints ≤ 100, Salesforce SOQL and
+// sObject Collections ≤ 200); the engine uses it to resolve a queue batch
+// with few API calls.
+type BatchCRM interface {
+	// GetMany reads the records with the given ids; ids that do not exist
+	// (or are not visible) are absent from the result. An error means
+	// nothing was read.
+	GetMany(ctx context.Context, o ObjectType, ids []string, properties []string) (map[string]Record, error)
+	// UpdateMany writes every update and returns one error per update, in
+	// order (nil = written). An error from the call itself means the
+	// writes' outcome is unknown.
+	UpdateMany(ctx context.Context, o ObjectType, updates []Update) ([]error, error)
+}

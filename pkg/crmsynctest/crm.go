@@ -41,6 +41,7 @@ type Write struct {
 var _ crmsync.CRM = (*CRM)(nil)
 var _ crmsync.ListMembership = (*CRM)(nil)
 var _ crmsync.Owners = (*CRM)(nil)
+var _ crmsync.BatchCRM = (*CRM)(nil)
 
 // OwnerProperty is the property the fake takes owner ids in: writing it
 // sets the record's OwnerEmail to that user's email.
@@ -282,4 +283,42 @@ func copyProps(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// GetMany implements crmsync.BatchCRM (one "getmany" call; Fail sees
+// op "getmany" with the object type only).
+func (c *CRM) GetMany(ctx context.Context, o crmsync.ObjectType, ids []string, properties []string) (map[string]crmsync.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("getmany", crmsync.RecordRef{Side: c.side, Object: o}); err != nil {
+		return nil, err
+	}
+	out := map[string]crmsync.Record{}
+	for _, id := range ids {
+		if r, ok := c.records[crmsync.RecordRef{Side: c.side, Object: o, ID: id}]; ok && !r.Archived {
+			out[id] = clone(r)
+		}
+	}
+	return out, nil
+}
+
+// UpdateMany implements crmsync.BatchCRM (one "updatemany" call). Each
+// update consults Fail with op "update" for its own result, as a
+// collection's per-record errors.
+func (c *CRM) UpdateMany(ctx context.Context, o crmsync.ObjectType, updates []crmsync.Update) ([]error, error) {
+	c.mu.Lock()
+	if err := c.fail("updatemany", crmsync.RecordRef{Side: c.side, Object: o}); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.mu.Unlock()
+	errs := make([]error, len(updates))
+	for i, u := range updates {
+		ref := crmsync.RecordRef{Side: c.side, Object: o, ID: u.ID}
+		errs[i] = c.Update(ctx, ref, u.Properties)
+		c.mu.Lock()
+		c.calls["update"]-- // counted as part of the batch call
+		c.mu.Unlock()
+	}
+	return errs, nil
 }

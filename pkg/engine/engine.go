@@ -116,29 +116,21 @@ func (e *Engine) Resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error
 	if err := t.Validate(); err != nil {
 		return Outcome{Trigger: t, Decision: DecisionFailed, Reason: err.Error()}, nil
 	}
-	ttl := e.DedupeTTL
-	if ttl == 0 {
-		ttl = DefaultDedupeTTL
-	}
-	seen, err := e.Store.Seen(ctx, t.DedupeKey, ttl)
+	seen, err := e.Store.Seen(ctx, t.DedupeKey, e.dedupeTTL())
 	if err != nil {
 		return Outcome{Trigger: t}, fmt.Errorf("engine: dedupe %s: %w", t.Record, err)
 	}
 	if seen {
 		return Outcome{Trigger: t, Decision: DecisionDuplicate, Reason: "delivery already handled"}, nil
 	}
-	out, err := e.resolve(ctx, t)
-	out.Trigger = t
-	if err != nil {
-		if ferr := e.Store.Forget(ctx, t.DedupeKey); ferr != nil {
-			err = errors.Join(err, fmt.Errorf("forget dedupe key: %w", ferr))
-		}
-		return out, fmt.Errorf("engine: %s: %w", t.Record, err)
+	return e.finishOne(ctx, t, func() (Outcome, error) { return e.resolve(ctx, t) })
+}
+
+func (e *Engine) dedupeTTL() time.Duration {
+	if e.DedupeTTL == 0 {
+		return DefaultDedupeTTL
 	}
-	e.logger().InfoContext(ctx, "resolved", "side", t.Record.Side, "object", t.Record.Object,
-		"record_id", t.Record.ID, "trigger", t.Kind, "attempt", t.Attempt, "decision", out.Decision,
-		"reason", out.Reason, "link_id", out.LinkID, "writes", len(out.Writes))
-	return out, nil
+	return e.DedupeTTL
 }
 
 // pair is the object pair a trigger concerns.

@@ -629,3 +629,67 @@ func TestValuesAreComparedAfterConversion(t *testing.T) {
 		t.Errorf("unreadable number: %+v", out)
 	}
 }
+
+// A bulk change of linked records costs one batch read per side and one
+// batch write, not three calls per record; per-record failures stay
+// per record; two triggers for one link resolve once.
+func TestResolveBatchUsesBatchCalls(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	var leads []crmsync.Record
+	for i := range 10 {
+		c := h.hs.Put(hsContact(fmt.Sprint(i), map[string]string{"email": fmt.Sprintf("b%d@example.com", i), "lastname": "B"}))
+		h.resolve(c.Ref)
+		lead, _ := h.store.GetLink(ctx, c.Ref)
+		leads = append(leads, crmsync.Record{Ref: lead.Salesforce})
+	}
+	var ts []crmsync.Trigger
+	for i, l := range leads {
+		h.sf.Edit(l.Ref, map[string]string{"Phone": fmt.Sprintf("+1 %d", i)})
+		ts = append(ts, h.trigger(l.Ref, crmsync.KindPropertyChanged))
+	}
+	ts = append(ts, h.trigger(leads[0].Ref, crmsync.KindPropertyChanged)) // a second trigger for one link
+	h.hs.Fail = func(op string, ref crmsync.RecordRef) error {
+		if op == "update" && ref.ID == "3" {
+			return vendorErr{code: "PROPERTY_DOESNT_EXIST", cat: crmsync.CategoryPropertyValues}
+		}
+		return nil
+	}
+	before := map[string]int{"sf get": h.sf.Calls("get"), "hs get": h.hs.Calls("get"), "hs update": h.hs.Calls("update")}
+	outs, errs := h.eng.ResolveBatch(ctx, ts)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("trigger %d: %v", i, err)
+		}
+	}
+	for i, o := range outs[:10] {
+		want := DecisionSynced
+		if i == 3 {
+			want = DecisionFailed
+		}
+		if o.Decision != want {
+			t.Errorf("trigger %d: %s (%s), want %s", i, o.Decision, o.Reason, want)
+		}
+	}
+	if outs[10].Decision != DecisionSynced || len(outs[10].Writes) != 0 || !strings.Contains(outs[10].Reason, "same batch") {
+		t.Errorf("covered trigger: %+v", outs[10])
+	}
+	if got := h.sf.Calls("getmany") + h.hs.Calls("getmany"); got != 2 {
+		t.Errorf("%d batch reads, want 2", got)
+	}
+	if got := h.hs.Calls("updatemany"); got != 1 {
+		t.Errorf("%d batch writes, want 1", got)
+	}
+	if h.sf.Calls("get") != before["sf get"] || h.hs.Calls("get") != before["hs get"] || h.hs.Calls("update") != before["hs update"] {
+		t.Errorf("single-record calls made in a batch: %v → sf get %d, hs get %d, hs update %d", before, h.sf.Calls("get"), h.hs.Calls("get"), h.hs.Calls("update"))
+	}
+	for i := range 10 {
+		got, _ := h.hs.Record(crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: fmt.Sprint(i)})
+		if want := fmt.Sprintf("+1 %d", i); (got.Properties["phone"] == want) != (i != 3) {
+			t.Errorf("contact %d phone %q", i, got.Properties["phone"])
+		}
+	}
+	if se, err := h.store.GetSyncError(ctx, leads[3].Ref); err != nil || se.Code != "PROPERTY_DOESNT_EXIST" {
+		t.Errorf("per-record failure: %+v %v", se, err)
+	}
+}

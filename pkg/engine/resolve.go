@@ -13,15 +13,22 @@ import (
 
 // run is the state of one resolution.
 type run struct {
-	e        *Engine
-	notes    []string // decisions worth a line in the ledger
-	conv     *mapping.Converter
-	t        crmsync.Trigger
-	settings crmsync.Settings
-	pair     pair
-	link     *crmsync.Link
-	records  map[crmsync.Side]crmsync.Record
-	out      Outcome
+	e     *Engine
+	notes []string // decisions worth a line in the ledger
+	conv  *mapping.Converter
+	// pre holds records a batch read ahead; deferWrites makes the run stop
+	// after planning, leaving pending and plan for the batch to write.
+	pre         *prefetch
+	deferWrites bool
+	pending     []pendingWrite
+	plan        *mapping.Plan
+	err         error // a batch run's result
+	t           crmsync.Trigger
+	settings    crmsync.Settings
+	pair        pair
+	link        *crmsync.Link
+	records     map[crmsync.Side]crmsync.Record
+	out         Outcome
 }
 
 func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {
@@ -59,7 +66,7 @@ func (r *run) do(ctx context.Context) error {
 	}
 
 	// Re-read the source: the trigger's values are only hints.
-	rec, err := e.crm(src.Side).Get(ctx, src, r.readProperties(src.Side, src.Object))
+	rec, err := r.get(ctx, src)
 	if errors.Is(err, crmsync.ErrNotFound) {
 		return r.sourceGone(ctx)
 	}
@@ -101,7 +108,7 @@ func (r *run) do(ctx context.Context) error {
 		}
 	} else {
 		other := r.link.Ref(src.Side.Other())
-		orec, err := e.crm(other.Side).Get(ctx, other, r.readProperties(other.Side, other.Object))
+		orec, err := r.get(ctx, other)
 		if errors.Is(err, crmsync.ErrNotFound) {
 			return r.linkedGone(ctx, other)
 		}
@@ -111,6 +118,20 @@ func (r *run) do(ctx context.Context) error {
 		r.records[other.Side] = orec
 	}
 	return r.mergeAndWrite(ctx)
+}
+
+// get reads a record: from what a batch read ahead (ResolveBatch), else
+// with a Get.
+func (r *run) get(ctx context.Context, ref crmsync.RecordRef) (crmsync.Record, error) {
+	if r.pre != nil {
+		if rec, ok := r.pre.records[ref]; ok {
+			return rec, nil
+		}
+		if r.pre.missing[ref] {
+			return crmsync.Record{}, fmt.Errorf("read %s: %w", ref, crmsync.ErrNotFound)
+		}
+	}
+	return r.e.crm(ref.Side).Get(ctx, ref, r.readProperties(ref.Side, ref.Object))
 }
 
 func (r *run) readProperties(s crmsync.Side, o crmsync.ObjectType) []string {
@@ -441,29 +462,57 @@ func (r *run) shadow() map[string]crmsync.FieldShadow {
 	return r.link.Shadow
 }
 
-// mergeAndWrite merges a linked pair and writes what changed.
+// pendingWrite is one side's write of a merged pair.
+type pendingWrite struct {
+	ref   crmsync.RecordRef
+	props map[string]string
+}
+
+// mergeAndWrite merges a linked pair, writes what changed and finishes
+// (link, ledger, sync error). When the run defers its writes (a batch),
+// it stops after planning; the batch writes and calls finish.
 func (r *run) mergeAndWrite(ctx context.Context) error {
-	e, src := r.e, r.t.Record
+	src := r.t.Record
 	in, err := r.mergeInput(ctx, crmsync.Record{})
 	if err != nil {
 		return r.vendorFailure(ctx, src, "read values of "+src.String()+" and its linked record", err)
 	}
 	plan := mapping.Merge(in)
-	var calls []string
 	for _, s := range crmsync.Sides {
 		ref := r.link.Ref(s)
 		props, err := r.vendorProps(ctx, s, ref.Object, &plan)
 		if err != nil {
 			return err
 		}
-		if len(props) == 0 {
-			continue
+		if len(props) > 0 {
+			r.pending = append(r.pending, pendingWrite{ref: ref, props: props})
 		}
-		if err := e.crm(s).Update(ctx, ref, props); err != nil {
-			return r.vendorFailure(ctx, src, "update "+ref.String(), err)
+	}
+	r.plan = &plan
+	if r.deferWrites {
+		return nil
+	}
+	for _, w := range r.pending {
+		if err := r.e.crm(w.ref.Side).Update(ctx, w.ref, w.props); err != nil {
+			return r.vendorFailure(ctx, src, "update "+w.ref.String(), err)
 		}
-		r.out.Writes = append(r.out.Writes, Write{Op: "update", Ref: ref, Properties: props})
-		calls = append(calls, "update "+ref.String())
+		r.wrote(w)
+	}
+	return r.finish(ctx)
+}
+
+// wrote records a write that succeeded.
+func (r *run) wrote(w pendingWrite) {
+	r.out.Writes = append(r.out.Writes, Write{Op: "update", Ref: w.ref, Properties: w.props})
+}
+
+// finish stores the new shadow, the ledger entry and clears the record's
+// sync error, after every planned write succeeded.
+func (r *run) finish(ctx context.Context) error {
+	e, src, plan := r.e, r.t.Record, r.plan
+	var calls []string
+	for _, w := range r.out.Writes {
+		calls = append(calls, "update "+w.Ref.String())
 	}
 	for _, f := range plan.Fields {
 		if f.Conflict != nil {
@@ -494,8 +543,7 @@ func (r *run) mergeAndWrite(ctx context.Context) error {
 		r.out.Reason = fmt.Sprintf("%d write(s)", len(r.out.Writes))
 	}
 	target := r.link.Ref(src.Side.Other())
-	result := string(r.out.Decision)
-	if err := r.ledger(ctx, target, plan.Fields, joinCalls(calls), result); err != nil {
+	if err := r.ledger(ctx, target, plan.Fields, joinCalls(calls), string(r.out.Decision)); err != nil {
 		return err
 	}
 	return r.clearError(ctx)

@@ -3,6 +3,7 @@ package salesforce_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -99,5 +100,46 @@ func TestCRMAgainstSimulator(t *testing.T) {
 	}
 	if _, err := crm.Get(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "x' OR Id != '"}, nil); !errors.Is(err, crmsync.ErrInvalid) {
 		t.Errorf("id with SOQL in it: %v", err)
+	}
+}
+
+// The client's crmsync.BatchCRM against the org: reads by id in one query
+// per 200, updates in one collection call with per-record results.
+func TestBatchCRMAgainstSimulator(t *testing.T) {
+	org, c := newSimCRM(t)
+	ctx := context.Background()
+	var ids []string
+	for i := range 250 {
+		id, err := org.CreateAs("", "Lead", map[string]any{"LastName": fmt.Sprintf("L%d", i), "Company": "C"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	used, _ := org.APIUsage()
+	got, err := c.GetMany(ctx, crmsync.SFLead, ids, []string{"LastName"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[ids[249]].Properties["LastName"] != "L249" || got[ids[0]].OwnerEmail == "" {
+		t.Errorf("GetMany: %+v", got[ids[249]])
+	}
+	if after, _ := org.APIUsage(); after-used != 2 {
+		t.Errorf("GetMany of 250 ids used %d calls, want 2", after-used)
+	}
+	errs, err := c.UpdateMany(ctx, crmsync.SFLead, []crmsync.Update{
+		{ID: ids[0], Properties: map[string]string{"LastName": "First"}},
+		{ID: ids[1], Properties: map[string]string{"LastName": ""}}, // required: refused
+		{ID: ids[2], Properties: map[string]string{"Score__c": "lots"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v crmsync.VendorError
+	if errs[0] != nil || !errors.As(errs[1], &v) || v.Code() != salesforce.CodeRequiredFieldMissing || !errors.Is(errs[2], crmsync.ErrInvalid) {
+		t.Fatalf("per-update errors = %v", errs)
+	}
+	if r, _ := org.Get(ids[0]); r["LastName"] != "First" {
+		t.Errorf("update not applied: %v", r["LastName"])
 	}
 }

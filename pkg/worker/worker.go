@@ -79,13 +79,44 @@ func (w *Worker) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// process resolves one trigger and reports whether the message may be
-// deleted.
-func (w *Worker) process(ctx context.Context, t crmsync.Trigger, receipt string, receives int) bool {
-	t.Attempt = max(receives-1, 0)
-	out, err := w.Resolver.Resolve(ctx, t)
-	if err != nil && ctx.Err() != nil {
-		return false // shutting down: the message becomes visible again by itself
+// BatchResolver is implemented by resolvers that resolve a queue batch
+// together (*engine.Engine: batch reads and writes for bulk changes).
+type BatchResolver interface {
+	ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]engine.Outcome, []error)
+}
+
+// errSkipped marks a trigger not resolved because an earlier one of its
+// group failed in this batch.
+var errSkipped = errors.New("an earlier trigger of the same record failed in this batch")
+
+// resolve resolves a batch: together when the resolver can; else one by
+// one, skipping the rest of a group after a failure (the group is retried
+// in order).
+func (w *Worker) resolve(ctx context.Context, ts []crmsync.Trigger) ([]engine.Outcome, []error) {
+	if b, ok := w.Resolver.(BatchResolver); ok && len(ts) > 1 {
+		return b.ResolveBatch(ctx, ts)
+	}
+	outs := make([]engine.Outcome, len(ts))
+	errs := make([]error, len(ts))
+	failed := map[string]bool{}
+	for i, t := range ts {
+		if failed[t.GroupKey()] {
+			outs[i], errs[i] = engine.Outcome{Trigger: t}, errSkipped
+			continue
+		}
+		outs[i], errs[i] = w.Resolver.Resolve(ctx, t)
+		if errs[i] != nil {
+			failed[t.GroupKey()] = true
+		}
+	}
+	return outs, errs
+}
+
+// settle reports one resolved trigger (log, metrics, visibility back-off)
+// and whether its message may be deleted.
+func (w *Worker) settle(ctx context.Context, t crmsync.Trigger, out engine.Outcome, err error, receipt string, receives int) bool {
+	if err != nil && ctx.Err() != nil || errors.Is(err, errSkipped) {
+		return false // visible again by itself (shutting down, or behind its group's failure)
 	}
 	if err != nil {
 		delay := Backoff(receives)
@@ -113,24 +144,37 @@ func (w *Worker) process(ctx context.Context, t crmsync.Trigger, receipt string,
 // ReportBatchItemFailures).
 func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
-	failedGroups := map[string]bool{}
-	for _, m := range ev.Records {
-		group := m.Attributes["MessageGroupId"]
+	ok := make([]bool, len(ev.Records))
+	var idx []int // messages that decoded, in order
+	var ts []crmsync.Trigger
+	for i, m := range ev.Records {
 		receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-		if group != "" && failedGroups[group] {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-			continue
-		}
 		t, err := crmsync.DecodeTrigger([]byte(m.Body))
 		if err != nil {
 			w.logger().ErrorContext(ctx, "poison message: it will be dead-lettered after the receive limit",
 				"message_id", m.MessageId, "attempt", receives, "error", err)
 			w.count(emf.PoisonMessages)
+			continue
 		}
-		if err != nil || !w.process(ctx, t, m.ReceiptHandle, receives) {
+		t.Attempt = max(receives-1, 0)
+		idx = append(idx, i)
+		ts = append(ts, t)
+	}
+	outs, errs := w.resolve(ctx, ts)
+	for j, i := range idx {
+		m := ev.Records[i]
+		receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		ok[i] = w.settle(ctx, ts[j], outs[j], errs[j], m.ReceiptHandle, receives)
+	}
+	// FIFO: after a failure in a group, its later messages are handed back
+	// too, so the group is retried in order.
+	failedGroups := map[string]bool{}
+	for i, m := range ev.Records {
+		g := m.Attributes["MessageGroupId"]
+		if !ok[i] || g != "" && failedGroups[g] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-			if group != "" {
-				failedGroups[group] = true
+			if g != "" {
+				failedGroups[g] = true
 			}
 		}
 	}
@@ -176,20 +220,15 @@ func (w *Worker) loop(ctx context.Context, q crmsync.Queue, visibility time.Dura
 			}
 			continue
 		}
-		failed := map[string]bool{}
-		for _, m := range msgs {
-			group := m.Trigger.GroupKey()
-			if failed[group] {
-				// Not processed: hand it back now. The queue will not return
-				// it before the failed earlier message of its group.
-				if err := q.ChangeVisibility(ctx, m.Receipt, 0); err != nil && !errors.Is(err, crmsync.ErrNotFound) {
-					w.logger().WarnContext(ctx, "could not return an unprocessed message; the visibility timeout applies", "message_id", m.ID, "error", err)
-				}
-				continue
-			}
-			if !w.process(ctx, m.Trigger, m.Receipt, m.ReceiveCount) {
-				failed[group] = true
-				continue
+		ts := make([]crmsync.Trigger, len(msgs))
+		for i, m := range msgs {
+			ts[i] = m.Trigger
+			ts[i].Attempt = max(m.ReceiveCount-1, 0)
+		}
+		outs, errs := w.resolve(ctx, ts)
+		for i, m := range msgs {
+			if !w.settle(ctx, ts[i], outs[i], errs[i], m.Receipt, m.ReceiveCount) {
+				continue // visible again after its back-off; the queue keeps its group behind it
 			}
 			if err := q.Delete(ctx, m.Receipt); err != nil && !errors.Is(err, crmsync.ErrNotFound) {
 				w.logger().WarnContext(ctx, "delete failed; the trigger will be redelivered and dropped as a repeat", "message_id", m.ID, "error", err)

@@ -73,10 +73,11 @@ type Client struct {
 	sleep  func(ctx context.Context, d time.Duration) error
 	jitter func(d time.Duration) time.Duration
 
-	mu         sync.Mutex
-	dailyUntil time.Time // the daily allowance is spent until then
-	owners     map[string]Owner
-	schema     map[crmsync.ObjectType]map[string]mapping.HubSpotProperty
+	mu          sync.Mutex
+	dailyUntil  time.Time // the daily allowance is spent until then
+	owners      map[string]Owner
+	ownerMisses map[string]time.Time // email → remembered until
+	schema      map[crmsync.ObjectType]map[string]mapping.HubSpotProperty
 }
 
 // Option configures a Client.
@@ -178,16 +179,17 @@ func WithMaxRetries(n int) Option {
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := url.Parse(DefaultBaseURL)
 	c := &Client{
-		httpClient: &http.Client{Timeout: 30 * time.Second},
-		baseURL:    base,
-		burst:      newWindowLimiter(DefaultBurstLimit, DefaultBurstWindow),
-		search:     newWindowLimiter(DefaultSearchLimit, time.Second),
-		maxRetries: DefaultMaxRetries,
-		now:        time.Now,
-		sleep:      sleepCtx,
-		jitter:     func(d time.Duration) time.Duration { return d + rand.N(d/2+1) },
-		owners:     map[string]Owner{},
-		schema:     map[crmsync.ObjectType]map[string]mapping.HubSpotProperty{},
+		httpClient:  &http.Client{Timeout: 30 * time.Second},
+		baseURL:     base,
+		burst:       newWindowLimiter(DefaultBurstLimit, DefaultBurstWindow),
+		search:      newWindowLimiter(DefaultSearchLimit, time.Second),
+		maxRetries:  DefaultMaxRetries,
+		now:         time.Now,
+		sleep:       sleepCtx,
+		jitter:      func(d time.Duration) time.Duration { return d + rand.N(d/2+1) },
+		owners:      map[string]Owner{},
+		ownerMisses: map[string]time.Time{},
+		schema:      map[crmsync.ObjectType]map[string]mapping.HubSpotProperty{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {

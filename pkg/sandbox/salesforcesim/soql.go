@@ -14,19 +14,52 @@ import (
 // The simulator understands a SOQL subset:
 //
 //	SELECT field, Rel.Field, … FROM Object
-//	  [WHERE cond {AND|OR cond}] [ORDER BY field [ASC|DESC]] [LIMIT n]
+//	  [WHERE expr] [ORDER BY field [ASC|DESC] {, field [ASC|DESC]}] [LIMIT n]
 //
-// where cond is field op value (op: = != < > <= >= LIKE), field [NOT] IN
-// (values), values being 'strings', numbers, true/false, null, dates and
-// date-times. AND binds tighter than OR; there are no parentheses.
+// where expr combines conds with AND, OR and parentheses (AND binds
+// tighter than OR), and cond is field op value (op: = != < > <= >= LIKE)
+// or field [NOT] IN (values), values being 'strings', numbers,
+// true/false, null, dates and date-times. Nulls sort first.
 
 type soqlQuery struct {
 	fields  []string
 	object  string
-	where   [][]cond // OR of ANDs
-	orderBy string
-	desc    bool
+	where   *expr // nil = every record
+	orderBy []orderKey
 	limit   int
+}
+
+type orderKey struct {
+	field string
+	desc  bool
+}
+
+// expr is a WHERE expression: a cond, or an AND / OR of exprs.
+type expr struct {
+	op    string // "cond", "AND", "OR"
+	cond  cond
+	terms []expr
+}
+
+// eval evaluates e with match deciding each cond.
+func (e expr) eval(match func(cond) (bool, error)) (bool, error) {
+	switch e.op {
+	case "cond":
+		return match(e.cond)
+	case "AND":
+		for _, t := range e.terms {
+			if ok, err := t.eval(match); err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	for _, t := range e.terms {
+		if ok, err := t.eval(match); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 type cond struct {
@@ -133,8 +166,19 @@ func parseSOQL(q string) (*soqlQuery, error) {
 	}
 	sq.object = next()
 	if kw("WHERE") {
-		and := []cond{}
-		for {
+		var parseOr func() (expr, error)
+		parseCond := func() (expr, error) {
+			if peek() == "(" {
+				next()
+				e, err := parseOr()
+				if err != nil {
+					return e, err
+				}
+				if next() != ")" {
+					return e, fmt.Errorf("expected )")
+				}
+				return e, nil
+			}
 			c := cond{field: next()}
 			switch op := next(); {
 			case strings.EqualFold(op, "NOT") && kw("IN"):
@@ -144,52 +188,81 @@ func parseSOQL(q string) (*soqlQuery, error) {
 			case op == "=" || op == "!=" || op == "<>" || op == "<" || op == ">" || op == "<=" || op == ">=" || strings.EqualFold(op, "LIKE"):
 				c.op = strings.ToUpper(op)
 			default:
-				return nil, fmt.Errorf("unexpected operator %q", op)
+				return expr{}, fmt.Errorf("unexpected operator %q", op)
 			}
 			if c.op == "IN" || c.op == "NOT IN" {
 				if next() != "(" {
-					return nil, fmt.Errorf("expected ( after IN")
+					return expr{}, fmt.Errorf("expected ( after IN")
 				}
 				for {
 					v, err := literal(next())
 					if err != nil {
-						return nil, err
+						return expr{}, err
 					}
 					c.values = append(c.values, v)
 					if t := next(); t == ")" {
 						break
 					} else if t != "," {
-						return nil, fmt.Errorf("expected , or )")
+						return expr{}, fmt.Errorf("expected , or )")
 					}
 				}
 			} else {
 				v, err := literal(next())
 				if err != nil {
-					return nil, err
+					return expr{}, err
 				}
 				c.values = []any{v}
 			}
-			and = append(and, c)
-			if kw("AND") {
-				continue
-			}
-			sq.where = append(sq.where, and)
-			and = []cond{}
-			if kw("OR") {
-				continue
-			}
-			break
+			return expr{op: "cond", cond: c}, nil
 		}
+		parseAnd := func() (expr, error) {
+			e := expr{op: "AND"}
+			for {
+				t, err := parseCond()
+				if err != nil {
+					return e, err
+				}
+				e.terms = append(e.terms, t)
+				if !kw("AND") {
+					return e, nil
+				}
+			}
+		}
+		parseOr = func() (expr, error) {
+			e := expr{op: "OR"}
+			for {
+				t, err := parseAnd()
+				if err != nil {
+					return e, err
+				}
+				e.terms = append(e.terms, t)
+				if !kw("OR") {
+					return e, nil
+				}
+			}
+		}
+		w, err := parseOr()
+		if err != nil {
+			return nil, err
+		}
+		sq.where = &w
 	}
 	if kw("ORDER") {
 		if !kw("BY") {
 			return nil, fmt.Errorf("expected BY")
 		}
-		sq.orderBy = next()
-		if kw("DESC") {
-			sq.desc = true
-		} else {
-			kw("ASC")
+		for {
+			k := orderKey{field: next()}
+			if kw("DESC") {
+				k.desc = true
+			} else {
+				kw("ASC")
+			}
+			sq.orderBy = append(sq.orderBy, k)
+			if peek() != "," {
+				break
+			}
+			next()
 		}
 	}
 	if kw("LIMIT") {
@@ -361,10 +434,11 @@ func (o *Org) query(q, user string) (int, any) {
 		return fail(errf(400, "INVALID_TYPE", nil, "sObject type '%s' is not supported.", sq.object))
 	}
 	probe := &record{obj: obj, fields: map[string]any{}}
-	for _, f := range append(append([]string{}, sq.fields...), sq.orderBy) {
-		if f == "" {
-			continue
-		}
+	fields := append([]string{}, sq.fields...)
+	for _, k := range sq.orderBy {
+		fields = append(fields, k.field)
+	}
+	for _, f := range fields {
 		if _, ok := o.value(probe, f, user); !ok {
 			return fail(errf(400, "INVALID_FIELD", nil, "No such column '%s' on entity '%s'", f, obj.Name))
 		}
@@ -378,37 +452,44 @@ func (o *Org) query(q, user string) (int, any) {
 			matched = append(matched, r)
 			continue
 		}
-		for _, and := range sq.where {
-			all := true
-			for _, c := range and {
-				v, ok := o.value(r, c.field, user)
-				if !ok {
-					return fail(errf(400, "INVALID_FIELD", nil, "No such column '%s' on entity '%s'", c.field, obj.Name))
-				}
-				if !c.match(v) {
-					all = false
-					break
-				}
+		var bad string
+		ok, _ := sq.where.eval(func(c cond) (bool, error) {
+			v, ok := o.value(r, c.field, user)
+			if !ok {
+				bad = c.field
+				return false, fmt.Errorf("no field %s", c.field)
 			}
-			if all {
-				matched = append(matched, r)
-				break
-			}
+			return c.match(v), nil
+		})
+		if bad != "" {
+			return fail(errf(400, "INVALID_FIELD", nil, "No such column '%s' on entity '%s'", bad, obj.Name))
+		}
+		if ok {
+			matched = append(matched, r)
 		}
 	}
 	sortedIDs(matched)
-	if sq.orderBy != "" {
+	if len(sq.orderBy) > 0 {
 		sort.SliceStable(matched, func(i, j int) bool {
-			a, _ := o.value(matched[i], sq.orderBy, user)
-			b, _ := o.value(matched[j], sq.orderBy, user)
-			r, ok := compare(a, b)
-			if !ok {
-				return a == nil && b != nil
+			for _, k := range sq.orderBy {
+				a, _ := o.value(matched[i], k.field, user)
+				b, _ := o.value(matched[j], k.field, user)
+				r, ok := compare(a, b)
+				if !ok {
+					if (a == nil) == (b == nil) {
+						continue
+					}
+					return a == nil // nulls first
+				}
+				if r == 0 {
+					continue
+				}
+				if k.desc {
+					return r > 0
+				}
+				return r < 0
 			}
-			if sq.desc {
-				return r > 0
-			}
-			return r < 0
+			return false
 		})
 	}
 	if sq.limit >= 0 && len(matched) > sq.limit {

@@ -15,6 +15,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 	"github.com/crmsync/crmsync/pkg/localstack"
+	"github.com/crmsync/crmsync/pkg/sweep"
 )
 
 const localUsage = `usage: crmsync local --sandbox [-data FILE] [-addr A] [-hubspot-addr A] [-salesforce-addr A] [-demo=false] [-once]
@@ -37,6 +38,8 @@ func runLocal(ctx context.Context, args []string, out io.Writer) error {
 	sfAddr := fs.String("salesforce-addr", "127.0.0.1:8082", "Salesforce simulator's listen address")
 	demo := fs.Bool("demo", true, "create one HubSpot contact at start, so a sync happens")
 	once := fs.Bool("once", false, "start, run the demo sync, print it and exit")
+	sweepEvery := fs.Duration("sweep-every", time.Minute, "how often the sweep runs (AWS: 15m; 0 = never)")
+	noWebhooks := fs.Bool("no-webhooks", false, "simulators send no webhooks or outbound messages: only the sweep finds changes")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err.Error())
 	}
@@ -55,7 +58,8 @@ func runLocal(ctx context.Context, args []string, out io.Writer) error {
 
 	p := &printer{out: out, start: time.Now()}
 	stack, err := localstack.Start(ctx, localstack.Config{Store: store, Queue: queue, Addr: *addr,
-		HubSpotAddr: *hsAddr, SalesforceAddr: *sfAddr,
+		HubSpotAddr: *hsAddr, SalesforceAddr: *sfAddr, SweepEvery: *sweepEvery, NoWebhooks: *noWebhooks,
+		OnSweep:   p.sweep,
 		Logger:    slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnOutcome: p.print})
 	if err != nil {
@@ -68,7 +72,8 @@ func runLocal(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "receivers   POST %s/webhooks/hubspot   POST %s/webhooks/salesforce\n", stack.ReceiverURL, stack.ReceiverURL)
 	fmt.Fprintf(out, "hubspot     simulated portal at %s (admin API under /_admin/)\n", stack.HubSpotURL)
 	fmt.Fprintf(out, "salesforce  simulated org %s at %s (admin API under /admin/)\n", stack.Salesforce.OrgID(), stack.SalesforceURL)
-	fmt.Fprintf(out, "not yet     the 15-minute sweep, activities, lifecycle stages (later versions)\n\n")
+	fmt.Fprintf(out, "sweep       every %s (0 = off); webhooks %s\n", *sweepEvery, map[bool]string{true: "off", false: "on"}[*noWebhooks])
+	fmt.Fprintf(out, "not yet     activities, campaigns, lifecycle stages (later versions)\n\n")
 	fmt.Fprintf(out, "Try:\n")
 	fmt.Fprintf(out, "  curl -s -XPOST %s/_admin/objects/contacts -d '{\"properties\":{\"email\":\"grace@example.com\",\"firstname\":\"Grace\",\"lastname\":\"Hopper\",\"company\":\"Navy\"}}'\n", stack.HubSpotURL)
 	fmt.Fprintf(out, "  curl -s %s/admin/sobjects/Lead\n", stack.SalesforceURL)
@@ -142,6 +147,17 @@ func (p *printer) waitFor(ctx context.Context, ok func(engine.Outcome) bool, d t
 	case <-time.After(d):
 		return errors.New("local: no sync happened within " + d.String())
 	}
+}
+
+func (p *printer) sweep(r sweep.Report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.Skipped {
+		fmt.Fprintf(p.out, "%s  sweep skipped: %s holds the lease\n", time.Now().Format("15:04:05.000"), r.Holder)
+		return
+	}
+	fmt.Fprintf(p.out, "%s  sweep: %d change(s), %d retry(ies), %d drifted pair(s) enqueued\n",
+		time.Now().Format("15:04:05.000"), r.Enqueued()-r.Retries-r.Drift.Drifted, r.Retries, r.Drift.Drifted)
 }
 
 func sorted(s []string) []string {

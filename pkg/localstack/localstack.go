@@ -35,6 +35,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/salesforce"
 	"github.com/crmsync/crmsync/pkg/sandbox/hubspotsim"
 	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
+	"github.com/crmsync/crmsync/pkg/sweep"
 	"github.com/crmsync/crmsync/pkg/worker"
 )
 
@@ -53,11 +54,21 @@ type Config struct {
 	HubSpotAddr, SalesforceAddr string
 	// Workers is the worker pool size (default 4).
 	Workers int
+	// NoWebhooks turns the simulators' webhooks and outbound messages off:
+	// only the sweep finds changes.
+	NoWebhooks bool
+	// SweepEvery runs the sweep on a ticker (0 = not on a ticker; Sweep
+	// runs one by hand). SweepLag is its lag window (default 2 s locally,
+	// where clocks are one and commits instant).
+	SweepEvery time.Duration
+	SweepLag   time.Duration
 	// Seed seeds the simulators.
 	Seed   uint64
 	Logger *slog.Logger
 	// OnOutcome is called for every resolved trigger.
 	OnOutcome func(engine.Outcome)
+	// OnSweep is called after every ticker sweep.
+	OnSweep func(sweep.Report)
 }
 
 // Stack is a running local stack.
@@ -69,6 +80,8 @@ type Stack struct {
 	HubSpotClient    *hubspot.Client
 	SalesforceClient *salesforce.Client
 	Engine           *engine.Engine
+	// Sweeper is the 15-minute sweep over both simulators.
+	Sweeper *sweep.Sweeper
 	// ReceiverURL, HubSpotURL and SalesforceURL are the base URLs.
 	ReceiverURL, HubSpotURL, SalesforceURL string
 
@@ -118,8 +131,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	s.ReceiverURL, s.HubSpotURL, s.SalesforceURL = rURL, hURL, sURL
 
 	// Simulators, sending to the receivers.
-	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hubspotsim.WebhookConfig{
-		URL: rURL + "/webhooks/hubspot", Secret: WebhookSecret, RetryDelay: time.Second}})
+	hook := hubspotsim.WebhookConfig{URL: rURL + "/webhooks/hubspot", Secret: WebhookSecret, RetryDelay: time.Second}
+	if cfg.NoWebhooks {
+		hook = hubspotsim.WebhookConfig{}
+	}
+	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook})
 	// The integration user has "Modify All Data", as most have; selective
 	// sync scenarios turn sharing back on per test.
 	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true})
@@ -128,6 +144,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// An outbound message on create and update of each synced object,
 	// carrying the Id only (the engine re-reads the record anyway).
 	for _, object := range []string{"Lead", "Contact", "Account", "Opportunity"} {
+		if cfg.NoWebhooks {
+			break
+		}
 		s.Salesforce.AddOutboundRule(salesforcesim.OutboundRule{Name: "crmsync " + object, Object: object,
 			OnUpdate: true, URL: rURL + "/webhooks/salesforce"})
 	}
@@ -153,6 +172,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	mux.Handle("/webhooks/salesforce", httpapi.Handler(sr.Handle))
 
 	s.Engine = &engine.Engine{Store: cfg.Store, HubSpot: s.HubSpotClient, Salesforce: s.SalesforceClient, Logger: log}
+	lag := cfg.SweepLag
+	if lag == 0 {
+		lag = 2 * time.Second
+	}
+	s.Sweeper = &sweep.Sweeper{Store: cfg.Store, Queue: cfg.Queue, Logger: log, Lag: lag,
+		Sources: map[crmsync.Side]sweep.Source{
+			crmsync.HubSpot:    &sweep.HubSpotSource{Client: s.HubSpotClient},
+			crmsync.Salesforce: &sweep.SalesforceSource{Client: s.SalesforceClient},
+		},
+		CRMs: map[crmsync.Side]crmsync.CRM{crmsync.HubSpot: s.HubSpotClient, crmsync.Salesforce: s.SalesforceClient}}
 	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -178,6 +207,24 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.HubSpot.Run(runCtx, 200*time.Millisecond, func(err error) { log.Warn("hubspot sandbox dropped a webhook", "error", err) })
 	})
 	s.goRun(func() { s.Salesforce.RunOutbound(runCtx, 200*time.Millisecond) })
+	if cfg.SweepEvery > 0 {
+		s.goRun(func() {
+			t := time.NewTicker(cfg.SweepEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+					if rep, err := s.Sweeper.Run(runCtx); err != nil {
+						log.Warn("sweep failed", "error", err)
+					} else if cfg.OnSweep != nil {
+						cfg.OnSweep(rep)
+					}
+				}
+			}
+		})
+	}
 	return s, nil
 }
 

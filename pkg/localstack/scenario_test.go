@@ -75,11 +75,14 @@ type world struct {
 	outcomes []engine.Outcome
 }
 
-func start(t *testing.T, b backend) *world {
+func start(t *testing.T, b backend) *world { return startWith(t, b, Config{}) }
+
+func startWith(t *testing.T, b backend, cfg Config) *world {
 	t.Helper()
 	st, q := b.make(t)
 	w := &world{t: t, queue: q, store: st}
-	s, err := Start(context.Background(), Config{Store: st, Queue: q, Logger: testLogger(),
+	cfg.Store, cfg.Queue, cfg.Logger = st, q, testLogger()
+	s, err := Start(context.Background(), Config{Store: st, Queue: q, Logger: cfg.Logger, NoWebhooks: cfg.NoWebhooks, SweepLag: cfg.SweepLag,
 		OnOutcome: func(o engine.Outcome) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
@@ -152,6 +155,7 @@ func TestScenarios(t *testing.T) {
 				"the four field rules":                             fourRules,
 				"inclusion list and inbound settings":              inclusionList,
 				"many triggers for one new record":                 manyTriggersOneRecord,
+				"webhooks off: one sweep converges":                sweepConverges,
 			} {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
@@ -520,5 +524,57 @@ func manyTriggersOneRecord(t *testing.T, b backend) {
 	}
 	if n != 1 {
 		t.Fatalf("%d leads for one contact, want 1", n)
+	}
+}
+
+func sweepConverges(t *testing.T, b backend) {
+	w := startWith(t, b, Config{NoWebhooks: true, SweepLag: -1})
+	ctx := context.Background()
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "quiet-hs@example.com", "lastname": "Hs", "company": "C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sfID, err := w.Salesforce.CreateAs("", "Contact", map[string]any{"LastName": "Sf", "Email": "quiet-sf@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sweep reads whole seconds that have ended (Salesforce keeps
+	// SystemModstamp to the second): let the current one end.
+	nextSecond := func() { time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond))) }
+	nextSecond()
+	rep, err := w.Sweeper.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if w.leadByEmail("quiet-hs@example.com") == nil {
+		t.Errorf("HubSpot contact not in Salesforce after one sweep (report %+v)", rep)
+	}
+	found := false
+	for _, o := range w.HubSpot.Objects(crmsync.HSContact) {
+		found = found || o.Properties["email"] == "quiet-sf@example.com"
+	}
+	if !found {
+		t.Errorf("Salesforce contact not in HubSpot after one sweep (report %+v)", rep)
+	}
+	// Changes on both sides of the now-linked pairs, still no webhooks.
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"phone": "+1 111"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Salesforce.UpdateAs("", sfID, map[string]any{"Title": "Chief"}); err != nil {
+		t.Fatal(err)
+	}
+	nextSecond()
+	if _, err := w.Sweeper.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if l := w.leadByEmail("quiet-hs@example.com"); l["Phone"] != "+1 111" {
+		t.Errorf("HubSpot change not swept to Salesforce: %v", l["Phone"])
+	}
+	for _, o := range w.HubSpot.Objects(crmsync.HSContact) {
+		if o.Properties["email"] == "quiet-sf@example.com" && o.Properties["jobtitle"] != "Chief" {
+			t.Errorf("Salesforce change not swept to HubSpot: %q", o.Properties["jobtitle"])
+		}
 	}
 }

@@ -246,14 +246,14 @@ func readMetadata(ctx context.Context, ms []crmsync.FieldMapping, meta metadataS
 		if _, done := hsMeta[m.HubSpotObject]; !done {
 			props, err := meta.hubspot.Properties(ctx, m.HubSpotObject)
 			if err != nil {
-				return nil, nil, fmt.Errorf("HubSpot properties of %s: %w", m.HubSpotObject, err)
+				return nil, nil, fmt.Errorf("read HubSpot properties of %s: %w", m.HubSpotObject, err)
 			}
 			hsMeta[m.HubSpotObject] = hubspot.MappingMetadata(props)
 		}
 		if _, done := sfMeta[m.SalesforceObject]; !done {
 			d, err := meta.salesforce.Describe(ctx, string(m.SalesforceObject))
 			if err != nil {
-				return nil, nil, fmt.Errorf("Salesforce describe of %s: %w", m.SalesforceObject, err)
+				return nil, nil, fmt.Errorf("describe Salesforce %s: %w", m.SalesforceObject, err)
 			}
 			sfMeta[m.SalesforceObject] = salesforce.MappingMetadata(d)
 		}

@@ -70,3 +70,10 @@ type BatchCRM interface {
 	// writes' outcome is unknown.
 	UpdateMany(ctx context.Context, o ObjectType, updates []Update) ([]error, error)
 }
+
+// Deleter is implemented by CRMs that can delete (HubSpot: archive)
+// records, for the "mirror" delete policy. Deleting a record that is
+// already gone is not an error.
+type Deleter interface {
+	Delete(ctx context.Context, ref RecordRef) error
+}

@@ -42,6 +42,7 @@ var _ crmsync.CRM = (*CRM)(nil)
 var _ crmsync.ListMembership = (*CRM)(nil)
 var _ crmsync.Owners = (*CRM)(nil)
 var _ crmsync.BatchCRM = (*CRM)(nil)
+var _ crmsync.Deleter = (*CRM)(nil)
 
 // OwnerProperty is the property the fake takes owner ids in: writing it
 // sets the record's OwnerEmail to that user's email.
@@ -321,4 +322,22 @@ func (c *CRM) UpdateMany(ctx context.Context, o crmsync.ObjectType, updates []cr
 		c.mu.Unlock()
 	}
 	return errs, nil
+}
+
+// Delete implements crmsync.Deleter: the record is archived (a write
+// "delete"); deleting one already gone is not an error.
+func (c *CRM) Delete(ctx context.Context, ref crmsync.RecordRef) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("delete", ref); err != nil {
+		return err
+	}
+	r, ok := c.records[ref]
+	if !ok || r.Archived {
+		return nil
+	}
+	r.Archived = true
+	c.records[ref] = r
+	c.writes = append(c.writes, Write{Op: "delete", Ref: ref})
+	return nil
 }

@@ -693,3 +693,80 @@ func TestResolveBatchUsesBatchCalls(t *testing.T) {
 		t.Errorf("per-record failure: %+v %v", se, err)
 	}
 }
+
+func TestMergeRepointsOrRetiresLinks(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	a := h.hs.Put(hsContact("A", map[string]string{"email": "a@example.com", "lastname": "A", "company": "X"}))
+	b := h.hs.Put(hsContact("B", map[string]string{"email": "b@example.com", "lastname": "B", "company": "X"}))
+	h.resolve(a.Ref)
+	h.resolve(b.Ref)
+	lb, _ := h.store.GetLink(ctx, b.Ref)
+
+	// B merged into C, a survivor with no link: B's link moves to C, and
+	// C syncs into B's lead instead of creating one.
+	c := h.hs.Put(hsContact("C", map[string]string{"email": "b@example.com", "lastname": "Bee", "company": "X"}))
+	r, _ := h.hs.Record(b.Ref)
+	r.Archived = true
+	h.hs.Put(r)
+	tr := h.trigger(c.Ref, crmsync.KindMerged)
+	tr.MergedIDs = []string{"B"}
+	out, err := h.eng.Resolve(ctx, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := h.store.GetLink(ctx, c.Ref); err != nil || l.ID != lb.ID || l.Salesforce != lb.Salesforce {
+		t.Fatalf("link of C = %+v, %v; want B's link re-pointed", l, err)
+	}
+	if _, err := h.store.GetLink(ctx, b.Ref); !errors.Is(err, crmsync.ErrNotFound) {
+		t.Errorf("B still linked: %v", err)
+	}
+	if n := len(h.sf.Records(crmsync.SFLead)); n != 2 {
+		t.Errorf("%d leads after the merge, want 2 (nothing created)", n)
+	}
+	if out.Decision != DecisionNoChange && out.Decision != DecisionSynced {
+		t.Errorf("survivor's resolution: %+v", out)
+	}
+
+	// C merged into A, which is linked: C's link is retired, A's kept.
+	tr = h.trigger(a.Ref, crmsync.KindMerged)
+	tr.MergedIDs = []string{"C"}
+	if _, err := h.eng.Resolve(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	retired, _ := h.store.GetLinkByID(ctx, lb.ID)
+	if retired.Status != crmsync.LinkDeletedHubSpot {
+		t.Errorf("merged-away link status = %s, want %s", retired.Status, crmsync.LinkDeletedHubSpot)
+	}
+	entries, _, _ := h.store.ListLedger(ctx, lb.ID, crmsync.PageRequest{Limit: 1})
+	if len(entries) != 1 || !strings.Contains(entries[0].Note, "merged into") {
+		t.Errorf("ledger of the retired link: %+v", entries)
+	}
+}
+
+func TestMirrorDeletePolicy(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, func(s *crmsync.Settings) { s.Deletes = crmsync.DeleteMirror })
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "d@example.com", "lastname": "D", "company": "X"}))
+	h.resolve(c.Ref)
+	link, _ := h.store.GetLink(ctx, c.Ref)
+	r, _ := h.hs.Record(c.Ref)
+	r.Archived = true
+	h.hs.Put(r)
+	// Not found on a property-change trigger (could be sharing): no delete.
+	h.resolve(c.Ref)
+	if lead, _ := h.sf.Record(link.Salesforce); lead.Archived {
+		t.Fatal("deleted the lead on a record merely not found")
+	}
+	// The vendor says it was deleted: mirrored.
+	out, err := h.eng.Resolve(ctx, h.trigger(c.Ref, crmsync.KindDeleted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lead, _ := h.sf.Record(link.Salesforce); !lead.Archived {
+		t.Errorf("lead not deleted with the mirror policy: %+v", out)
+	}
+	if len(out.Writes) != 1 || out.Writes[0].Op != "delete" {
+		t.Errorf("writes %+v", out.Writes)
+	}
+}

@@ -53,6 +53,11 @@ func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error
 
 func (r *run) do(ctx context.Context) error {
 	e, src := r.e, r.t.Record
+	if r.t.Kind == crmsync.KindMerged {
+		if err := r.merged(ctx); err != nil {
+			return err
+		}
+	}
 	link, err := e.Store.GetLink(ctx, src)
 	switch {
 	case err == nil:
@@ -580,13 +585,21 @@ func linkWith(l crmsync.Link, ref crmsync.RecordRef) crmsync.Link {
 }
 
 // sourceGone handles a source record that no longer exists (deleted, or
-// not visible): the link, if any, is marked; nothing is deleted.
+// not visible): the link, if any, is marked; the linked record is deleted
+// only with the mirror delete policy and only when the vendor said the
+// source was deleted.
 func (r *run) sourceGone(ctx context.Context) error {
 	src := r.t.Record
 	r.out.Decision = DecisionSourceGone
 	r.out.Reason = fmt.Sprintf("%s no longer exists or is not visible", src)
+	if r.deletedByVendor() {
+		r.out.Reason = fmt.Sprintf("%s was deleted (%s)", src, r.t.Kind)
+	}
 	if r.link == nil || r.link.Status == crmsync.LinkPending {
 		return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "source gone")
+	}
+	if err := r.mirrorDelete(ctx); err != nil {
+		return err
 	}
 	return r.markGone(ctx, src)
 }

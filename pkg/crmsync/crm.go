@@ -77,3 +77,11 @@ type BatchCRM interface {
 type Deleter interface {
 	Delete(ctx context.Context, ref RecordRef) error
 }
+
+// MergeResolver is implemented by CRMs that can tell which record a
+// deleted record was merged into (Salesforce: MasterRecordId).
+type MergeResolver interface {
+	// MergedInto returns the survivor when ref was deleted by a merge; ok
+	// is false otherwise.
+	MergedInto(ctx context.Context, ref RecordRef) (survivor RecordRef, ok bool, err error)
+}

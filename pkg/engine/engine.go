@@ -60,6 +60,7 @@ const (
 	DecisionSkipped     Decision = "skipped"      // the settings say not to sync this
 	DecisionFailed      Decision = "failed"       // a terminal failure; a sync error was recorded
 	DecisionSourceGone  Decision = "source_gone"  // the source record no longer exists
+	DecisionMerged      Decision = "merged"       // the source was merged away; its link follows the survivor
 )
 
 // Outcome describes a resolved trigger, for logs and tests.

@@ -598,6 +598,9 @@ func (r *run) sourceGone(ctx context.Context) error {
 	if r.link == nil || r.link.Status == crmsync.LinkPending {
 		return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "source gone")
 	}
+	if merged, err := r.mergedAway(ctx); merged || err != nil {
+		return err
+	}
 	if err := r.mirrorDelete(ctx); err != nil {
 		return err
 	}

@@ -156,6 +156,7 @@ func TestScenarios(t *testing.T) {
 				"inclusion list and inbound settings":              inclusionList,
 				"many triggers for one new record":                 manyTriggersOneRecord,
 				"webhooks off: one sweep converges":                sweepConverges,
+				"salesforce merge retires the merged link":         salesforceMerge,
 			} {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
@@ -576,5 +577,47 @@ func sweepConverges(t *testing.T, b backend) {
 		if o.Properties["email"] == "quiet-sf@example.com" && o.Properties["jobtitle"] != "Chief" {
 			t.Errorf("Salesforce change not swept to HubSpot: %q", o.Properties["jobtitle"])
 		}
+	}
+}
+
+func salesforceMerge(t *testing.T, b backend) {
+	w := startWith(t, b, Config{SweepLag: -1})
+	ctx := context.Background()
+	master, err := w.Salesforce.CreateAs("", "Contact", map[string]any{"LastName": "Master", "Email": "m@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loser, err := w.Salesforce.CreateAs("", "Contact", map[string]any{"LastName": "Loser", "Email": "l@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	loserRef := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFContact, ID: loser}
+	ll, err := w.store.GetLink(ctx, loserRef)
+	if err != nil {
+		t.Fatalf("loser not linked: %v", err)
+	}
+	if _, err := w.Sweeper.Run(ctx); err != nil { // sets the cursors
+		t.Fatal(err)
+	}
+	if err := w.Salesforce.Merge("", master, loser); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+	rep, err := w.Sweeper.Run(ctx) // getDeleted finds the merged-away loser
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	got, err := w.store.GetLinkByID(ctx, ll.ID)
+	if err != nil || got.Status != crmsync.LinkDeletedSalesforce {
+		t.Fatalf("merged-away link = %+v, %v (sweep %+v)", got, err, rep)
+	}
+	entries, _, _ := w.store.ListLedger(ctx, ll.ID, crmsync.PageRequest{Limit: 1})
+	if len(entries) != 1 || !strings.Contains(entries[0].Note, "merged into "+"salesforce/Contact/"+master) {
+		t.Errorf("ledger: %+v", entries)
+	}
+	if n := len(w.HubSpot.Objects(crmsync.HSContact)); n != 2 {
+		t.Errorf("%d HubSpot contacts, want 2 (nothing created by the merge)", n)
 	}
 }

@@ -143,3 +143,28 @@ func TestBatchCRMAgainstSimulator(t *testing.T) {
 		t.Errorf("update not applied: %v", r["LastName"])
 	}
 }
+
+func TestMergedIntoAgainstSimulator(t *testing.T) {
+	org, c := newSimCRM(t)
+	ctx := context.Background()
+	m, _ := org.CreateAs("", "Contact", map[string]any{"LastName": "M"})
+	l, _ := org.CreateAs("", "Contact", map[string]any{"LastName": "L"})
+	d, _ := org.CreateAs("", "Contact", map[string]any{"LastName": "D"})
+	if err := org.Merge("", m, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := org.DeleteAs("", d); err != nil {
+		t.Fatal(err)
+	}
+	ref := func(id string) crmsync.RecordRef {
+		return crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFContact, ID: id}
+	}
+	if got, ok, err := c.MergedInto(ctx, ref(l)); err != nil || !ok || got != ref(m) {
+		t.Errorf("merged loser: %v %v %v", got, ok, err)
+	}
+	for _, id := range []string{d, m} { // deleted without a merge; alive
+		if _, ok, err := c.MergedInto(ctx, ref(id)); err != nil || ok {
+			t.Errorf("%s: ok=%v err=%v", id, ok, err)
+		}
+	}
+}

@@ -69,3 +69,15 @@ func QuoteSOQL(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`, "\b", `\b`, "\f", `\f`, `"`, `\"`)
 	return "'" + r.Replace(s) + "'"
 }
+
+// QueryAll is Query including deleted and archived records (IsDeleted
+// true; merged-away records carry MasterRecordId).
+//
+// GET /services/data/vXX.X/queryAll?q=...
+func (c *Client) QueryAll(ctx context.Context, soql string) (*QueryResult, error) {
+	var res QueryResult
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "queryAll", query: url.Values{"q": {soql}}}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

@@ -66,6 +66,41 @@ func (o *Org) DeleteAs(userID, id string) error {
 	return ruleError(o.remove(id, o.userOr(userID), false))
 }
 
+// Merge merges losers into master as userID ("" = the integration user)
+// would in the UI: the losers are deleted with MasterRecordId set to the
+// master, whose SystemModstamp moves (an outbound message fires for it
+// like for any edit). Only Lead, Contact and Account merge.
+func (o *Org) Merge(userID, masterID string, loserIDs ...string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	user := o.userOr(userID)
+	master, ok := o.lookup(masterID)
+	if !ok || master.deleted {
+		return &RuleError{Code: salesforce.CodeEntityIsDeleted, Message: "master record not found"}
+	}
+	if _, ok := master.obj.Field("MasterRecordId"); !ok {
+		return &RuleError{Code: "INVALID_TYPE", Message: master.obj.Name + " records cannot be merged"}
+	}
+	for _, id := range loserIDs {
+		l, ok := o.lookup(id)
+		if !ok || l.obj != master.obj || l.id() == master.id() {
+			return &RuleError{Code: "INVALID_ID_FIELD", Message: "cannot merge " + id + " into " + masterID}
+		}
+		if err := o.remove(l.id(), user, false); err != nil {
+			return ruleError(err)
+		}
+		l.fields["MasterRecordId"] = master.id()
+	}
+	// The master is touched (SystemModstamp moves: the sweep sees it); no
+	// field changed, so no outbound message fires for it.
+	fields := make(map[string]any, len(master.fields))
+	for k, v := range master.fields {
+		fields[k] = v
+	}
+	o.commit(master.obj, master, fields, nil, user)
+	return nil
+}
+
 // Get returns every field of a record, whoever may see it; ok is false
 // for unknown ids. Deleted records are returned with IsDeleted true.
 func (o *Org) Get(id string) (map[string]any, bool) {

@@ -144,11 +144,11 @@ func (o *Org) dispatch(c call) (int, any) {
 	switch {
 	case len(s) == 1 && s[0] == "limits" && c.method == http.MethodGet:
 		return o.limits()
-	case len(s) >= 1 && s[0] == "query" && c.method == http.MethodGet:
+	case len(s) >= 1 && (s[0] == "query" || s[0] == "queryAll") && c.method == http.MethodGet:
 		if len(s) == 2 {
 			return o.queryMore(s[1], c.user)
 		}
-		return o.query(c.query.Get("q"), c.user)
+		return o.query(c.query.Get("q"), c.user, s[0] == "queryAll")
 	case len(s) == 1 && s[0] == "composite" && c.method == http.MethodPost:
 		o.mu.Unlock()
 		defer o.mu.Lock()

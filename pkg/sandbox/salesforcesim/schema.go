@@ -124,6 +124,11 @@ func systemFields() []*Field {
 	}
 }
 
+// masterRecordField is set on the records a merge deleted: the survivor.
+func masterRecordField(object string) *Field {
+	return &Field{Name: "MasterRecordId", Type: TypeReference, ReferenceTo: object, System: true}
+}
+
 func ownerField() *Field {
 	return &Field{Name: "OwnerId", Type: TypeReference, ReferenceTo: "User"}
 }
@@ -187,6 +192,7 @@ func DefaultSchema() map[string]*Object {
 			{Name: "ConvertedContactId", Type: TypeReference, ReferenceTo: "Contact", System: true},
 			{Name: "ConvertedOpportunityId", Type: TypeReference, ReferenceTo: "Opportunity", System: true},
 			ownerField(),
+			masterRecordField("Lead"),
 		}, address("")...), systemFields()...)},
 		{Name: "Contact", KeyPrefix: "003", Private: true, Fields: append(append([]*Field{
 			{Name: "FirstName", Type: TypeString, Length: 40},
@@ -199,6 +205,7 @@ func DefaultSchema() map[string]*Object {
 			{Name: "AccountId", Type: TypeReference, ReferenceTo: "Account"},
 			{Name: "HubSpot_Id__c", Type: TypeString, Length: 40, ExternalID: true, Unique: true},
 			ownerField(),
+			masterRecordField("Contact"),
 		}, address("Mailing")...), systemFields()...)},
 		{Name: "Account", KeyPrefix: "001", Private: true, Fields: append(append([]*Field{
 			{Name: "Name", Type: TypeString, Length: 255, Required: true},
@@ -210,6 +217,7 @@ func DefaultSchema() map[string]*Object {
 			{Name: "AnnualRevenue", Type: TypeCurrency},
 			{Name: "HubSpot_Id__c", Type: TypeString, Length: 40, ExternalID: true, Unique: true},
 			ownerField(),
+			masterRecordField("Account"),
 		}, address("Billing")...), systemFields()...)},
 		{Name: "Opportunity", KeyPrefix: "006", Private: true, Fields: append([]*Field{
 			{Name: "Name", Type: TypeString, Length: 120, Required: true},

@@ -424,7 +424,9 @@ func (o *Org) value(r *record, field, user string) (any, bool) {
 	return r.fields[field], true
 }
 
-func (o *Org) query(q, user string) (int, any) {
+// query runs a SOQL query as user; all (queryAll) includes deleted
+// records, which carry IsDeleted true (and MasterRecordId after a merge).
+func (o *Org) query(q, user string, all bool) (int, any) {
 	sq, err := parseSOQL(q)
 	if err != nil {
 		return fail(errf(400, "MALFORMED_QUERY", nil, "%v", err))
@@ -445,7 +447,7 @@ func (o *Org) query(q, user string) (int, any) {
 	}
 	var matched []*record
 	for _, r := range o.records {
-		if r.obj != obj || r.deleted || o.access(user, r) == NoAccess {
+		if r.obj != obj || r.deleted && !all || o.access(user, r) == NoAccess {
 			continue
 		}
 		if sq.where == nil {

@@ -36,7 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -45,64 +44,44 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/oauth2"
 
+	"github.com/crmsync/crmsync/pkg/crmclients"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/emf"
-	"github.com/crmsync/crmsync/pkg/hubspot"
-	"github.com/crmsync/crmsync/pkg/salesforce"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
 	"github.com/crmsync/crmsync/pkg/sweep"
 )
 
 // Defaults.
-const (
-	DefaultHTTPTimeout    = 30 * time.Second
-	DefaultDeadlineMargin = 30 * time.Second
-)
+const DefaultDeadlineMargin = 30 * time.Second
 
 type config struct {
-	Table                 string
-	QueueURL              string
-	HubSpotSecretID       string
-	SalesforceSecretID    string
-	SalesforceClientID    string
-	HTTPTimeout           time.Duration
-	HubSpotBaseURL        string
-	SalesforceInstanceURL string
-	APIAllocation         int64
-	DeadlineMargin        time.Duration
-	DriftLimit            int
+	Table    string
+	QueueURL string
+	crmclients.Config
+	APIAllocation  int64
+	DeadlineMargin time.Duration
+	DriftLimit     int
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := config{
-		Table:                 get("CRMSYNC_TABLE"),
-		QueueURL:              get("TRIGGER_QUEUE_URL"),
-		HubSpotSecretID:       get("HUBSPOT_CREDENTIALS_SECRET_ID"),
-		SalesforceSecretID:    get("SALESFORCE_CREDENTIALS_SECRET_ID"),
-		SalesforceClientID:    get("SALESFORCE_CLIENT_ID"),
-		HTTPTimeout:           DefaultHTTPTimeout,
-		HubSpotBaseURL:        get("HUBSPOT_BASE_URL"),
-		SalesforceInstanceURL: get("SALESFORCE_INSTANCE_URL"),
-		DeadlineMargin:        DefaultDeadlineMargin,
+		Table:          get("CRMSYNC_TABLE"),
+		QueueURL:       get("TRIGGER_QUEUE_URL"),
+		DeadlineMargin: DefaultDeadlineMargin,
 	}
-	var errs []error
-	for _, kv := range [][2]string{{"CRMSYNC_TABLE", c.Table}, {"TRIGGER_QUEUE_URL", c.QueueURL},
-		{"HUBSPOT_CREDENTIALS_SECRET_ID", c.HubSpotSecretID}, {"SALESFORCE_CREDENTIALS_SECRET_ID", c.SalesforceSecretID}} {
+	cc, errs := crmclients.LoadConfig(getenv)
+	c.Config = cc
+	for _, kv := range [][2]string{{"CRMSYNC_TABLE", c.Table}, {"TRIGGER_QUEUE_URL", c.QueueURL}} {
 		if kv[1] == "" {
 			errs = append(errs, fmt.Errorf("%s is not set", kv[0]))
 		}
-	}
-	if c.SalesforceClientID == "" {
-		c.SalesforceClientID = salesforce.DefaultClientID
 	}
 	duration := func(key string, dst *time.Duration, allowZero bool) {
 		s := get(key)
@@ -116,7 +95,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		*dst = d
 	}
-	duration("CRMSYNC_HTTP_TIMEOUT", &c.HTTPTimeout, false)
 	duration("SWEEP_DEADLINE_MARGIN", &c.DeadlineMargin, true)
 	if s := get("SALESFORCE_API_ALLOCATION"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -265,52 +243,12 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load aws config: %w", err)
 	}
-	hc := &http.Client{Timeout: cfg.HTTPTimeout}
-	sm := secretsmanager.NewFromConfig(awsCfg)
-	hsSecret, err := readSecret(ctx, sm, cfg.HubSpotSecretID)
-	if err != nil {
-		return err
-	}
-	hsCreds, err := hubspot.ParseCredentials(hsSecret)
-	if err != nil {
-		return fmt.Errorf("secret %s: %w", cfg.HubSpotSecretID, err)
-	}
-	sfSecret, err := readSecret(ctx, sm, cfg.SalesforceSecretID)
-	if err != nil {
-		return err
-	}
-	sfCreds, err := salesforce.ParseCredentials(sfSecret)
-	if err != nil {
-		return fmt.Errorf("secret %s: %w", cfg.SalesforceSecretID, err)
-	}
-
 	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	hsAuth, err := hsCreds.Option()
+	clients, err := crmclients.New(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.Config, store)
 	if err != nil {
 		return err
 	}
-	hsOpts := []hubspot.Option{hsAuth, hubspot.WithHTTPClient(hc), hubspot.WithUsageCounter(store)}
-	if cfg.HubSpotBaseURL != "" {
-		hsOpts = append(hsOpts, hubspot.WithBaseURL(cfg.HubSpotBaseURL))
-	}
-	hs, err := hubspot.NewClient(hsOpts...)
-	if err != nil {
-		return err
-	}
-	tokens, err := sfCreds.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, hc))
-	if err != nil {
-		return err
-	}
-	sfOpts := []salesforce.Option{salesforce.WithTokenSource(tokens), salesforce.WithHTTPClient(hc),
-		salesforce.WithClientID(cfg.SalesforceClientID), salesforce.WithUsageCounter(store)}
-	if cfg.SalesforceInstanceURL != "" {
-		sfOpts = append(sfOpts, salesforce.WithBaseURL(cfg.SalesforceInstanceURL))
-	}
-	sf, err := salesforce.NewClient(sfOpts...)
-	if err != nil {
-		return err
-	}
-
+	hs, sf := clients.HubSpot, clients.Salesforce
 	sw := &sweep.Sweeper{
 		Store: store,
 		Queue: sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
@@ -335,21 +273,8 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		logger:  logger,
 		now:     time.Now,
 	}
-	logger.Info("sweep ready", "table", cfg.Table, "hubspot_auth", hsCreds.Kind(), "salesforce_flow", sfCreds.Flow(),
+	logger.Info("sweep ready", "table", cfg.Table, "hubspot_auth", clients.HubSpotAuth, "salesforce_flow", clients.SalesforceFlow,
 		"salesforce_api_allocation", cfg.APIAllocation, "deadline_margin", cfg.DeadlineMargin.String())
 	lambda.Start(h.Handle)
 	return nil
-}
-
-// readSecret returns a secret's SecretString. Errors name the secret, never
-// its value.
-func readSecret(ctx context.Context, sm *secretsmanager.Client, id string) (string, error) {
-	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		return "", fmt.Errorf("read secret %s: %w", id, err)
-	}
-	if out.SecretString == nil {
-		return "", fmt.Errorf("read secret %s: it has no SecretString (binary secrets are not supported)", id)
-	}
-	return *out.SecretString, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/boltstore"
+	"github.com/crmsync/crmsync/pkg/crmclients"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/emf"
 	"github.com/crmsync/crmsync/pkg/sweep"
@@ -36,8 +37,8 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{Table: "crmsync-dev", QueueURL: full["TRIGGER_QUEUE_URL"], HubSpotSecretID: "crmsync/hubspot",
-		SalesforceSecretID: "crmsync/salesforce", SalesforceClientID: "crmsync", HTTPTimeout: 30 * time.Second,
+	want := config{Table: "crmsync-dev", QueueURL: full["TRIGGER_QUEUE_URL"], Config: crmclients.Config{HubSpotSecretID: "crmsync/hubspot",
+		SalesforceSecretID: "crmsync/salesforce", SalesforceClientID: "crmsync", HTTPTimeout: 30 * time.Second},
 		DeadlineMargin: 30 * time.Second}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)

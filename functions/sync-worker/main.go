@@ -6,15 +6,7 @@
 //
 //	CRMSYNC_TABLE                     DynamoDB table of settings, links, errors, usage, ledger (required)
 //	TRIGGER_QUEUE_URL                 the trigger queue, to back off transient failures (required)
-//	HUBSPOT_CREDENTIALS_SECRET_ID     Secrets Manager name or ARN of the HubSpot credentials (required;
-//	                                  JSON, see hubspot.Credentials)
-//	SALESFORCE_CREDENTIALS_SECRET_ID  Secrets Manager name or ARN of the Salesforce credentials (required;
-//	                                  JSON, see salesforce.Credentials)
-//	SALESFORCE_CLIENT_ID              Sforce-Call-Options client id on every call (default "crmsync"),
-//	                                  how crmsync recognises its own writes
-//	CRMSYNC_HTTP_TIMEOUT              timeout of one vendor HTTP call (default 30s)
-//	HUBSPOT_BASE_URL                  HubSpot API base URL (default https://api.hubapi.com/)
-//	SALESFORCE_INSTANCE_URL           Salesforce instance URL (default: the token's instance_url)
+//	(and the credential variables of package crmclients)
 //
 // The secrets are read once, at cold start; after a rotation the next cold
 // start picks the new value up (or update the function to force one).
@@ -30,72 +22,42 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"golang.org/x/oauth2"
 
+	"github.com/crmsync/crmsync/pkg/crmclients"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/emf"
 	"github.com/crmsync/crmsync/pkg/engine"
-	"github.com/crmsync/crmsync/pkg/hubspot"
-	"github.com/crmsync/crmsync/pkg/salesforce"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
 	"github.com/crmsync/crmsync/pkg/worker"
 )
 
-// DefaultHTTPTimeout bounds one vendor HTTP call.
-const DefaultHTTPTimeout = 30 * time.Second
-
 type config struct {
-	Table                 string
-	QueueURL              string
-	HubSpotSecretID       string
-	SalesforceSecretID    string
-	SalesforceClientID    string
-	HTTPTimeout           time.Duration
-	HubSpotBaseURL        string
-	SalesforceInstanceURL string
+	Table    string
+	QueueURL string
+	crmclients.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := config{
-		Table:                 get("CRMSYNC_TABLE"),
-		QueueURL:              get("TRIGGER_QUEUE_URL"),
-		HubSpotSecretID:       get("HUBSPOT_CREDENTIALS_SECRET_ID"),
-		SalesforceSecretID:    get("SALESFORCE_CREDENTIALS_SECRET_ID"),
-		SalesforceClientID:    get("SALESFORCE_CLIENT_ID"),
-		HTTPTimeout:           DefaultHTTPTimeout,
-		HubSpotBaseURL:        get("HUBSPOT_BASE_URL"),
-		SalesforceInstanceURL: get("SALESFORCE_INSTANCE_URL"),
+		Table:    get("CRMSYNC_TABLE"),
+		QueueURL: get("TRIGGER_QUEUE_URL"),
 	}
-	var errs []error
-	for k, v := range map[string]string{"CRMSYNC_TABLE": c.Table, "TRIGGER_QUEUE_URL": c.QueueURL,
-		"HUBSPOT_CREDENTIALS_SECRET_ID": c.HubSpotSecretID, "SALESFORCE_CREDENTIALS_SECRET_ID": c.SalesforceSecretID} {
+	cc, errs := crmclients.LoadConfig(getenv)
+	c.Config = cc
+	for k, v := range map[string]string{"CRMSYNC_TABLE": c.Table, "TRIGGER_QUEUE_URL": c.QueueURL} {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("%s is not set", k))
-		}
-	}
-	if c.SalesforceClientID == "" {
-		c.SalesforceClientID = salesforce.DefaultClientID
-	}
-	if s := get("CRMSYNC_HTTP_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("CRMSYNC_HTTP_TIMEOUT: %q is not a positive duration like 30s", s))
-		} else {
-			c.HTTPTimeout = d
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -129,70 +91,16 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load aws config: %w", err)
 	}
-	hc := &http.Client{Timeout: cfg.HTTPTimeout}
-	sm := secretsmanager.NewFromConfig(awsCfg)
-	hsSecret, err := readSecret(ctx, sm, cfg.HubSpotSecretID)
-	if err != nil {
-		return err
-	}
-	hsCreds, err := hubspot.ParseCredentials(hsSecret)
-	if err != nil {
-		return fmt.Errorf("secret %s: %w", cfg.HubSpotSecretID, err)
-	}
-	sfSecret, err := readSecret(ctx, sm, cfg.SalesforceSecretID)
-	if err != nil {
-		return err
-	}
-	sfCreds, err := salesforce.ParseCredentials(sfSecret)
-	if err != nil {
-		return fmt.Errorf("secret %s: %w", cfg.SalesforceSecretID, err)
-	}
-
 	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
-	hsAuth, err := hsCreds.Option()
+	clients, err := crmclients.New(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.Config, store)
 	if err != nil {
 		return err
 	}
-	hsOpts := []hubspot.Option{hsAuth, hubspot.WithHTTPClient(hc), hubspot.WithUsageCounter(store)}
-	if cfg.HubSpotBaseURL != "" {
-		hsOpts = append(hsOpts, hubspot.WithBaseURL(cfg.HubSpotBaseURL))
-	}
-	hs, err := hubspot.NewClient(hsOpts...)
-	if err != nil {
-		return err
-	}
-	// Token requests go through hc too (the context outlives every call).
-	tokens, err := sfCreds.TokenSource(context.WithValue(context.Background(), oauth2.HTTPClient, hc))
-	if err != nil {
-		return err
-	}
-	sfOpts := []salesforce.Option{salesforce.WithTokenSource(tokens), salesforce.WithHTTPClient(hc),
-		salesforce.WithClientID(cfg.SalesforceClientID), salesforce.WithUsageCounter(store)}
-	if cfg.SalesforceInstanceURL != "" {
-		sfOpts = append(sfOpts, salesforce.WithBaseURL(cfg.SalesforceInstanceURL))
-	}
-	sf, err := salesforce.NewClient(sfOpts...)
-	if err != nil {
-		return err
-	}
-
+	hs, sf := clients.HubSpot, clients.Salesforce
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
 	w := newWorker(store, hs, sf, queue, logger, os.Stdout)
-	logger.Info("sync-worker ready", "table", cfg.Table, "hubspot_auth", hsCreds.Kind(),
-		"salesforce_flow", sfCreds.Flow(), "salesforce_client_id", cfg.SalesforceClientID)
+	logger.Info("sync-worker ready", "table", cfg.Table, "hubspot_auth", clients.HubSpotAuth,
+		"salesforce_flow", clients.SalesforceFlow, "salesforce_client_id", cfg.SalesforceClientID)
 	lambda.Start(w.HandleSQS)
 	return nil
-}
-
-// readSecret returns a secret's SecretString. Errors name the secret, never
-// its value.
-func readSecret(ctx context.Context, sm *secretsmanager.Client, id string) (string, error) {
-	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		return "", fmt.Errorf("read secret %s: %w", id, err)
-	}
-	if out.SecretString == nil {
-		return "", fmt.Errorf("read secret %s: it has no SecretString (binary secrets are not supported)", id)
-	}
-	return *out.SecretString, nil
 }

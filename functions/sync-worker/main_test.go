@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmclients"
 )
 
 func env(m map[string]string) func(string) string {
@@ -22,9 +24,9 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{Table: "crmsync-dev", QueueURL: full["TRIGGER_QUEUE_URL"], HubSpotSecretID: "crmsync/hubspot",
+	want := config{Table: "crmsync-dev", QueueURL: full["TRIGGER_QUEUE_URL"], Config: crmclients.Config{HubSpotSecretID: "crmsync/hubspot",
 		SalesforceSecretID: strings.TrimSpace(full["SALESFORCE_CREDENTIALS_SECRET_ID"]),
-		SalesforceClientID: "crmsync", HTTPTimeout: 30 * time.Second}
+		SalesforceClientID: "crmsync", HTTPTimeout: 30 * time.Second}}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}

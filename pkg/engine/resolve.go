@@ -48,7 +48,8 @@ func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error
 		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("%s sync is off in the settings", p.name)}, nil
 	}
 	r := &run{e: e, t: t, settings: settings, pair: p, records: map[crmsync.Side]crmsync.Record{}}
-	return r.out, r.do(ctx)
+	err = r.do(ctx) // before reading r.out: the order of a return's operands is not specified
+	return r.out, err
 }
 
 func (r *run) do(ctx context.Context) error {

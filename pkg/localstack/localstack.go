@@ -170,6 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/hubspot", httpapi.Handler(hr.Handle))
 	mux.Handle("/webhooks/salesforce", httpapi.Handler(sr.Handle))
+	mux.Handle(AdminPath, &Admin{Queue: cfg.Queue, Store: cfg.Store, Logger: log}) // crmsync resync -local
 
 	s.Engine = &engine.Engine{Store: cfg.Store, HubSpot: s.HubSpotClient, Salesforce: s.SalesforceClient, Logger: log}
 	lag := cfg.SweepLag

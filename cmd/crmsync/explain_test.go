@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
+)
+
+func TestExplainLinkedRecord(t *testing.T) {
+	f := fillStore(t)
+	var out bytes.Buffer
+	// From either side of the pair, with flags after the record.
+	for _, args := range [][]string{
+		{"explain", "-data", f.path, "hubspot", "contact", f.synced.ID},
+		{"explain", "salesforce", "lead", f.lead.ID, "-data", f.path},
+	} {
+		out.Reset()
+		if err := run(context.Background(), args, &out); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		text := out.String()
+		for _, want := range []string{
+			"status active  version 3",
+			"  hubspot     " + f.synced.String(),
+			"  salesforce  " + f.lead.String(),
+			`jobtitle=Title`, `"CEO"`, `email=Email`, `"ada@example.com"`,
+			"sync error  none",
+			"ledger      2 entries, newest first",
+			"trigger property_changed on " + f.lead.String() + "  delivery evt-",
+			`changes   jobtitle=Title  "CTO" → "CEO"  (two_way)`,
+			`conflict: hubspot won; losing value "CTO"`,
+			"result    created",
+			`email=Email          "" → "ada@example.com"  (two_way)`,
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, text)
+			}
+		}
+		// Newest first: the conflict resolution before the create.
+		if i, j := strings.Index(text, `"CTO" → "CEO"`), strings.Index(text, "result    created"); i < 0 || j < 0 || i > j {
+			t.Errorf("%v: ledger not newest first:\n%s", args, text)
+		}
+	}
+}
+
+func TestExplainUnlinkedRecordShowsItsLedgerAndError(t *testing.T) {
+	f := fillStore(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"explain", "-data", f.path, "hubspot", "contact", f.duplicate.ID}, &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"link        none",
+		"hubspot/contact/103  Duplicates · code DUPLICATES_DETECTED",
+		"fix         a Salesforce duplicate rule",
+		"ledger      1 entry",
+		"result    sync error: Duplicates DUPLICATES_DETECTED",
+		"note      create salesforce Lead: duplicate value found",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// A record refused before it was linked: its refusal (kept under
+// engine.LedgerKey) and the link's entries are one history.
+func TestExplainJoinsLedgerFromBeforeTheLink(t *testing.T) {
+	f := fillStore(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"explain", "-json", "-data", f.path, "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var x explanation
+	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
+		t.Fatalf("decode %s: %v", out.String(), err)
+	}
+	if x.Record != f.fixedLater || x.Link == nil || x.Link.HubSpot != f.fixedLater || x.Link.Status != crmsync.LinkActive {
+		t.Fatalf("explanation = %+v", x)
+	}
+	if len(x.SyncErrors) != 0 {
+		t.Errorf("sync errors of a fixed record: %+v", x.SyncErrors)
+	}
+	if len(x.Ledger) != 2 || x.More {
+		t.Fatalf("ledger = %+v", x.Ledger)
+	}
+	created, refused := x.Ledger[0], x.Ledger[1]
+	if created.LinkID != x.Link.ID || created.Result != "created" || len(created.Changes) == 0 {
+		t.Errorf("newest entry = %+v, want the create under the link", created)
+	}
+	if refused.LinkID != engine.LedgerKey(f.fixedLater) || !strings.HasPrefix(refused.Result, "sync error") {
+		t.Errorf("oldest entry = %+v, want the refusal under %s", refused, engine.LedgerKey(f.fixedLater))
+	}
+
+	// -limit 1 keeps the newest and says more exist.
+	out.Reset()
+	if err := run(context.Background(), []string{"explain", "-json", "-limit", "1", "-data", f.path, "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
+		t.Fatal(err)
+	}
+	x = explanation{}
+	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Ledger) != 1 || !x.More || x.Ledger[0].Result != "created" {
+		t.Errorf("-limit 1: ledger %+v more %v", x.Ledger, x.More)
+	}
+}
+
+func TestExplainOfUnknownRecord(t *testing.T) {
+	f := fillStore(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"explain", "-data", f.path, "salesforce", "Contact", "003000000000404"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"link        none", "sync error  none", "ledger      empty"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestExplainUsage(t *testing.T) {
+	f := fillStore(t)
+	for _, args := range [][]string{
+		{"explain", "-data", f.path},
+		{"explain", "-data", f.path, "hubspot", "contact"},
+		{"explain", "-data", f.path, "zoho", "contact", "1"},
+		{"explain", "-data", f.path, "hubspot", "Lead", "1"},
+		{"explain", "-data", f.path, "salesforce", "widget", "1"},
+		{"explain", "-data", f.path, "-limit", "-2", "hubspot", "contact", "1"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), args, &out)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v = %v, want a usage error", args, err)
+		}
+	}
+}

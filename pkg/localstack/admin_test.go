@@ -1,0 +1,199 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/boltstore"
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/localqueue"
+)
+
+type adminFixture struct {
+	url   string
+	queue *localqueue.Queue
+	store *boltstore.Store
+}
+
+func newAdminFixture(t *testing.T, q crmsync.Queue) adminFixture {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	lq := localqueue.New(localqueue.Options{ReceiveWait: -1})
+	if q == nil {
+		q = lq
+	}
+	mux := http.NewServeMux()
+	mux.Handle(AdminPath, &Admin{Queue: q, Store: st})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return adminFixture{url: srv.URL, queue: lq, store: st}
+}
+
+func post(t *testing.T, url, body string) (int, ResyncResponse) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rr ResyncResponse
+	if err := json.NewDecoder(resp.Body).Decode(&rr); err != nil {
+		t.Fatalf("POST %s: decode answer: %v", url, err)
+	}
+	return resp.StatusCode, rr
+}
+
+// drain receives every visible message.
+func drain(t *testing.T, q *localqueue.Queue) []crmsync.Trigger {
+	t.Helper()
+	var out []crmsync.Trigger
+	for {
+		ms, err := q.Receive(context.Background(), 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 0 {
+			return out
+		}
+		for _, m := range ms {
+			out = append(out, m.Trigger)
+			if err := q.Delete(context.Background(), m.Receipt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestAdminResyncEnqueuesManualResync(t *testing.T) {
+	f := newAdminFixture(t, nil)
+	ref := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "00Q000000000001"}
+	var keys []string
+	for range 2 {
+		status, rr := post(t, f.url+"/_crmsync/resync", `{"side":"salesforce","object":"Lead","id":"00Q000000000001"}`)
+		if status != http.StatusAccepted || len(rr.Enqueued) != 1 || rr.Enqueued[0].Record != ref || rr.Enqueued[0].DedupeKey == "" {
+			t.Fatalf("resync = %d %+v", status, rr)
+		}
+		keys = append(keys, rr.Enqueued[0].DedupeKey)
+	}
+	if keys[0] == keys[1] {
+		t.Fatalf("two resyncs of one record share dedupe key %s: the second would be dropped", keys[0])
+	}
+	got := drain(t, f.queue)
+	if len(got) != 2 {
+		t.Fatalf("queue holds %d triggers, want 2: %+v", len(got), got)
+	}
+	for i, tr := range got {
+		if tr.Kind != crmsync.KindManualResync || tr.Record != ref || tr.DedupeKey != keys[i] {
+			t.Errorf("trigger %d = %+v, want manual_resync of %s with key %s", i, tr, ref, keys[i])
+		}
+	}
+}
+
+func TestAdminRefusesBadInput(t *testing.T) {
+	f := newAdminFixture(t, nil)
+	for _, tc := range []struct{ path, body string }{
+		{"/_crmsync/resync", `{"side":"zoho","object":"contact","id":"1"}`},
+		{"/_crmsync/resync", `{"side":"hubspot","object":"Lead","id":"1"}`},
+		{"/_crmsync/resync", `{"side":"hubspot","object":"contact"}`},
+		{"/_crmsync/resync", `{"side":"hubspot",`},
+		{"/_crmsync/resync", `{"side":"hubspot","object":"contact","id":"1","extra":true}`},
+		{"/_crmsync/resync-errors", `{"category":"Typos"}`},
+	} {
+		status, rr := post(t, f.url+tc.path, tc.body)
+		if status != http.StatusBadRequest || rr.Error == "" {
+			t.Errorf("POST %s %s = %d %+v, want 400 with an error", tc.path, tc.body, status, rr)
+		}
+	}
+	resp, err := http.Get(f.url + "/_crmsync/resync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+		t.Errorf("GET = %d (Allow %q), want 405", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if got := drain(t, f.queue); len(got) != 0 {
+		t.Errorf("bad input enqueued %+v", got)
+	}
+}
+
+func TestAdminAnswersLoopbackOnly(t *testing.T) {
+	q := localqueue.New(localqueue.Options{ReceiveWait: -1})
+	a := &Admin{Queue: q}
+	req := httptest.NewRequest(http.MethodPost, "/_crmsync/resync", strings.NewReader(`{"side":"hubspot","object":"contact","id":"1"}`))
+	req.RemoteAddr = "192.0.2.1:1234"
+	w := httptest.NewRecorder()
+	a.ServeHTTP(w, req)
+	if w.Code != http.StatusForbidden {
+		t.Fatalf("from 192.0.2.1: %d, want 403", w.Code)
+	}
+	if got := drain(t, q); len(got) != 0 {
+		t.Errorf("a remote caller enqueued %+v", got)
+	}
+}
+
+func TestAdminResyncErrors(t *testing.T) {
+	f := newAdminFixture(t, nil)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	dup := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "2"}
+	noMail := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "3"}
+	for _, e := range []crmsync.SyncError{
+		crmsync.NotEligible(dup, crmsync.ReasonFlaggedDuplicate, "email owned by another link", at),
+		crmsync.NotEligible(noMail, crmsync.ReasonNoEmail, "no email", at),
+	} {
+		if err := f.store.PutSyncError(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, rr := post(t, f.url+"/_crmsync/resync-errors", `{"category":"Duplicates"}`)
+	if status != http.StatusAccepted || len(rr.Enqueued) != 1 || rr.Enqueued[0].Record != dup {
+		t.Fatalf("resync-errors Duplicates = %d %+v", status, rr)
+	}
+	if got := drain(t, f.queue); len(got) != 1 || got[0].Record != dup || got[0].Kind != crmsync.KindManualResync {
+		t.Fatalf("queue after Duplicates: %+v", got)
+	}
+	status, rr = post(t, f.url+"/_crmsync/resync-errors", ``)
+	if status != http.StatusAccepted || len(rr.Enqueued) != 2 {
+		t.Fatalf("resync-errors = %d %+v", status, rr)
+	}
+	got := drain(t, f.queue)
+	if len(got) != 2 || got[0].Record != dup || got[1].Record != noMail {
+		t.Fatalf("queue after all: %+v", got)
+	}
+}
+
+// failingQueue fails every Send with err.
+type failingQueue struct {
+	crmsync.Queue
+	err error
+}
+
+func (q failingQueue) Send(ctx context.Context, ts []crmsync.Trigger) error { return q.err }
+
+type transientErr struct{}
+
+func (transientErr) Error() string   { return "queue throttled" }
+func (transientErr) Transient() bool { return true }
+
+func TestAdminReportsQueueFailures(t *testing.T) {
+	body := `{"side":"hubspot","object":"contact","id":"1"}`
+	f := newAdminFixture(t, failingQueue{err: transientErr{}})
+	if status, rr := post(t, f.url+"/_crmsync/resync", body); status != http.StatusServiceUnavailable || len(rr.Enqueued) != 0 {
+		t.Errorf("transient failure = %d %+v, want 503", status, rr)
+	}
+	f = newAdminFixture(t, failingQueue{err: &crmsync.SendError{Failed: map[int]error{0: transientErr{}}}})
+	if status, rr := post(t, f.url+"/_crmsync/resync", body); status != http.StatusServiceUnavailable || len(rr.Enqueued) != 0 || !strings.Contains(rr.Error, "0 of 1") {
+		t.Errorf("failed entry = %d %+v, want 503 listing nothing enqueued", status, rr)
+	}
+}

@@ -85,3 +85,21 @@ type MergeResolver interface {
 	// is false otherwise.
 	MergedInto(ctx context.Context, ref RecordRef) (survivor RecordRef, ok bool, err error)
 }
+
+// Associations is implemented by CRMs whose records are associated with
+// records of other types (HubSpot: v4 associations), for the associations
+// crmsync maps: a contact's primary company ⇄ Contact.AccountId and a
+// deal's company ⇄ Opportunity.AccountId.
+type Associations interface {
+	// Associated returns the ids of the records of type to associated
+	// with ref and, among them, the primary one ("" when none is). No
+	// association is not an error; ErrNotFound when ref does not exist.
+	Associated(ctx context.Context, ref RecordRef, to ObjectType) (ids []string, primary string, err error)
+	// SetPrimary makes the record of type to with id toID ref's primary
+	// association, replacing (removing the association with) the previous
+	// primary one; toID "" removes the primary association. Setting the
+	// current primary again changes nothing. Errors are vendor errors;
+	// a record that does not exist is a terminal one (category
+	// Associations).
+	SetPrimary(ctx context.Context, ref RecordRef, to ObjectType, toID string) error
+}

@@ -26,8 +26,10 @@ type CRM struct {
 	calls   map[string]int
 	writes  []Write
 	users   map[string]string // owner id → email
+	assocs  map[assocKey]*assocSet
 
-	// Fail injects errors: op is "get", "find", "create" or "update".
+	// Fail injects errors: op is "get", "find", "create", "update",
+	// "associated" or "setprimary" (and the others named by their methods).
 	Fail func(op string, ref crmsync.RecordRef) error
 }
 
@@ -43,6 +45,7 @@ var _ crmsync.ListMembership = (*CRM)(nil)
 var _ crmsync.Owners = (*CRM)(nil)
 var _ crmsync.BatchCRM = (*CRM)(nil)
 var _ crmsync.Deleter = (*CRM)(nil)
+var _ crmsync.Associations = (*CRM)(nil)
 
 // OwnerProperty is the property the fake takes owner ids in: writing it
 // sets the record's OwnerEmail to that user's email.
@@ -55,7 +58,8 @@ func NewCRM(s crmsync.Side, now func() time.Time) *CRM {
 		now = time.Now
 	}
 	return &CRM{side: s, now: now, records: map[crmsync.RecordRef]crmsync.Record{},
-		lists: map[string]map[string]bool{}, calls: map[string]int{}, users: map[string]string{}}
+		lists: map[string]map[string]bool{}, calls: map[string]int{}, users: map[string]string{},
+		assocs: map[assocKey]*assocSet{}}
 }
 
 // Side implements crmsync.CRM.
@@ -339,5 +343,94 @@ func (c *CRM) Delete(ctx context.Context, ref crmsync.RecordRef) error {
 	r.Archived = true
 	c.records[ref] = r
 	c.writes = append(c.writes, Write{Op: "delete", Ref: ref})
+	return nil
+}
+
+// assocKey is one record's associations to one object type.
+type assocKey struct {
+	from crmsync.RecordRef
+	to   crmsync.ObjectType
+}
+
+// assocSet is one record's associations to one type: ids in the order
+// made, and the primary one.
+type assocSet struct {
+	ids     []string
+	primary string
+}
+
+// Associate associates ref with the record of type to and id toID as a
+// user would (primary makes it the primary association, replacing the
+// previous primary, which stays associated); it is not counted as a write.
+func (c *CRM) Associate(ref crmsync.RecordRef, to crmsync.ObjectType, toID string, primary bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set := c.assocSet(ref, to)
+	if !slices.Contains(set.ids, toID) {
+		set.ids = append(set.ids, toID)
+	}
+	if primary {
+		set.primary = toID
+	}
+}
+
+// Dissociate removes an association as a user would.
+func (c *CRM) Dissociate(ref crmsync.RecordRef, to crmsync.ObjectType, toID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set := c.assocSet(ref, to)
+	set.ids = slices.DeleteFunc(set.ids, func(id string) bool { return id == toID })
+	if set.primary == toID {
+		set.primary = ""
+	}
+}
+
+// assocSet returns ref's associations to type to. Caller holds mu.
+func (c *CRM) assocSet(ref crmsync.RecordRef, to crmsync.ObjectType) *assocSet {
+	k := assocKey{ref, to}
+	if c.assocs[k] == nil {
+		c.assocs[k] = &assocSet{}
+	}
+	return c.assocs[k]
+}
+
+// Associated implements crmsync.Associations (one "associated" call).
+func (c *CRM) Associated(ctx context.Context, ref crmsync.RecordRef, to crmsync.ObjectType) ([]string, string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("associated", ref); err != nil {
+		return nil, "", err
+	}
+	if r, ok := c.records[ref]; !ok || r.Archived {
+		return nil, "", fmt.Errorf("fake %s: associations of %s: %w", c.side, ref, crmsync.ErrNotFound)
+	}
+	set := c.assocSet(ref, to)
+	return slices.Clone(set.ids), set.primary, nil
+}
+
+// SetPrimary implements crmsync.Associations (one "setprimary" call): the
+// previous primary association is removed. A write "associate" is
+// recorded with the property to → toID.
+func (c *CRM) SetPrimary(ctx context.Context, ref crmsync.RecordRef, to crmsync.ObjectType, toID string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("setprimary", ref); err != nil {
+		return err
+	}
+	if r, ok := c.records[ref]; !ok || r.Archived {
+		return fmt.Errorf("fake %s: set primary %s of %s: %w", c.side, to, ref, crmsync.ErrNotFound)
+	}
+	set := c.assocSet(ref, to)
+	if set.primary == toID {
+		return nil
+	}
+	if old := set.primary; old != "" {
+		set.ids = slices.DeleteFunc(set.ids, func(id string) bool { return id == old })
+	}
+	set.primary = toID
+	if toID != "" && !slices.Contains(set.ids, toID) {
+		set.ids = append(set.ids, toID)
+	}
+	c.writes = append(c.writes, Write{Op: "associate", Ref: ref, Properties: map[string]string{string(to): toID}})
 	return nil
 }

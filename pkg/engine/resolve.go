@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,12 +24,15 @@ type run struct {
 	pending     []pendingWrite
 	plan        *mapping.Plan
 	err         error // a batch run's result
-	t           crmsync.Trigger
-	settings    crmsync.Settings
-	pair        pair
-	link        *crmsync.Link
-	records     map[crmsync.Side]crmsync.Record
-	out         Outcome
+	// accountWrite is the HubSpot company to make primary (see
+	// associations.go), nil when there is none to write.
+	accountWrite *string
+	t            crmsync.Trigger
+	settings     crmsync.Settings
+	pair         pair
+	link         *crmsync.Link
+	records      map[crmsync.Side]crmsync.Record
+	out          Outcome
 }
 
 func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {
@@ -141,7 +145,11 @@ func (r *run) get(ctx context.Context, ref crmsync.RecordRef) (crmsync.Record, e
 }
 
 func (r *run) readProperties(s crmsync.Side, o crmsync.ObjectType) []string {
-	return properties(r.settings.Mappings, s, o)
+	props := properties(r.settings.Mappings, s, o)
+	if r.accountsFor(o) && !slices.Contains(props, accountField) {
+		props = append(props, accountField)
+	}
+	return props
 }
 
 // ownerKey is the synthetic property the owner's user email is merged
@@ -156,6 +164,9 @@ func (r *run) mappings() []crmsync.FieldMapping {
 	if hs && sf {
 		ms = append(ms, crmsync.FieldMapping{HubSpotObject: r.pair.hs, SalesforceObject: r.pair.sf,
 			HubSpotProperty: ownerKey, SalesforceField: ownerKey, Rule: crmsync.RuleTwoWay})
+	}
+	if r.accountsOn() {
+		ms = append(ms, accountMapping(r.pair.hs, r.pair.sf))
 	}
 	return ms
 }
@@ -191,6 +202,9 @@ func (r *run) vendorProps(ctx context.Context, s crmsync.Side, o crmsync.ObjectT
 	}
 	if err != nil {
 		return nil, r.vendorFailure(ctx, r.t.Record, "convert values for "+string(s), err)
+	}
+	if err := r.accountProps(ctx, s, props, plan); err != nil {
+		return nil, err
 	}
 	email, ok := props[ownerKey]
 	if !ok {
@@ -273,6 +287,16 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 			return r.adopt(ctx, *match)
 		}
 	}
+	// A new company takes the Account of its synced contacts, if any.
+	if r.pair.hs == crmsync.HSCompany && src.Side == crmsync.HubSpot {
+		match, err := r.accountOfContacts(ctx, src)
+		if err != nil {
+			return true, r.vendorFailure(ctx, src, "find the account of the contacts of "+src.String(), err)
+		}
+		if match != nil {
+			return r.adopt(ctx, *match)
+		}
+	}
 	// Reserve the source id, so concurrent triggers create one record.
 	if r.link == nil {
 		now := e.now()
@@ -317,6 +341,13 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 
 	l := linkWith(*r.link, created.Ref)
 	l.Shadow = plan.Shadow
+	var accountErr error
+	if other == crmsync.HubSpot {
+		if accountErr = r.writeAccount(ctx, created.Ref); accountErr != nil {
+			// No account shadow: the next resolution reads and writes it.
+			delete(l.Shadow, accountShadowKey)
+		}
+	}
 	l.Status = crmsync.LinkActive
 	l.PendingKey = ""
 	r.setSeen(&l)
@@ -331,6 +362,9 @@ func (r *run) identify(ctx context.Context, rec crmsync.Record) (bool, error) {
 		return true, fmt.Errorf("complete link after creating %s: %w", created.Ref, err)
 	}
 	r.link = &updated
+	if accountErr != nil {
+		return true, r.vendorFailure(ctx, src, "set the company of "+created.Ref.String(), accountErr)
+	}
 	r.out.Decision = DecisionSynced
 	r.out.Reason = fmt.Sprintf("created %s from %s", created.Ref, src)
 	if err := r.ledger(ctx, created.Ref, plan.Fields, "create "+string(target), "created"); err != nil {
@@ -453,11 +487,15 @@ func (r *run) mergeInput(ctx context.Context, other crmsync.Record) (mapping.Inp
 	if err != nil {
 		return mapping.Input{}, err
 	}
-	hs, sf, err = conv.ForMerge(withOwner(hs), withOwner(sf))
+	hs, sf, err = r.withAccount(ctx, withOwner(hs), withOwner(sf))
 	if err != nil {
 		return mapping.Input{}, err
 	}
-	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: r.shadow(), Now: r.e.now()}, nil
+	hs, sf, err = conv.ForMerge(hs, sf)
+	if err != nil {
+		return mapping.Input{}, err
+	}
+	return mapping.Input{Mappings: r.mappings(), HubSpot: hs, Salesforce: sf, Shadow: r.mergeShadow(), Now: r.e.now()}, nil
 }
 
 // shadow is the link's shadow (nil without a link).
@@ -516,9 +554,12 @@ func (r *run) wrote(w pendingWrite) {
 // sync error, after every planned write succeeded.
 func (r *run) finish(ctx context.Context) error {
 	e, src, plan := r.e, r.t.Record, r.plan
+	if err := r.writeAccount(ctx, r.link.Ref(crmsync.HubSpot)); err != nil {
+		return r.vendorFailure(ctx, src, "set the company of "+r.link.Ref(crmsync.HubSpot).String(), err)
+	}
 	var calls []string
 	for _, w := range r.out.Writes {
-		calls = append(calls, "update "+w.Ref.String())
+		calls = append(calls, w.Op+" "+w.Ref.String())
 	}
 	for _, f := range plan.Fields {
 		if f.Conflict != nil {

@@ -3,6 +3,8 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +16,8 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 )
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type adminFixture struct {
 	url   string
@@ -33,7 +37,7 @@ func newAdminFixture(t *testing.T, q crmsync.Queue) adminFixture {
 		q = lq
 	}
 	mux := http.NewServeMux()
-	mux.Handle(AdminPath, &Admin{Queue: q, Store: st})
+	mux.Handle(AdminPath, &Admin{Queue: q, Store: st, Logger: discard})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return adminFixture{url: srv.URL, queue: lq, store: st}
@@ -129,7 +133,7 @@ func TestAdminRefusesBadInput(t *testing.T) {
 
 func TestAdminAnswersLoopbackOnly(t *testing.T) {
 	q := localqueue.New(localqueue.Options{ReceiveWait: -1})
-	a := &Admin{Queue: q}
+	a := &Admin{Queue: q, Logger: discard}
 	req := httptest.NewRequest(http.MethodPost, "/_crmsync/resync", strings.NewReader(`{"side":"hubspot","object":"contact","id":"1"}`))
 	req.RemoteAddr = "192.0.2.1:1234"
 	w := httptest.NewRecorder()

@@ -23,6 +23,7 @@ import (
 
 // filled is a bbolt store the real engine filled over fake CRMs.
 type filled struct {
+	// path is the bbolt file (fillStore only).
 	path string
 	// synced is a HubSpot contact linked to lead; its job title had a
 	// Two-way conflict.
@@ -49,22 +50,32 @@ func (dupErr) Error() string              { return "duplicate value found: Email
 func (dupErr) Code() string               { return "DUPLICATES_DETECTED" }
 func (dupErr) Category() crmsync.Category { return crmsync.CategoryDuplicates }
 
-// fillStore resolves triggers with the engine over crmsynctest CRMs into a
-// new bbolt file (closed on return, so a command can open it): one synced
-// pair with a Two-way conflict, one refusal, one vendor failure.
+// fillStore fills a new bbolt file with fill and closes it, so a command
+// can open it.
 func fillStore(t *testing.T) filled {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f := fill(t, st)
+	f.path = path
+	return f
+}
+
+// fill resolves triggers with the engine over crmsynctest CRMs into st:
+// one synced pair with a Two-way conflict, one refusal, one refusal fixed
+// later, one vendor failure.
+func fill(t *testing.T, st crmsync.Store) filled {
 	t.Helper()
 	ctx := context.Background()
 	var tick atomic.Int64
 	now := func() time.Time {
 		return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Millisecond)
 	}
-	f := filled{path: filepath.Join(t.TempDir(), "state.db"), now: now}
-	st, err := boltstore.Open(f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	f := filled{now: now}
 	hs, sf := crmsynctest.NewCRM(crmsync.HubSpot, now), crmsynctest.NewCRM(crmsync.Salesforce, now)
 	f.hs, f.sf = hs, sf
 	s := crmsync.DefaultSettings()

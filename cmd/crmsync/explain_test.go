@@ -3,12 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/crmsynctest"
+	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/engine"
 )
 
@@ -142,5 +151,59 @@ func TestExplainUsage(t *testing.T) {
 		if !errors.As(err, &u) {
 			t.Errorf("%v = %v, want a usage error", args, err)
 		}
+	}
+}
+
+// errors and explain with -table read a deployed stack's DynamoDB table
+// (here DynamoDB Local, filled by the engine) the same as the bbolt file.
+func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
+	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvDynamoDB, "DynamoDB Local", "crmsync errors/explain -table (cmd/crmsync)")
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv("CRMSYNC_DYNAMODB_ENDPOINT", endpoint)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
+	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	table := "crmsync-cli-test-" + strings.ToLower(rand.Text())
+	if err := ddbstore.CreateTable(ctx, client, table); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
+			t.Errorf("delete table %s: %v", table, err)
+		}
+	})
+	f := fill(t, ddbstore.New(client, table))
+
+	var out bytes.Buffer
+	if err := run(ctx, []string{"errors", "-table", table, "-json"}, &out); err != nil {
+		t.Fatalf("errors -table: %v", err)
+	}
+	var rep errorsReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("decode %s: %v", out.String(), err)
+	}
+	if rep.Total != 2 || len(rep.Errors) != 2 || rep.Errors[0].Record != f.noEmail || rep.Errors[1].Record != f.duplicate {
+		t.Errorf("errors -table = %+v", rep)
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"explain", "-table", table, "-json", "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
+		t.Fatalf("explain -table: %v", err)
+	}
+	var x explanation
+	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
+		t.Fatalf("decode %s: %v", out.String(), err)
+	}
+	if x.Link == nil || len(x.Ledger) != 2 || x.Ledger[0].Result != "created" || x.Ledger[1].LinkID != engine.LedgerKey(f.fixedLater) {
+		t.Errorf("explain -table = %+v", x)
 	}
 }

@@ -137,6 +137,19 @@ func TestResyncLocal(t *testing.T) {
 	if _, err := st.GetSyncError(ctx, f.duplicate); !errors.Is(err, crmsync.ErrNotFound) {
 		t.Errorf("sync error of %s after the resync synced it: %v", f.duplicate, err)
 	}
+	// explain shows the hand-made resync and its write.
+	x, err := explain(ctx, st, f.duplicate, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	printExplanation(&text, x, time.Now())
+	for _, want := range []string{"status active", "sync error  none",
+		"trigger manual_resync on " + f.duplicate.String() + "  delivery " + localstack.DeliveryResyncErrors, "result    created"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("explain after the resync lacks %q:\n%s", want, text.String())
+		}
+	}
 
 	// All errors: only the no-email contact is left.
 	out.Reset()

@@ -69,11 +69,18 @@ type Enqueued struct {
 	DedupeKey string            `json:"dedupe_key"`
 }
 
+// Delivery ids of hand-made resyncs, so the ledger tells them from the
+// sweep's scheduled retries (same kind, no delivery id).
+const (
+	DeliveryResync       = "crmsync-resync"
+	DeliveryResyncErrors = "crmsync-resync-errors"
+)
+
 // ResyncTrigger is the trigger of a manual resync of ref at now. Its dedupe
 // key is unique per call (the time in nanoseconds is part of it), so a
 // resync is never dropped as a repeat of an earlier one.
 func ResyncTrigger(ref crmsync.RecordRef, now time.Time) crmsync.Trigger {
-	return crmsync.Trigger{Record: ref, Kind: crmsync.KindManualResync, OccurredAt: now,
+	return crmsync.Trigger{Record: ref, Kind: crmsync.KindManualResync, OccurredAt: now, DeliveryID: DeliveryResync,
 		DedupeKey: crmsync.DedupeKeyOf("resync", string(ref.Side), string(ref.Object), ref.ID,
 			strconv.FormatInt(now.UnixNano(), 10))}
 }
@@ -93,7 +100,9 @@ func ResyncErrorTriggers(ctx context.Context, store crmsync.Store, category crms
 			return nil, fmt.Errorf("resync errors: %w", err)
 		}
 		for _, e := range errs {
-			out = append(out, ResyncTrigger(e.Record, now))
+			t := ResyncTrigger(e.Record, now)
+			t.DeliveryID = DeliveryResyncErrors
+			out = append(out, t)
 		}
 		if next == "" {
 			return out, nil

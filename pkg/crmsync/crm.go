@@ -93,7 +93,8 @@ type MergeResolver interface {
 type Associations interface {
 	// Associated returns the ids of the records of type to associated
 	// with ref and, among them, the primary one ("" when none is). No
-	// association is not an error; ErrNotFound when ref does not exist.
+	// association, or a record the CRM does not find, is not an error:
+	// both have none.
 	Associated(ctx context.Context, ref RecordRef, to ObjectType) (ids []string, primary string, err error)
 	// SetPrimary makes the record of type to with id toID ref's primary
 	// association, replacing (removing the association with) the previous

@@ -401,9 +401,6 @@ func (c *CRM) Associated(ctx context.Context, ref crmsync.RecordRef, to crmsync.
 	if err := c.fail("associated", ref); err != nil {
 		return nil, "", err
 	}
-	if r, ok := c.records[ref]; !ok || r.Archived {
-		return nil, "", fmt.Errorf("fake %s: associations of %s: %w", c.side, ref, crmsync.ErrNotFound)
-	}
 	set := c.assocSet(ref, to)
 	return slices.Clone(set.ids), set.primary, nil
 }

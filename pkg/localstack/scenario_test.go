@@ -157,6 +157,7 @@ func TestScenarios(t *testing.T) {
 				"many triggers for one new record":                 manyTriggersOneRecord,
 				"webhooks off: one sweep converges":                sweepConverges,
 				"salesforce merge retires the merged link":         salesforceMerge,
+				"companies, accounts and associations":             accountsAndAssociations,
 			} {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
@@ -619,5 +620,122 @@ func salesforceMerge(t *testing.T, b backend) {
 	}
 	if n := len(w.HubSpot.Objects(crmsync.HSContact)); n != 2 {
 		t.Errorf("%d HubSpot contacts, want 2 (nothing created by the merge)", n)
+	}
+}
+
+// accountsAndAssociations: with company and deal sync turned on, a
+// HubSpot company links to the Account of its synced contacts (no second
+// Account), a contact's primary company becomes Contact.AccountId and a
+// changed AccountId becomes the primary company, and an Opportunity's
+// Account becomes its deal's company — without echo writes.
+func accountsAndAssociations(t *testing.T, b backend) {
+	w := start(t, b)
+	putSettings(t, w, func(s *crmsync.Settings) {
+		s.NewContactsAs = crmsync.CreateAsContact
+		for i, m := range s.Mappings {
+			if m.HubSpotProperty == "dealstage" { // the sims' stages differ; not this scenario's subject
+				s.Mappings[i].Rule = crmsync.RuleDontSync
+			}
+		}
+	})
+	hsByProp := func(o crmsync.ObjectType, prop, value string) hubspotsim.Object {
+		t.Helper()
+		for _, r := range w.HubSpot.Objects(o) {
+			if r.Properties[prop] == value {
+				return r
+			}
+		}
+		t.Fatalf("no HubSpot %s with %s %q", o, prop, value)
+		return hubspotsim.Object{}
+	}
+	sfByEmail := func(email string) map[string]any {
+		t.Helper()
+		for _, r := range w.Salesforce.Records("Contact") {
+			if r["Email"] == email {
+				return r
+			}
+		}
+		t.Fatalf("no Salesforce contact %s", email)
+		return nil
+	}
+
+	// Before companies sync: a Salesforce Account with a Contact (which
+	// syncs), and a HubSpot company of that contact (which does not).
+	initech, err := w.Salesforce.CreateAs("", "Account", map[string]any{"Name": "Initech"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peterSF, err := w.Salesforce.CreateAs("", "Contact", map[string]any{"LastName": "Gibbons", "Email": "peter@initech.example", "AccountId": initech})
+	if err != nil {
+		t.Fatal(err)
+	}
+	company, err := w.HubSpot.CreateAsUser(crmsync.HSCompany, map[string]string{"name": "Initech Inc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	peter := hsByProp(crmsync.HSContact, "email", "peter@initech.example")
+	if err := w.HubSpot.Associate(crmsync.HSCompany, company.ID, crmsync.HSContact, peter.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+
+	// Companies and deals on; the company changes: it links to Initech,
+	// the Account of its synced contact, instead of creating one.
+	putSettings(t, w, func(s *crmsync.Settings) { s.Objects.Companies, s.Objects.Deals = true, true })
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSCompany, company.ID, map[string]string{"description": "Penetrode"}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	accounts := w.Salesforce.Records("Account")
+	if len(accounts) != 1 || accounts[0]["Id"] != initech || accounts[0]["Description"] != "Penetrode" {
+		t.Fatalf("accounts = %v, want Initech alone, described from HubSpot", accounts)
+	}
+
+	// HubSpot → Salesforce: a new contact whose company is Initech Inc.
+	milton, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "milton@initech.example", "lastname": "Waddams"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.HubSpot.Associate(crmsync.HSContact, milton.ID, crmsync.HSCompany, company.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if got := sfByEmail("milton@initech.example")["AccountId"]; got != initech {
+		t.Fatalf("Milton's AccountId = %v, want %s", got, initech)
+	}
+
+	// Salesforce → HubSpot: a new Account, and Peter moves to it. One
+	// write (the association); its webhooks write nothing back.
+	chotchkies, err := w.Salesforce.CreateAs("", "Account", map[string]any{"Name": "Chotchkie's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	chCompany := hsByProp(crmsync.HSCompany, "name", "Chotchkie's")
+	m := w.mark()
+	if err := w.Salesforce.UpdateAs("", peterSF, map[string]any{"AccountId": chotchkies}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if got := w.HubSpot.Associations(crmsync.HSContact, peter.ID, crmsync.HSCompany); len(got) != 1 || got[0] != chCompany.ID {
+		t.Errorf("Peter's companies = %v, want [%s] (Initech Inc replaced)", got, chCompany.ID)
+	}
+	if n, outs := w.writesSince(m); n != 1 {
+		t.Errorf("moving Peter made %d writes, want 1; outcomes %+v", n, outs)
+	}
+
+	// An Opportunity at Chotchkie's becomes a deal of its company.
+	if _, err := w.Salesforce.CreateAs("", "Opportunity", map[string]any{"Name": "Flair", "StageName": "Prospecting",
+		"CloseDate": "2026-12-31", "AccountId": chotchkies}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	deal := hsByProp(crmsync.HSDeal, "dealname", "Flair")
+	if got := w.HubSpot.Associations(crmsync.HSDeal, deal.ID, crmsync.HSCompany); len(got) != 1 || got[0] != chCompany.ID {
+		t.Errorf("the deal's companies = %v, want [%s]", got, chCompany.ID)
+	}
+	if n := len(w.Salesforce.Records("Account")); n != 2 {
+		t.Errorf("%d accounts, want 2", n)
 	}
 }

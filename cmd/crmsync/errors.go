@@ -54,7 +54,7 @@ func runErrors(ctx context.Context, args []string, out io.Writer) error {
 	var cat crmsync.Category
 	if *category != "" {
 		if cat, err = parseCategory(*category); err != nil {
-			return err
+			return usageError("errors: " + err.Error())
 		}
 	}
 	st, closeStore, where, err := openStore(ctx, sf)

@@ -67,7 +67,7 @@ func runExplain(ctx context.Context, args []string, out io.Writer) error {
 	}
 	ref, err := parseRef(pos[0], pos[1], pos[2])
 	if err != nil {
-		return err
+		return usageError("explain: " + err.Error())
 	}
 	st, closeStore, _, err := openStore(ctx, sf)
 	if err != nil {

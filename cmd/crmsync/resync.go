@@ -72,7 +72,7 @@ func runResync(ctx context.Context, args []string, out io.Writer) error {
 			return usageError("resync: -category needs -errors")
 		}
 		if cat, err = parseCategory(*category); err != nil {
-			return err
+			return usageError("resync: " + err.Error())
 		}
 	}
 	var ref crmsync.RecordRef
@@ -84,7 +84,7 @@ func runResync(ctx context.Context, args []string, out io.Writer) error {
 		return usageError("resync: want <side> <object> <id>")
 	case !*all:
 		if ref, err = parseRef(pos[0], pos[1], pos[2]); err != nil {
-			return err
+			return usageError("resync: " + err.Error())
 		}
 	}
 	if *local != "" && set["queue-url"] {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 )
 
@@ -199,5 +200,41 @@ func TestAdminReportsQueueFailures(t *testing.T) {
 	f = newAdminFixture(t, failingQueue{err: &crmsync.SendError{Failed: map[int]error{0: transientErr{}}}})
 	if status, rr := post(t, f.url+"/_crmsync/resync", body); status != http.StatusServiceUnavailable || len(rr.Enqueued) != 0 || !strings.Contains(rr.Error, "0 of 1") {
 		t.Errorf("failed entry = %d %+v, want 503 listing nothing enqueued", status, rr)
+	}
+}
+
+// The running stack serves Admin on the receivers' port: with webhooks
+// off nothing syncs a new contact until it is resynced by hand.
+func TestStackServesAdminOnReceiverPort(t *testing.T) {
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	outcomes := make(chan engine.Outcome, 100)
+	s, err := Start(context.Background(), Config{Store: st, Queue: localqueue.New(localqueue.Options{MaxReceives: 5}),
+		NoWebhooks: true, Logger: discard, OnOutcome: func(o engine.Outcome) { outcomes <- o }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "hand@example.com", "lastname": "Hand", "company": "H"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, rr := post(t, s.ReceiverURL+"/_crmsync/resync", `{"side":"hubspot","object":"contact","id":"`+c.ID+`"}`)
+	if status != http.StatusAccepted || len(rr.Enqueued) != 1 {
+		t.Fatalf("resync = %d %+v", status, rr)
+	}
+	select {
+	case o := <-outcomes:
+		if o.Trigger.Kind != crmsync.KindManualResync || o.Trigger.DedupeKey != rr.Enqueued[0].DedupeKey || o.Decision != engine.DecisionSynced {
+			t.Fatalf("outcome = %+v, want the resync to sync", o)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker resolved nothing within 30 s of the resync")
+	}
+	if leads := s.Salesforce.Records("Lead"); len(leads) != 1 || leads[0]["Email"] != "hand@example.com" {
+		t.Errorf("Salesforce leads after the resync: %v", leads)
 	}
 }

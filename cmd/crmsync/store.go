@@ -34,7 +34,7 @@ func (f storeFlags) open(ctx context.Context) (crmsync.Store, func() error, stri
 	if *f.table == "" {
 		st, err := boltstore.Open(*f.data)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("open %s: %w", *f.data, err)
+			return nil, nil, "", err // boltstore names the file
 		}
 		return st, st.Close, "bbolt " + *f.data, nil
 	}

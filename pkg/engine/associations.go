@@ -14,36 +14,47 @@ import (
 // Associations: a contact's primary company ⇄ Contact.AccountId and a
 // deal's (primary) company ⇄ Opportunity.AccountId.
 //
-// They are merged like a field, as the owner is: a synthetic two-way
-// property accountKey present for contact⇄Contact and deal⇄Opportunity
-// pairs (not Lead: a lead has a Company text field) while company sync is
-// on and the HubSpot client can read associations (crmsync.Associations).
-// Its value, in Salesforce's terms on both sides, is:
+// They are merged like a field, as the owner is (ownerKey): a synthetic
+// two-way property accountKey, present for contact⇄Contact and
+// deal⇄Opportunity pairs (not Lead: a lead has a Company text field)
+// while company sync is on and the HubSpot client can read associations
+// (crmsync.Associations). Being a field, an association gets the merge's
+// shadow, echo suppression, the later-change-wins rule, conflicts and
+// ledger lines for free, instead of a second decision path. Its value, in
+// Salesforce's terms on both sides, is:
 //
 //   - Salesforce: the record's AccountId;
 //   - HubSpot: the Salesforce Account linked to the record's primary
-//     company; "" without a primary company; unlinkedPrefix + the company
-//     id when that company is not synced (yet) — not "", so a contact
-//     moved to an unsynced company is not mistaken for a cleared one.
+//     company; "" without one; unlinkedPrefix + the company id when that
+//     company is not synced (yet) — not "", so a contact moved to an
+//     unsynced company is not mistaken for one whose company was removed.
+//     With several companies and none primary, the one synced last while
+//     it is still among them, else none.
 //
 // A value that cannot be written — an account or company not synced yet —
-// is left out, noted in the ledger and its shadow kept (as vendorProps
-// does for an owner), so it is neither retried as a write nor mistaken
-// for a change; the shadow also gets accountPendingKey, which makes the
-// next resolution of the record re-read the association and write it once
-// the company is synced.
+// is left out, noted in the ledger and its shadow kept (as for an owner),
+// so it is neither retried as a write nor mistaken for a change; the
+// shadow also gets accountPendingKey, which makes the record's next
+// resolution re-read the association and write it once the company is
+// synced. (Nothing enqueues that resolution when the company syncs: the
+// record's next change, association change or the sweep does.)
 //
-// API cost: HubSpot's associations are read (one call) only when they may
-// have changed or matter: when the link has no account shadow yet (first
-// sync, creation), when a write is pending, and for triggers other than
-// property changes (association changes, HubSpot creations, sweeps,
-// resyncs, merges, restores). A property change — including every echo
-// of crmsync's own writes — assumes the association is as last synced.
-// Writing an association costs the HubSpot client's SetPrimary calls.
+// API cost: HubSpot's associations are read (one v4 batch read) only when
+// they may have changed or matter: when the link has no account shadow
+// yet (first sync, creation), when a write is pending, and for triggers
+// other than property changes (association changes, HubSpot creations,
+// sweeps, resyncs, merges, restores) — including any such trigger a batch
+// resolves together with a property change. A property change, and so
+// every echo of crmsync's own property writes, assumes the association is
+// as last synced. The Salesforce side costs nothing: AccountId is read
+// with the record. Writing an association costs the HubSpot client's
+// SetPrimary (read, create, archive of the previous primary).
 //
 // A new HubSpot company first looks for the Account of its synced
 // contacts (accountOfContacts) and links to it instead of creating one;
 // companies are never matched by domain or name.
+
+// accountKey is the synthetic property associations are merged under.
 const accountKey = "@account"
 
 // accountPendingKey is a shadow entry no mapping has: the last resolution
@@ -90,13 +101,18 @@ func (r *run) needAccountRead() bool {
 	if _, ok := sh[accountPendingKey]; ok {
 		return true
 	}
-	switch r.t.Kind {
-	case crmsync.KindPropertyChanged:
-		return false
-	case crmsync.KindCreated:
-		return r.t.Record.Side == crmsync.HubSpot
+	for _, t := range append([]crmsync.Trigger{r.t}, r.covered...) {
+		switch t.Kind {
+		case crmsync.KindPropertyChanged:
+		case crmsync.KindCreated:
+			if t.Record.Side == crmsync.HubSpot {
+				return true
+			}
+		default:
+			return true
+		}
 	}
-	return true
+	return false
 }
 
 // withAccount adds accountKey to the pair's records (copies, as withOwner
@@ -116,9 +132,16 @@ func (r *run) withAccount(ctx context.Context, hs, sf crmsync.Record) (crmsync.R
 		return hs, sf, nil
 	}
 	as := r.e.HubSpot.(crmsync.Associations)
-	_, primary, err := as.Associated(ctx, hs.Ref, crmsync.HSCompany)
+	ids, primary, err := as.Associated(ctx, hs.Ref, crmsync.HSCompany)
 	if err != nil {
 		return hs, sf, fmt.Errorf("read company of %s: %w", hs.Ref, err)
+	}
+	if primary == "" && len(ids) > 1 {
+		// Several companies, none primary: the one synced last while it
+		// is still among them, else none.
+		if primary, err = r.lastSyncedCompany(ctx, ids); err != nil {
+			return hs, sf, err
+		}
 	}
 	v, err := r.accountOfCompany(ctx, primary)
 	if err != nil {
@@ -126,6 +149,26 @@ func (r *run) withAccount(ctx context.Context, hs, sf crmsync.Record) (crmsync.R
 	}
 	hs.Properties[accountKey] = v
 	return hs, sf, nil
+}
+
+// lastSyncedCompany returns the company linked to the Account in the
+// shadow when it is among ids, else "".
+func (r *run) lastSyncedCompany(ctx context.Context, ids []string) (string, error) {
+	sh, ok := r.shadow()[accountShadowKey]
+	if !ok || sh.Value == "" {
+		return "", nil
+	}
+	l, err := r.e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFAccount, ID: sh.Value})
+	if errors.Is(err, crmsync.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get link of account %s: %w", sh.Value, err)
+	}
+	if slices.Contains(ids, l.HubSpot.ID) {
+		return l.HubSpot.ID, nil
+	}
+	return "", nil
 }
 
 // accountOfCompany is the HubSpot value of company id.

@@ -308,3 +308,56 @@ func TestBatchWritesAccounts(t *testing.T) {
 		}
 	}
 }
+
+func TestSeveralCompaniesNonePrimaryKeepTheSyncedOne(t *testing.T) {
+	h := newHarness(t, companiesOn)
+	acme, acmeCo := h.syncedAccount("001A", "Acme")
+	_, globexCo := h.syncedAccount("001B", "Globex")
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "k@example.com", "lastname": "K"}))
+	h.hs.Associate(c.Ref, crmsync.HSCompany, acmeCo.ID, true)
+	h.resolve(c.Ref)
+	sfc := h.linked(c.Ref)
+
+	// Globex is added and no company is primary any more: the one synced
+	// last (Acme) is still there, so nothing changes.
+	h.hs.Dissociate(c.Ref, crmsync.HSCompany, acmeCo.ID)
+	h.hs.Associate(c.Ref, crmsync.HSCompany, globexCo.ID, false)
+	h.hs.Associate(c.Ref, crmsync.HSCompany, acmeCo.ID, false)
+	if out := h.resolveKind(c.Ref, crmsync.KindAssociationChanged); len(out.Writes) != 0 {
+		t.Errorf("ambiguous companies wrote %+v", out.Writes)
+	}
+	if got, _ := h.sf.Record(sfc); got.Properties["AccountId"] != acme.ID {
+		t.Errorf("AccountId = %q, want %s kept", got.Properties["AccountId"], acme.ID)
+	}
+	// Acme goes: with several others and none primary, there is none.
+	h.hs.Dissociate(c.Ref, crmsync.HSCompany, acmeCo.ID)
+	h.hs.Associate(c.Ref, crmsync.HSCompany, "999", false)
+	h.resolveKind(c.Ref, crmsync.KindAssociationChanged)
+	if got, _ := h.sf.Record(sfc); got.Properties["AccountId"] != "" {
+		t.Errorf("AccountId = %q, want cleared", got.Properties["AccountId"])
+	}
+}
+
+// An association change batched behind a property change of the same
+// record is not lost: the run reads the association for both.
+func TestBatchCoveredAssociationChangeIsRead(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, companiesOn)
+	_, acmeCo := h.syncedAccount("001A", "Acme")
+	globex, globexCo := h.syncedAccount("001B", "Globex")
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "q@example.com", "lastname": "Q"}))
+	h.hs.Associate(c.Ref, crmsync.HSCompany, acmeCo.ID, true)
+	h.resolve(c.Ref)
+	sfc := h.linked(c.Ref)
+	h.hs.Edit(c.Ref, map[string]string{"phone": "1"})
+	h.hs.Associate(c.Ref, crmsync.HSCompany, globexCo.ID, true)
+	assoc := h.trigger(c.Ref, crmsync.KindAssociationChanged)
+	assoc.Association = &crmsync.AssociationChange{To: globexCo}
+	_, errs := h.eng.ResolveBatch(ctx, []crmsync.Trigger{h.trigger(c.Ref, crmsync.KindPropertyChanged), assoc})
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if got, _ := h.sf.Record(sfc); got.Properties["AccountId"] != globex.ID {
+		t.Errorf("AccountId = %q, want %s", got.Properties["AccountId"], globex.ID)
+	}
+}

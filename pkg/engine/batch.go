@@ -92,6 +92,11 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 		runOf[i] = r
 	}
 
+	for i, j := range coveredBy {
+		if j >= 0 && runOf[j] != nil {
+			runOf[j].covered = append(runOf[j].covered, ts[i])
+		}
+	}
 	pre := e.prefetch(ctx, runs)
 	for _, r := range runs {
 		r.pre = pre

@@ -13,11 +13,16 @@
 //     ledger entry with the reason, never a silent skip;
 //  5. resolves identity: the link, else (contacts) the other side's
 //     records with the same email — the most recently modified one, and
-//     nothing is created when one exists — else it creates the record.
+//     nothing is created when one exists — else (a new HubSpot company)
+//     the Account of its contacts already synced, never one matched by
+//     domain or name, else it creates the record.
 //     Creation first reserves the source id with a conditional link write,
 //     so two concurrent triggers for one new record create one record;
 //  6. merges field by field against the link's shadow (package mapping),
-//     writes the changed fields to each side, stores the new shadow with a
+//     writes the changed fields to each side — the associations (a
+//     contact's primary company ⇄ Contact.AccountId, a deal's company ⇄
+//     Opportunity.AccountId) are merged as a two-way field, see
+//     associations.go — stores the new shadow with a
 //     version check, appends a ledger entry and clears or records the
 //     record's sync error.
 //
@@ -35,8 +40,7 @@
 // speaks the domain's types.
 //
 // Not yet here (later issues): activities, campaigns, lifecycle
-// transitions, selective-sync criteria, owner matching by email,
-// associations (Contact.AccountId, Opportunity.AccountId), value
-// conversion between the CRMs' types, and batching writes across triggers.
+// transitions, selective-sync criteria; a new Salesforce Account is not
+// matched to the HubSpot company of its contacts (only the other way).
 // Triggers for activities are reported as skipped with that reason.
 package engine

@@ -27,12 +27,14 @@ type run struct {
 	// accountWrite is the HubSpot company to make primary (see
 	// associations.go), nil when there is none to write.
 	accountWrite *string
-	t            crmsync.Trigger
-	settings     crmsync.Settings
-	pair         pair
-	link         *crmsync.Link
-	records      map[crmsync.Side]crmsync.Record
-	out          Outcome
+	// covered are the other triggers of a batch this run resolves too.
+	covered  []crmsync.Trigger
+	t        crmsync.Trigger
+	settings crmsync.Settings
+	pair     pair
+	link     *crmsync.Link
+	records  map[crmsync.Side]crmsync.Record
+	out      Outcome
 }
 
 func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {

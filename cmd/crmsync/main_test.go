@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/sandbox/hubspotsim"
+	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
 )
 
 func TestLocalSandboxShowsASync(t *testing.T) {
@@ -26,12 +32,46 @@ func TestLocalSandboxShowsASync(t *testing.T) {
 	}
 }
 
-func TestLocalWithoutSandboxSaysWhy(t *testing.T) {
+func TestLocalWithoutSandboxNeedsCredentials(t *testing.T) {
+	for _, k := range []string{"CRMSYNC_HUBSPOT_CREDENTIALS", "CRMSYNC_SALESFORCE_CREDENTIALS", "CRMSYNC_SALESFORCE_ORG_ID"} {
+		t.Setenv(k, "")
+	}
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"local"}, &out)
+	err := run(context.Background(), []string{"local", "-data", filepath.Join(t.TempDir(), "s.db")}, &out)
 	var u usageError
-	if !errors.As(err, &u) || !strings.Contains(err.Error(), "--sandbox") {
-		t.Fatalf("local without --sandbox = %v", err)
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "CRMSYNC_SALESFORCE_ORG_ID is not set") {
+		t.Fatalf("local without --sandbox or credentials = %v", err)
+	}
+}
+
+// Without --sandbox the stack runs against real CRMs from credentials in
+// the environment; here the "real" CRMs are the simulators served over
+// HTTP, reached with a private-app token and a Salesforce refresh token,
+// exactly as real ones would be. The sweep finds a contact (no webhooks).
+func TestLocalAgainstRealCRMs(t *testing.T) {
+	portal := hubspotsim.New(hubspotsim.Config{Token: "pat-local-test"})
+	hsSrv := httptest.NewServer(portal)
+	defer hsSrv.Close()
+	org := salesforcesim.New(salesforcesim.Config{IntegrationUserModifyAll: true})
+	sfSrv := httptest.NewServer(org)
+	defer sfSrv.Close()
+	org.SetInstanceURL(sfSrv.URL)
+	t.Setenv("CRMSYNC_HUBSPOT_CREDENTIALS", `{"private_app_token":"pat-local-test"}`)
+	t.Setenv("HUBSPOT_BASE_URL", hsSrv.URL)
+	t.Setenv("CRMSYNC_SALESFORCE_CREDENTIALS", fmt.Sprintf(`{"login_url":%q,"client_id":"cid","client_secret":"cs","refresh_token":%q}`,
+		sfSrv.URL, org.RefreshToken(org.IntegrationUserID)))
+	t.Setenv("CRMSYNC_SALESFORCE_ORG_ID", org.OrgID())
+	if _, err := portal.CreateAsUser(crmsync.HSContact, map[string]string{"email": "real@example.com", "lastname": "Real", "company": "R"}); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	err := run(context.Background(), []string{"local", "-once", "-sweep-every", "250ms", "-data", filepath.Join(t.TempDir(), "s.db"),
+		"-addr", "127.0.0.1:0"}, &out)
+	if err != nil {
+		t.Fatalf("local: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "real org "+org.OrgID()) || len(org.Records("Lead")) != 1 {
+		t.Errorf("no lead created in the org:\n%s", out.String())
 	}
 }
 

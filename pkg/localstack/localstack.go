@@ -47,6 +47,8 @@ type Config struct {
 	// Store and Queue are required.
 	Store crmsync.Store
 	Queue crmsync.Queue
+	// Real, when set, runs against real CRMs instead of the simulators.
+	Real *Real
 	// Addr is the receivers' listen address (default 127.0.0.1:0).
 	Addr string
 	// HubSpotAddr and SalesforceAddr are the simulators' listen addresses
@@ -69,6 +71,19 @@ type Config struct {
 	OnOutcome func(engine.Outcome)
 	// OnSweep is called after every ticker sweep.
 	OnSweep func(sweep.Report)
+}
+
+// Real are the clients and receiver secrets of real CRMs (crmsync local
+// without --sandbox). Their webhooks and outbound messages reach the local
+// receivers only through a tunnel the user sets up; the sweep finds every
+// change anyway.
+type Real struct {
+	HubSpot    *hubspot.Client
+	Salesforce *salesforce.Client
+	// OrgID is the Salesforce org outbound messages must come from.
+	OrgID string
+	// WebhookSecrets verify HubSpot webhooks (the app's client secrets).
+	WebhookSecrets []string
 }
 
 // Stack is a running local stack.
@@ -117,60 +132,30 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	hl, hURL, err := listen(cfg.HubSpotAddr)
-	if err != nil {
-		rl.Close()
-		return nil, err
-	}
-	sl, sURL, err := listen(cfg.SalesforceAddr)
-	if err != nil {
-		rl.Close()
-		hl.Close()
-		return nil, err
-	}
-	s.ReceiverURL, s.HubSpotURL, s.SalesforceURL = rURL, hURL, sURL
-
-	// Simulators, sending to the receivers.
-	hook := hubspotsim.WebhookConfig{URL: rURL + "/webhooks/hubspot", Secret: WebhookSecret, RetryDelay: time.Second}
-	if cfg.NoWebhooks {
-		hook = hubspotsim.WebhookConfig{}
-	}
-	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook})
-	// The integration user has "Modify All Data", as most have; selective
-	// sync scenarios turn sharing back on per test.
-	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true})
-	s.Salesforce.SetInstanceURL(sURL)
-	s.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Backoff: func(int) time.Duration { return time.Second }})
-	// An outbound message on create and update of each synced object,
-	// carrying the Id only (the engine re-reads the record anyway).
-	for _, object := range []string{"Lead", "Contact", "Account", "Opportunity"} {
-		if cfg.NoWebhooks {
-			break
+	s.ReceiverURL = rURL
+	servers := []served{{rl, nil}} // the receivers' mux is set below
+	orgID, secrets := "", []string{WebhookSecret}
+	if cfg.Real != nil {
+		s.HubSpotClient, s.SalesforceClient = cfg.Real.HubSpot, cfg.Real.Salesforce
+		orgID, secrets = cfg.Real.OrgID, cfg.Real.WebhookSecrets
+	} else {
+		sims, err := s.startSimulators(cfg, listen)
+		if err != nil {
+			rl.Close()
+			return nil, err
 		}
-		s.Salesforce.AddOutboundRule(salesforcesim.OutboundRule{Name: "crmsync " + object, Object: object,
-			OnUpdate: true, URL: rURL + "/webhooks/salesforce"})
-	}
-
-	// crmsync's clients of the simulators; every call is counted.
-	s.HubSpotClient, err = hubspot.NewClient(hubspot.WithBaseURL(hURL), hubspot.WithPrivateAppToken("local-sandbox"),
-		hubspot.WithUsageCounter(cfg.Store))
-	if err != nil {
-		return nil, fmt.Errorf("localstack: hubspot client: %w", err)
-	}
-	s.SalesforceClient, err = salesforce.NewClient(salesforce.WithBaseURL(sURL),
-		salesforce.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: s.Salesforce.Session("")})),
-		salesforce.WithUsageCounter(cfg.Store))
-	if err != nil {
-		return nil, fmt.Errorf("localstack: salesforce client: %w", err)
+		servers = append(servers, sims...)
+		orgID = s.Salesforce.OrgID()
 	}
 
 	// Receivers: the Lambdas' handlers on a local port.
-	hr := &hubspot.WebhookReceiver{Secrets: []string{WebhookSecret}, Queue: cfg.Queue, Logger: log}
-	sr := &salesforce.OutboundReceiver{OrgID: s.Salesforce.OrgID(), Queue: cfg.Queue, Logger: log}
+	hr := &hubspot.WebhookReceiver{Secrets: secrets, Queue: cfg.Queue, Logger: log}
+	sr := &salesforce.OutboundReceiver{OrgID: orgID, Queue: cfg.Queue, Logger: log}
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/hubspot", httpapi.Handler(hr.Handle))
 	mux.Handle("/webhooks/salesforce", httpapi.Handler(sr.Handle))
 	mux.Handle(AdminPath, &Admin{Queue: cfg.Queue, Store: cfg.Store, Logger: log}) // crmsync resync -local
+	servers[0].h = mux
 
 	s.Engine = &engine.Engine{Store: cfg.Store, HubSpot: s.HubSpotClient, Salesforce: s.SalesforceClient, Logger: log}
 	lag := cfg.SweepLag
@@ -187,10 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	for _, srv := range []struct {
-		l net.Listener
-		h http.Handler
-	}{{rl, mux}, {hl, s.HubSpot}, {sl, s.Salesforce}} {
+	for _, srv := range servers {
 		hs := &http.Server{Handler: srv.h, ReadHeaderTimeout: 10 * time.Second}
 		s.servers = append(s.servers, hs)
 		s.goRun(func() {
@@ -204,10 +186,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			log.Error("worker pool stopped", "error", err)
 		}
 	})
-	s.goRun(func() {
-		s.HubSpot.Run(runCtx, 200*time.Millisecond, func(err error) { log.Warn("hubspot sandbox dropped a webhook", "error", err) })
-	})
-	s.goRun(func() { s.Salesforce.RunOutbound(runCtx, 200*time.Millisecond) })
+	if s.HubSpot != nil {
+		s.goRun(func() {
+			s.HubSpot.Run(runCtx, 200*time.Millisecond, func(err error) { log.Warn("hubspot sandbox dropped a webhook", "error", err) })
+		})
+		s.goRun(func() { s.Salesforce.RunOutbound(runCtx, 200*time.Millisecond) })
+	}
 	if cfg.SweepEvery > 0 {
 		s.goRun(func() {
 			t := time.NewTicker(cfg.SweepEvery)
@@ -227,6 +211,61 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		})
 	}
 	return s, nil
+}
+
+// served is a listener and what serves it.
+type served struct {
+	l net.Listener
+	h http.Handler
+}
+
+// startSimulators starts both simulators, sending their webhooks and
+// outbound messages to the receivers, and crmsync's clients of them.
+func (s *Stack) startSimulators(cfg Config, listen func(string) (net.Listener, string, error)) ([]served, error) {
+	hl, hURL, err := listen(cfg.HubSpotAddr)
+	if err != nil {
+		return nil, err
+	}
+	sl, sURL, err := listen(cfg.SalesforceAddr)
+	if err != nil {
+		hl.Close()
+		return nil, err
+	}
+	s.HubSpotURL, s.SalesforceURL = hURL, sURL
+	rURL := s.ReceiverURL
+	hook := hubspotsim.WebhookConfig{URL: rURL + "/webhooks/hubspot", Secret: WebhookSecret, RetryDelay: time.Second}
+	if cfg.NoWebhooks {
+		hook = hubspotsim.WebhookConfig{}
+	}
+	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook})
+	// The integration user has "Modify All Data", as most have; selective
+	// sync scenarios turn sharing back on per test.
+	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true})
+	s.Salesforce.SetInstanceURL(sURL)
+	s.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Backoff: func(int) time.Duration { return time.Second }})
+	// An outbound message on create and update of each synced object,
+	// carrying the Id only (the engine re-reads the record anyway).
+	for _, object := range []string{"Lead", "Contact", "Account", "Opportunity"} {
+		if cfg.NoWebhooks {
+			break
+		}
+		s.Salesforce.AddOutboundRule(salesforcesim.OutboundRule{Name: "crmsync " + object, Object: object,
+			OnUpdate: true, URL: rURL + "/webhooks/salesforce"})
+	}
+	// crmsync's clients of the simulators; every call is counted.
+	s.HubSpotClient, err = hubspot.NewClient(hubspot.WithBaseURL(hURL), hubspot.WithPrivateAppToken("local-sandbox"),
+		hubspot.WithUsageCounter(cfg.Store))
+	if err == nil {
+		s.SalesforceClient, err = salesforce.NewClient(salesforce.WithBaseURL(sURL),
+			salesforce.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: s.Salesforce.Session("")})),
+			salesforce.WithUsageCounter(cfg.Store))
+	}
+	if err != nil {
+		hl.Close()
+		sl.Close()
+		return nil, fmt.Errorf("localstack: sandbox clients: %w", err)
+	}
+	return []served{{hl, s.HubSpot}, {sl, s.Salesforce}}, nil
 }
 
 func (s *Stack) goRun(f func()) {

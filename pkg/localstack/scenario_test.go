@@ -157,6 +157,7 @@ func TestScenarios(t *testing.T) {
 				"many triggers for one new record":                 manyTriggersOneRecord,
 				"webhooks off: one sweep converges":                sweepConverges,
 				"salesforce merge retires the merged link":         salesforceMerge,
+				"hubspot delete found by the sweep, mirrored":      hubspotDeleteSwept,
 				"companies, accounts and associations":             accountsAndAssociations,
 			} {
 				t.Run(name, func(t *testing.T) {
@@ -737,5 +738,41 @@ func accountsAndAssociations(t *testing.T, b backend) {
 	}
 	if n := len(w.Salesforce.Records("Account")); n != 2 {
 		t.Errorf("%d accounts, want 2", n)
+	}
+}
+
+func hubspotDeleteSwept(t *testing.T, b backend) {
+	w := startWith(t, b, Config{NoWebhooks: true, SweepLag: -1})
+	ctx := context.Background()
+	putSettings(t, w, func(s *crmsync.Settings) { s.Deletes = crmsync.DeleteMirror })
+	c, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "gone@example.com", "lastname": "Gone", "company": "G"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextSecond := func() { time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond))) }
+	nextSecond()
+	if _, err := w.Sweeper.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	lead := w.leadByEmail("gone@example.com")
+	if lead == nil {
+		t.Fatal("contact not synced")
+	}
+	if err := w.HubSpot.DeleteAsUser(crmsync.HSContact, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	nextSecond()
+	rep, err := w.Sweeper.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	link, err := w.store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: c.ID})
+	if err != nil || link.Status != crmsync.LinkDeletedHubSpot {
+		t.Fatalf("link after the delete = %+v, %v (sweep %+v)", link, err, rep)
+	}
+	if got, _ := w.Salesforce.Get(lead["Id"].(string)); got["IsDeleted"] != true {
+		t.Errorf("lead not deleted with the mirror policy: %v", got["IsDeleted"])
 	}
 }

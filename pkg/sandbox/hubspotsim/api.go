@@ -16,6 +16,7 @@ import (
 func (p *Portal) routes() {
 	m := p.mux
 	const obj = "/crm/v3/objects/{type}"
+	m.HandleFunc("GET "+obj, p.api(false, p.withType(p.listObjects)))
 	m.HandleFunc("GET "+obj+"/{id}", p.api(false, p.withType(p.getObject)))
 	m.HandleFunc("PATCH "+obj+"/{id}", p.api(false, p.withType(p.updateObject)))
 	m.HandleFunc("DELETE "+obj+"/{id}", p.api(false, p.withType(p.archiveObject)))
@@ -74,6 +75,48 @@ func (p *Portal) getObject(w http.ResponseWriter, r *http.Request, o crmsync.Obj
 		return
 	}
 	writeJSON(w, http.StatusOK, wire(o, rec, splitProps(r.URL.Query().Get("properties"))))
+}
+
+// listObjects is GET /crm/v3/objects/{type}: a page of live (or, with
+// archived=true, archived) objects in id order, limit ≤ 100, after = the
+// last id seen.
+func (p *Portal) listObjects(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
+	q := r.URL.Query()
+	limit := 10
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "limit must be between 1 and 100", nil)
+			return
+		}
+		limit = n
+	}
+	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
+	archived := q.Get("archived") == "true"
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	type idRec struct {
+		id  int64
+		rec *record
+	}
+	var recs []idRec
+	for _, rec := range p.objects[o] {
+		id, _ := strconv.ParseInt(rec.id, 10, 64)
+		if rec.archived == archived && id > after {
+			recs = append(recs, idRec{id, rec})
+		}
+	}
+	slices.SortFunc(recs, func(a, b idRec) int { return cmp.Compare(a.id, b.id) })
+	results := make([]map[string]any, 0, min(limit, len(recs)))
+	for _, x := range recs[:min(limit, len(recs))] {
+		results = append(results, wire(o, x.rec, splitProps(q.Get("properties"))))
+	}
+	body := map[string]any{"results": results}
+	if len(recs) > limit {
+		next := strconv.FormatInt(recs[limit-1].id, 10)
+		body["paging"] = map[string]any{"next": map[string]string{"after": next, "link": "?after=" + next}}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 type objectInput struct {

@@ -56,3 +56,48 @@ func TestClientBatchCRM(t *testing.T) {
 		t.Errorf("update not applied: %+v", o.Properties)
 	}
 }
+
+// ListObjects pages archived and live objects apart, in id order.
+func TestClientListObjects(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{})
+	ctx := context.Background()
+	var ids []string
+	for i := range 250 {
+		o, err := e.portal.CreateAsUser(crmsync.HSContact, map[string]string{"email": fmt.Sprintf("l%d@example.com", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, o.ID)
+	}
+	for _, id := range ids[:120] {
+		if err := e.portal.DeleteAsUser(crmsync.HSContact, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, archived := range []bool{true, false} {
+		var got []string
+		after := ""
+		for {
+			page, err := e.client.ListObjects(ctx, crmsync.HSContact, archived, after, 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range page.Objects {
+				if archived && o.ArchivedAt.IsZero() {
+					t.Errorf("archived %s without archivedAt", o.ID)
+				}
+				got = append(got, o.ID)
+			}
+			if after = page.Next; after == "" {
+				break
+			}
+		}
+		want := ids[120:]
+		if archived {
+			want = ids[:120]
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("archived=%v: %d objects, want %d in id order", archived, len(got), len(want))
+		}
+	}
+}

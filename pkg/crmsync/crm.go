@@ -96,11 +96,22 @@ type Associations interface {
 	// association, or a record the CRM does not find, is not an error:
 	// both have none.
 	Associated(ctx context.Context, ref RecordRef, to ObjectType) (ids []string, primary string, err error)
-	// SetPrimary makes the record of type to with id toID ref's primary
-	// association, replacing (removing the association with) the previous
-	// primary one; toID "" removes the primary association. Setting the
-	// current primary again changes nothing. Errors are vendor errors;
-	// a record that does not exist is a terminal one (category
-	// Associations).
-	SetPrimary(ctx context.Context, ref RecordRef, to ObjectType, toID string) error
+	// SetPrimary makes c.ToID ref's primary association of type c.To,
+	// replacing (removing the association with) the previous primary
+	// one; ToID "" removes the primary association. Setting the current
+	// primary again changes nothing. Errors are vendor errors; a record
+	// that does not exist is a terminal one (category Associations).
+	SetPrimary(ctx context.Context, ref RecordRef, c PrimaryChange) error
+}
+
+// PrimaryChange is a change of a record's primary association.
+type PrimaryChange struct {
+	To   ObjectType
+	ToID string
+	// Known says the caller has just read the record's associations
+	// (Associated, or the record is new) and Previous is the primary it
+	// saw ("" = none), so the CRM need not read them again; otherwise
+	// the CRM reads them first.
+	Known    bool
+	Previous string
 }

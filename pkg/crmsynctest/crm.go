@@ -406,9 +406,11 @@ func (c *CRM) Associated(ctx context.Context, ref crmsync.RecordRef, to crmsync.
 }
 
 // SetPrimary implements crmsync.Associations (one "setprimary" call): the
-// previous primary association is removed. A write "associate" is
-// recorded with the property to → toID.
-func (c *CRM) SetPrimary(ctx context.Context, ref crmsync.RecordRef, to crmsync.ObjectType, toID string) error {
+// previous primary association is removed — the one the caller says it
+// saw when ch.Known, as the HubSpot client does, else the fake's own. A
+// write "associate" is recorded with the property to → toID.
+func (c *CRM) SetPrimary(ctx context.Context, ref crmsync.RecordRef, ch crmsync.PrimaryChange) error {
+	to, toID := ch.To, ch.ToID
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.fail("setprimary", ref); err != nil {
@@ -418,10 +420,14 @@ func (c *CRM) SetPrimary(ctx context.Context, ref crmsync.RecordRef, to crmsync.
 		return fmt.Errorf("fake %s: set primary %s of %s: %w", c.side, to, ref, crmsync.ErrNotFound)
 	}
 	set := c.assocSet(ref, to)
-	if set.primary == toID {
+	old := set.primary
+	if ch.Known {
+		old = ch.Previous
+	}
+	if old == toID {
 		return nil
 	}
-	if old := set.primary; old != "" {
+	if old != "" {
 		set.ids = slices.DeleteFunc(set.ids, func(id string) bool { return id == old })
 	}
 	set.primary = toID

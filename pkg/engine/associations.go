@@ -48,7 +48,9 @@ import (
 // every echo of crmsync's own property writes, assumes the association is
 // as last synced. The Salesforce side costs nothing: AccountId is read
 // with the record. Writing an association costs the HubSpot client's
-// SetPrimary (read, create, archive of the previous primary).
+// SetPrimary: a create, and an archive of the previous primary if there
+// was one, plus a read of the current one unless this resolution read it
+// (or created the record) — so a resolution reads associations once.
 //
 // A new HubSpot company first looks for the Account of its synced
 // contacts (accountOfContacts) and links to it instead of creating one;
@@ -124,7 +126,9 @@ func (r *run) withAccount(ctx context.Context, hs, sf crmsync.Record) (crmsync.R
 	if sf.Ref.ID != "" {
 		sf.Properties[accountKey] = sf.Properties[accountField]
 	}
-	if hs.Ref.ID == "" { // not created yet
+	if hs.Ref.ID == "" { // not created yet: no associations
+		none := ""
+		r.hsPrimary = &none
 		return hs, sf, nil
 	}
 	if !r.needAccountRead() {
@@ -143,6 +147,7 @@ func (r *run) withAccount(ctx context.Context, hs, sf crmsync.Record) (crmsync.R
 			return hs, sf, err
 		}
 	}
+	r.hsPrimary = &primary
 	v, err := r.accountOfCompany(ctx, primary)
 	if err != nil {
 		return hs, sf, err
@@ -254,7 +259,11 @@ func (r *run) writeAccount(ctx context.Context, ref crmsync.RecordRef) error {
 		return nil
 	}
 	company := *r.accountWrite
-	if err := r.e.HubSpot.(crmsync.Associations).SetPrimary(ctx, ref, crmsync.HSCompany, company); err != nil {
+	ch := crmsync.PrimaryChange{To: crmsync.HSCompany, ToID: company}
+	if r.hsPrimary != nil {
+		ch.Known, ch.Previous = true, *r.hsPrimary
+	}
+	if err := r.e.HubSpot.(crmsync.Associations).SetPrimary(ctx, ref, ch); err != nil {
 		return err
 	}
 	r.accountWrite = nil

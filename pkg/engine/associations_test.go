@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -359,5 +360,33 @@ func TestBatchCoveredAssociationChangeIsRead(t *testing.T) {
 	}
 	if got, _ := h.sf.Record(sfc); got.Properties["AccountId"] != globex.ID {
 		t.Errorf("AccountId = %q, want %s", got.Properties["AccountId"], globex.ID)
+	}
+}
+
+// Both sides changed: the later (Salesforce) wins, and the company the
+// resolution read as HubSpot's primary is the one replaced.
+func TestAccountConflictLaterSalesforceWins(t *testing.T) {
+	h := newHarness(t, companiesOn)
+	_, acmeCo := h.syncedAccount("001A", "Acme")
+	_, globexCo := h.syncedAccount("001B", "Globex")
+	initech, initechCo := h.syncedAccount("001C", "Initech")
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "w@example.com", "lastname": "W"}))
+	h.hs.Associate(c.Ref, crmsync.HSCompany, acmeCo.ID, true)
+	h.resolve(c.Ref)
+	sfc := h.linked(c.Ref)
+
+	h.hs.Associate(c.Ref, crmsync.HSCompany, globexCo.ID, true)
+	h.hs.Edit(c.Ref, map[string]string{}) // the association change's time
+	h.sf.Edit(sfc, map[string]string{"AccountId": initech.ID})
+	out := h.resolveKind(c.Ref, crmsync.KindAssociationChanged)
+	if out.Conflicts != 1 {
+		t.Errorf("conflicts = %d, want 1", out.Conflicts)
+	}
+	ids, primary, _ := h.hs.Associated(context.Background(), c.Ref, crmsync.HSCompany)
+	if primary != initechCo.ID || slices.Contains(ids, globexCo.ID) {
+		t.Errorf("companies %v, primary %q; want Initech %s primary and Globex replaced", ids, primary, initechCo.ID)
+	}
+	if got, _ := h.sf.Record(sfc); got.Properties["AccountId"] != initech.ID {
+		t.Errorf("AccountId = %q, want %s", got.Properties["AccountId"], initech.ID)
 	}
 }

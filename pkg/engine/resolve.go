@@ -27,6 +27,9 @@ type run struct {
 	// accountWrite is the HubSpot company to make primary (see
 	// associations.go), nil when there is none to write.
 	accountWrite *string
+	// hsPrimary is the HubSpot record's primary company as this run read
+	// it (nil = not read).
+	hsPrimary *string
 	// covered are the other triggers of a batch this run resolves too.
 	covered  []crmsync.Trigger
 	t        crmsync.Trigger

@@ -48,25 +48,29 @@ func (c *Client) Associated(ctx context.Context, ref crmsync.RecordRef, to crmsy
 	return ids, primary, nil
 }
 
-// SetPrimary makes toID ref's primary record of type to
-// (crmsync.Associations): it reads the current associations, creates the
-// association with the Primary label and the unlabelled type, and removes
-// the association with the previous primary record; toID "" only removes
-// that. Setting the current primary changes nothing (one read). Only
-// contact→company and deal→company have a primary; other pairs are
-// crmsync.ErrInvalid.
+// SetPrimary makes c.ToID ref's primary record of type c.To
+// (crmsync.Associations): unless c.Known, it reads the current
+// associations; it creates the association with the Primary label and the
+// unlabelled type, and removes the association with the previous primary
+// record; ToID "" only removes that. Setting the current primary changes
+// nothing. Only contact→company and deal→company have a primary; other
+// pairs are crmsync.ErrInvalid.
 //
 // POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read
 // POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/create
 // POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/archive
-func (c *Client) SetPrimary(ctx context.Context, ref crmsync.RecordRef, to crmsync.ObjectType, toID string) error {
+func (c *Client) SetPrimary(ctx context.Context, ref crmsync.RecordRef, ch crmsync.PrimaryChange) error {
+	to, toID := ch.To, ch.ToID
 	types, ok := associationTypes[[2]crmsync.ObjectType{ref.Object, to}]
 	if !ok {
 		return fmt.Errorf("hubspot: set primary %s of %s: %w: the pair has no primary association", to, ref, crmsync.ErrInvalid)
 	}
-	_, primary, err := c.Associated(ctx, ref, to)
-	if err != nil {
-		return err
+	primary := ch.Previous
+	if !ch.Known {
+		var err error
+		if _, primary, err = c.Associated(ctx, ref, to); err != nil {
+			return err
+		}
 	}
 	if primary == toID {
 		return nil

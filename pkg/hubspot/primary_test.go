@@ -49,11 +49,11 @@ func TestPrimaryAssociation(t *testing.T) {
 		w.WriteHeader(204)
 	})
 	// The current primary: nothing is written.
-	if err := h.c.SetPrimary(ctx, contact, crmsync.HSCompany, "4711"); err != nil || len(created)+len(archived) != 0 {
+	if err := h.c.SetPrimary(ctx, contact, crmsync.PrimaryChange{To: crmsync.HSCompany, ToID: "4711"}); err != nil || len(created)+len(archived) != 0 {
 		t.Fatalf("SetPrimary(current) = %v, wrote %d", err, len(created)+len(archived))
 	}
 	// Another company: associated as Primary, the old primary removed.
-	if err := h.c.SetPrimary(ctx, contact, crmsync.HSCompany, "4712"); err != nil {
+	if err := h.c.SetPrimary(ctx, contact, crmsync.PrimaryChange{To: crmsync.HSCompany, ToID: "4712"}); err != nil {
 		t.Fatal(err)
 	}
 	want := []AssociationType{{Category: "HUBSPOT_DEFINED", TypeID: 1}, {Category: "HUBSPOT_DEFINED", TypeID: 279}}
@@ -66,6 +66,23 @@ func TestPrimaryAssociation(t *testing.T) {
 	}
 	if to, _ := archived[0].Inputs[0].To.([]any); len(to) != 1 || to[0].(map[string]any)["id"] != "4711" {
 		t.Errorf("archived %v, want the old primary 4711", archived[0].Inputs[0].To)
+	}
+
+	// The caller read the associations: no read, the previous it names
+	// is replaced.
+	reads := h.hitCount("POST /crm/v4/associations/contacts/companies/batch/read")
+	err = h.c.SetPrimary(ctx, contact, crmsync.PrimaryChange{To: crmsync.HSCompany, ToID: "4711", Known: true, Previous: "4712"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.hitCount("POST /crm/v4/associations/contacts/companies/batch/read"); got != reads {
+		t.Errorf("SetPrimary with the previous primary known read associations %d times", got-reads)
+	}
+	if len(created) != 2 || len(archived) != 2 {
+		t.Fatalf("%d creates, %d archives; want 2 of each", len(created), len(archived))
+	}
+	if to, _ := archived[1].Inputs[0].To.([]any); len(to) != 1 || to[0].(map[string]any)["id"] != "4712" {
+		t.Errorf("archived %v, want the previous primary the caller named, 4712", archived[1].Inputs[0].To)
 	}
 }
 
@@ -85,13 +102,13 @@ func TestPrimaryOfSoleCompanyAndRemoval(t *testing.T) {
 	if _, primary, err := h.c.Associated(ctx, deal, crmsync.HSCompany); err != nil || primary != "900" {
 		t.Fatalf("primary = %q, %v; want the sole company 900", primary, err)
 	}
-	if err := h.c.SetPrimary(ctx, deal, crmsync.HSCompany, ""); err != nil || archived != 1 {
+	if err := h.c.SetPrimary(ctx, deal, crmsync.PrimaryChange{To: crmsync.HSCompany}); err != nil || archived != 1 {
 		t.Fatalf("SetPrimary(\"\") = %v, %d archive calls; want 1", err, archived)
 	}
 	if h.hitCount("POST /crm/v4/associations/deals/companies/batch/create") != 0 {
 		t.Error("removing the primary created an association")
 	}
-	err := h.c.SetPrimary(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "1"}, crmsync.HSDeal, "2")
+	err := h.c.SetPrimary(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "1"}, crmsync.PrimaryChange{To: crmsync.HSDeal, ToID: "2"})
 	if !errors.Is(err, crmsync.ErrInvalid) {
 		t.Errorf("SetPrimary(contact → deal) = %v, want ErrInvalid", err)
 	}

@@ -725,6 +725,18 @@ func accountsAndAssociations(t *testing.T, b backend) {
 	if n, outs := w.writesSince(m); n != 1 {
 		t.Errorf("moving Peter made %d writes, want 1; outcomes %+v", n, outs)
 	}
+	// Salesforce clears Peter's account: his company association goes.
+	m = w.mark()
+	if err := w.Salesforce.UpdateAs("", peterSF, map[string]any{"AccountId": nil}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	if got := w.HubSpot.Associations(crmsync.HSContact, peter.ID, crmsync.HSCompany); len(got) != 0 {
+		t.Errorf("Peter's companies after clearing AccountId = %v, want none", got)
+	}
+	if n, outs := w.writesSince(m); n != 1 {
+		t.Errorf("clearing Peter's account made %d writes, want 1; outcomes %+v", n, outs)
+	}
 
 	// An Opportunity at Chotchkie's becomes a deal of its company.
 	if _, err := w.Salesforce.CreateAs("", "Opportunity", map[string]any{"Name": "Flair", "StageName": "Prospecting",

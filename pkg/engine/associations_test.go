@@ -390,3 +390,39 @@ func TestAccountConflictLaterSalesforceWins(t *testing.T) {
 		t.Errorf("AccountId = %q, want %s", got.Properties["AccountId"], initech.ID)
 	}
 }
+
+// A record created on HubSpot whose association then fails: the failure
+// is a visible sync error, the link is complete (no second record), and
+// the association is written by the next resolution once it can be.
+func TestFailedAssociationAfterCreateIsWrittenLater(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, companiesOn)
+	acme, acmeCo := h.syncedAccount("001A", "Acme")
+	fail := true
+	h.hs.Fail = func(op string, ref crmsync.RecordRef) error {
+		if op == "setprimary" && fail {
+			return vendorErr{code: "INVALID_OBJECT_IDS", cat: crmsync.CategoryAssociations}
+		}
+		return nil
+	}
+	c := h.sf.Put(sfRecord(crmsync.SFContact, "003F", map[string]string{"Email": "f@example.com", "LastName": "F", "AccountId": acme.ID}))
+	out := h.resolve(c.Ref)
+	if out.Decision != DecisionFailed || out.Category != crmsync.CategoryAssociations {
+		t.Fatalf("outcome %+v, want an Associations failure", out)
+	}
+	if _, err := h.store.GetSyncError(ctx, c.Ref); err != nil {
+		t.Errorf("no sync error recorded: %v", err)
+	}
+	hsc := h.linked(c.Ref)
+	fail = false
+	h.resolve(c.Ref)
+	if got := h.primary(hsc); got != acmeCo.ID {
+		t.Errorf("primary company = %q, want %s", got, acmeCo.ID)
+	}
+	if n := len(h.hs.Records(crmsync.HSContact)); n != 1 {
+		t.Errorf("%d HubSpot contacts, want 1", n)
+	}
+	if _, err := h.store.GetSyncError(ctx, c.Ref); err == nil {
+		t.Error("sync error not cleared")
+	}
+}

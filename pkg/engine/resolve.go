@@ -668,8 +668,11 @@ func (r *run) markGone(ctx context.Context, gone crmsync.RecordRef) error {
 	if gone.Side == crmsync.Salesforce {
 		l.Status = crmsync.LinkDeletedSalesforce
 	}
-	if l.Status == r.link.Status {
-		return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "already marked deleted")
+	// The first deletion is the one the link keeps: when a mirrored
+	// delete (or a later delete of the other record) comes back, the link
+	// still says which side was deleted first.
+	if prev := r.link.Status; prev == crmsync.LinkDeletedHubSpot || prev == crmsync.LinkDeletedSalesforce {
+		return r.ledger(ctx, crmsync.RecordRef{}, nil, "", "already marked "+string(prev))
 	}
 	l.UpdatedAt = r.e.now()
 	updated, err := r.e.Store.UpdateLink(ctx, l)

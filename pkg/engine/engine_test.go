@@ -770,3 +770,24 @@ func TestMirrorDeletePolicy(t *testing.T) {
 		t.Errorf("writes %+v", out.Writes)
 	}
 }
+
+// The ledger's target is the record written, also when a Two-way change
+// goes back to the trigger's own side.
+func TestLedgerTargetIsTheRecordWritten(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, func(s *crmsync.Settings) {
+		for i := range s.Mappings {
+			s.Mappings[i].Rule = crmsync.RuleTwoWay
+		}
+	})
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "t@example.com", "lastname": "T", "jobtitle": "Dev"}))
+	h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	h.sf.Edit(lead.Ref, map[string]string{"Title": "CTO"})
+	h.hs.Edit(c.Ref, map[string]string{"jobtitle": "CEO"}) // later: HubSpot wins, Salesforce is written
+	out := h.resolve(lead.Ref)
+	entries, _, _ := h.store.ListLedger(ctx, out.LinkID, crmsync.PageRequest{Limit: 1})
+	if len(entries) != 1 || entries[0].Target != lead.Ref || !strings.Contains(entries[0].Call, lead.Ref.String()) {
+		t.Fatalf("ledger entry %+v, want target %s", entries, lead.Ref)
+	}
+}

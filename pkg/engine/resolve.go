@@ -594,7 +594,13 @@ func (r *run) finish(ctx context.Context) error {
 		r.out.Decision = DecisionSynced
 		r.out.Reason = fmt.Sprintf("%d write(s)", len(r.out.Writes))
 	}
+	// The target is the record written (a Two-way change can go back to
+	// the trigger's own side); with writes on both sides or none, the
+	// other side's.
 	target := r.link.Ref(src.Side.Other())
+	if len(r.out.Writes) == 1 {
+		target = r.out.Writes[0].Ref
+	}
 	if err := r.ledger(ctx, target, plan.Fields, joinCalls(calls), string(r.out.Decision)); err != nil {
 		return err
 	}

@@ -32,6 +32,8 @@ type Engine struct {
 	Now        func() time.Time
 	DedupeTTL  time.Duration
 	Logger     *slog.Logger
+
+	budget budget
 }
 
 // HubSpotSchema and SalesforceSchema are optional abilities of the CRMs

@@ -791,3 +791,48 @@ func TestLedgerTargetIsTheRecordWritten(t *testing.T) {
 		t.Fatalf("ledger entry %+v, want target %s", entries, lead.Ref)
 	}
 }
+
+// orgUsage is a Salesforce CRM reporting the org's usage.
+type orgUsage struct {
+	*crmsynctest.CRM
+	used int64
+}
+
+func (o *orgUsage) OrgAPIUsage() (int64, int64, bool) { return o.used, 100, true }
+
+func TestBudgetStopsAndPausesLowPriorityWithHysteresis(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil) // budget defaults: pause 80, resume 70, stop 95
+	org := &orgUsage{CRM: h.sf}
+	h.eng.Salesforce = org
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "b@example.com", "lastname": "B", "company": "X"}))
+	try := func(pct int64, kind crmsync.TriggerKind) error {
+		t.Helper()
+		org.used = pct
+		h.eng.budget.computed = time.Time{} // drop the cached share
+		_, err := h.eng.Resolve(ctx, h.trigger(c.Ref, kind))
+		return err
+	}
+	budgetWait := func(err error) bool { return crmsync.IsTransient(err) && strings.Contains(err.Error(), "budget") }
+	if err := try(96, crmsync.KindPropertyChanged); !budgetWait(err) {
+		t.Fatalf("at 96%% a webhook trigger must wait: %v", err)
+	}
+	if n := len(h.sf.Writes()); n != 0 {
+		t.Fatalf("wrote %d times over the budget", n)
+	}
+	if err := try(85, crmsync.KindSweep); !budgetWait(err) {
+		t.Errorf("at 85%% sweep work must pause: %v", err)
+	}
+	if err := try(85, crmsync.KindPropertyChanged); err != nil {
+		t.Errorf("at 85%% webhook work goes on: %v", err)
+	}
+	if err := try(75, crmsync.KindSweep); !budgetWait(err) {
+		t.Errorf("at 75%% (between resume and pause) sweep work stays paused: %v", err)
+	}
+	if err := try(65, crmsync.KindSweep); err != nil {
+		t.Errorf("below 70%% sweep work resumes: %v", err)
+	}
+	if err := try(75, crmsync.KindSweep); err != nil {
+		t.Errorf("at 75%% after resuming, sweep work goes on: %v", err)
+	}
+}

@@ -63,6 +63,9 @@ func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error
 
 func (r *run) do(ctx context.Context) error {
 	e, src := r.e, r.t.Record
+	if err := e.checkBudget(ctx, r.t, r.settings); err != nil {
+		return err
+	}
 	if r.t.Kind == crmsync.KindMerged {
 		if err := r.merged(ctx); err != nil {
 			return err

@@ -63,3 +63,11 @@ func (c *Client) OwnerID(ctx context.Context, email string) (string, error) {
 
 // OwnerProperty is OwnerId on every owned object (crmsync.Owners).
 func (c *Client) OwnerProperty(o crmsync.ObjectType) string { return "OwnerId" }
+
+// OrgAPIUsage returns the org's API calls in the last 24 hours and its
+// allocation as the last response's Sforce-Limit-Info said (ok false
+// before any call) — the engine's budget uses it when no allocation is set.
+func (c *Client) OrgAPIUsage() (used, max int64, ok bool) {
+	li, _ := c.LimitInfo()
+	return li.Used, li.Max, li.Max > 0
+}

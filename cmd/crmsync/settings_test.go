@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/mapping"
 	"github.com/crmsync/crmsync/pkg/sandbox/hubspotsim"
 	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
 	"github.com/crmsync/crmsync/pkg/settingsfile"
@@ -148,7 +149,7 @@ func TestSettingsValidateOnline(t *testing.T) {
 		m(deal, opp, "dealstage", "StageName", two),               // 7 ok, warnings
 		m(deal, opp, "closedate", "CloseDate", two),               // 8 ok, warning
 		m(contact, lead, "firstname", "Score_Band__c", always),    // 9 ok: formula as source
-		m(company, account, "industry", "Industry", two),          // 10 text → picklist
+		m(company, account, "numberofemployees", "Industry", two), // 10 number → picklist
 		m(contact, lead, "createdate", "Birthday__c", always),     // 11 read-only HubSpot target
 		m(contact, lead, "nosuchproperty", "Company", two),        // 12 unknown property
 		m(contact, lead, "phone", "Phone", crmsync.RuleDontSync),  // 13 ok
@@ -174,7 +175,7 @@ func TestSettingsValidateOnline(t *testing.T) {
 		{Line: item(3), Path: "mappings[3]", Message: "HubSpot property lifecyclestage (picklist, enumeration/radio) cannot sync with Salesforce field Title (text, string)"},
 		{Line: item(4), Path: "mappings[4]", Message: "Salesforce field Score_Band__c is a formula field"},
 		{Line: lineOfNth(t, text, "salesforce_field: Nonexistent__c", 0), Path: "mappings[5].salesforce_field", Message: `Salesforce Lead has no field "Nonexistent__c"`},
-		{Line: item(10), Path: "mappings[10]", Message: "HubSpot property industry (text, string/text) cannot sync with Salesforce field Industry (picklist, picklist)"},
+		{Line: item(10), Path: "mappings[10]", Message: "HubSpot property numberofemployees (number, number/number) cannot sync with Salesforce field Industry (picklist, picklist)"},
 		{Line: item(11), Path: "mappings[11]", Message: "HubSpot property createdate is read-only"},
 		{Line: lineOfNth(t, text, "hubspot_property: nosuchproperty", 0), Path: "mappings[12].hubspot_property", Message: `HubSpot contact has no property "nosuchproperty"`},
 		{Line: item(14), Path: "mappings[14]", Message: "HubSpot property hs_object_id (number, number/number) cannot sync with Salesforce field HubSpot_Id__c (text, string)"},
@@ -243,5 +244,16 @@ func TestSettingsValidateOnlineBadToken(t *testing.T) {
 	var fe *settingsfile.Error
 	if err == nil || errors.As(err, &fe) || !strings.Contains(err.Error(), "HubSpot properties of contact") {
 		t.Fatalf("validate -online with a bad HubSpot token = %v", err)
+	}
+}
+
+// The default mappings a newcomer gets pass validate -online against the
+// sandbox's portal and org (warnings allowed, no refusal).
+func TestDefaultMappingsValidateOnlineAgainstSandbox(t *testing.T) {
+	startSimulators(t)
+	file, _ := writeSettings(t, mapping.DefaultMappings(crmsync.RulePreferSalesforce))
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"settings", "validate", "-online", file}, &out); err != nil {
+		t.Fatalf("default mappings refused: %v\n%s", err, out.String())
 	}
 }

@@ -590,8 +590,13 @@ func (r *run) finish(ctx context.Context) error {
 	if len(r.out.Writes) == 0 {
 		r.out.Decision = DecisionNoChange
 		r.out.Reason = "no mapped field changed since the last sync"
-		if r.t.ChangeSource != "" || r.t.AppID != "" {
-			r.out.Reason += " (source " + r.t.ChangeSource + r.t.AppID + ")"
+		switch {
+		case r.t.ChangeSource != "" && r.t.AppID != "":
+			r.out.Reason += fmt.Sprintf(" (change source %s, app %s)", r.t.ChangeSource, r.t.AppID)
+		case r.t.ChangeSource != "":
+			r.out.Reason += fmt.Sprintf(" (change source %s)", r.t.ChangeSource)
+		case r.t.AppID != "":
+			r.out.Reason += fmt.Sprintf(" (app %s)", r.t.AppID)
 		}
 	} else {
 		r.out.Decision = DecisionSynced

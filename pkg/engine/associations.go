@@ -227,6 +227,12 @@ func (r *run) accountProps(ctx context.Context, s crmsync.Side, props map[string
 			delete(plan.Shadow, accountShadowKey)
 		}
 		plan.Shadow[accountPendingKey] = crmsync.NewFieldShadow(v, r.e.now())
+		// Not written: the ledger must not list it as a change.
+		for i := range plan.Fields {
+			if plan.Fields[i].Mapping.Key() == accountShadowKey {
+				plan.Fields[i].Action, plan.Fields[i].Why = mapping.Keep, note
+			}
+		}
 	}
 	if s == crmsync.Salesforce {
 		if id, ok := strings.CutPrefix(v, unlinkedPrefix); ok {

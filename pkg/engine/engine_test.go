@@ -519,6 +519,11 @@ func TestOwnerIsTwoWayByEmail(t *testing.T) {
 	if len(entries) != 1 || !strings.Contains(entries[0].Note, "bob@corp.example has no user on hubspot") {
 		t.Errorf("ledger note = %+v", entries)
 	}
+	for _, c := range entries[0].Changes {
+		if c.Field == ownerKey+"="+ownerKey {
+			t.Errorf("the ledger lists an owner change that was not written: %+v", c)
+		}
+	}
 	if out := h.resolve(c.Ref); len(out.Writes) != 0 {
 		t.Errorf("HubSpot trigger after the refused owner wrote %+v", out.Writes)
 	}

@@ -227,6 +227,12 @@ func (r *run) vendorProps(ctx context.Context, s crmsync.Side, o crmsync.ObjectT
 		} else {
 			delete(plan.Shadow, k)
 		}
+		// Not written: the ledger must not list it as a change.
+		for i := range plan.Fields {
+			if plan.Fields[i].Mapping.Key() == k {
+				plan.Fields[i].Action, plan.Fields[i].Why = mapping.Keep, note
+			}
+		}
 	}
 	if email == "" {
 		keep(fmt.Sprintf("owner cleared on %s: not cleared on %s", s.Other(), s))

@@ -87,7 +87,7 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 		if p.sf == "" {
 			p.sf = link.Salesforce.Object
 		}
-		r := &run{e: e, t: t, settings: settings, pair: p, records: map[crmsync.Side]crmsync.Record{}, deferWrites: true}
+		r := &run{e: e, t: t, settings: settings, pair: p, records: map[crmsync.Side]crmsync.Record{}, deferWrites: true, preLink: &link}
 		runs = append(runs, r)
 		runOf[i] = r
 	}
@@ -152,11 +152,7 @@ func (e *Engine) prefetch(ctx context.Context, runs []*run) *prefetch {
 	ids := map[batchKey][]string{}
 	props := map[batchKey][]string{}
 	for _, r := range runs {
-		link, err := e.Store.GetLink(ctx, r.t.Record)
-		if err != nil {
-			continue
-		}
-		for _, ref := range link.Refs() {
+		for _, ref := range r.preLink.Refs() {
 			k := batchKey{ref.Side, ref.Object}
 			ids[k] = append(ids[k], ref.ID)
 			props[k] = r.readProperties(ref.Side, ref.Object)

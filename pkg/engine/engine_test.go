@@ -841,3 +841,39 @@ func TestBudgetStopsAndPausesLowPriorityWithHysteresis(t *testing.T) {
 		t.Errorf("at 75%% after resuming, sweep work goes on: %v", err)
 	}
 }
+
+// countingStore counts GetLink calls.
+type countingStore struct {
+	crmsync.Store
+	getLink atomic.Int64
+}
+
+func (c *countingStore) GetLink(ctx context.Context, ref crmsync.RecordRef) (crmsync.Link, error) {
+	c.getLink.Add(1)
+	return c.Store.GetLink(ctx, ref)
+}
+
+// A batch reads each trigger's link once.
+func TestResolveBatchReadsEachLinkOnce(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	var ts []crmsync.Trigger
+	for i := range 10 {
+		c := h.hs.Put(hsContact(fmt.Sprint(i), map[string]string{"email": fmt.Sprintf("o%d@example.com", i), "lastname": "O"}))
+		h.resolve(c.Ref)
+		l, _ := h.store.GetLink(ctx, c.Ref)
+		h.sf.Edit(l.Salesforce, map[string]string{"Phone": fmt.Sprint(i)})
+		ts = append(ts, h.trigger(l.Salesforce, crmsync.KindPropertyChanged))
+	}
+	cs := &countingStore{Store: h.store}
+	h.eng.Store = cs
+	_, errs := h.eng.ResolveBatch(ctx, ts)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cs.getLink.Load(); n != 10 {
+		t.Errorf("%d link reads for 10 triggers, want 10", n)
+	}
+}

@@ -20,6 +20,7 @@ type run struct {
 	// pre holds records a batch read ahead; deferWrites makes the run stop
 	// after planning, leaving pending and plan for the batch to write.
 	pre         *prefetch
+	preLink     *crmsync.Link // the link ResolveBatch read for this run
 	deferWrites bool
 	pending     []pendingWrite
 	plan        *mapping.Plan
@@ -71,7 +72,7 @@ func (r *run) do(ctx context.Context) error {
 			return err
 		}
 	}
-	link, err := e.Store.GetLink(ctx, src)
+	link, err := r.loadLink(ctx)
 	switch {
 	case err == nil:
 		r.link = &link
@@ -136,6 +137,16 @@ func (r *run) do(ctx context.Context) error {
 		r.records[other.Side] = orec
 	}
 	return r.mergeAndWrite(ctx)
+}
+
+// loadLink reads the source's link, or takes the one a batch just read.
+func (r *run) loadLink(ctx context.Context) (crmsync.Link, error) {
+	if r.preLink != nil {
+		l := *r.preLink
+		r.preLink = nil
+		return l, nil
+	}
+	return r.e.Store.GetLink(ctx, r.t.Record)
 }
 
 // get reads a record: from what a batch read ahead (ResolveBatch), else

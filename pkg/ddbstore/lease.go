@@ -24,23 +24,10 @@ func (s *Store) ListSyncErrorsDue(ctx context.Context, now time.Time, page crmsy
 	if err != nil {
 		return nil, "", s.fail(op, err)
 	}
-	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{TableName: s.table, ConsistentRead: aws.Bool(true),
+	return s.syncErrorPage(ctx, op, &dynamodb.QueryInput{TableName: s.table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values()},
 		page, []string{attrPK, attrSK})
-	if errors.Is(err, crmsync.ErrInvalid) {
-		return nil, "", fmt.Errorf("ddbstore: %s: %w", op, err)
-	}
-	if err != nil {
-		return nil, "", s.fail(op, err)
-	}
-	out := make([]crmsync.SyncError, len(items))
-	for i, it := range items {
-		if err := decodeData(it, &out[i]); err != nil {
-			return nil, "", s.fail(op, err)
-		}
-	}
-	return out, next, nil
 }
 
 func leasePK(name string) string { return "LEASE#" + name }

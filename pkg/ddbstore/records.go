@@ -78,6 +78,12 @@ func (s *Store) ListSyncErrors(ctx context.Context, category crmsync.Category, p
 	}
 	in.KeyConditionExpression = expr.KeyCondition()
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = expr.Names(), expr.Values()
+	return s.syncErrorPage(ctx, op, in, page, keys)
+}
+
+// syncErrorPage runs one page of a sync-error query and decodes it; keys
+// are the key attributes of the table or index queried (for the token).
+func (s *Store) syncErrorPage(ctx context.Context, op string, in *dynamodb.QueryInput, page crmsync.PageRequest, keys []string) ([]crmsync.SyncError, string, error) {
 	items, next, err := s.queryPage(ctx, in, page, keys)
 	if errors.Is(err, crmsync.ErrInvalid) {
 		return nil, "", fmt.Errorf("ddbstore: %s: %w", op, err)

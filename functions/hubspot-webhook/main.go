@@ -31,12 +31,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/crmsync/crmsync/pkg/hubspot"
+	"github.com/crmsync/crmsync/pkg/secrets"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
 )
 
@@ -133,24 +133,22 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("load aws config: %w", err)
 	}
-	out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-		SecretId: aws.String(cfg.SecretID),
-	})
+	raw, err := secrets.Read(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretID)
 	if err != nil {
-		return fmt.Errorf("read secret %s: %w", cfg.SecretID, err)
+		return err
 	}
-	secrets, err := parseSecrets(aws.ToString(out.SecretString))
+	clientSecrets, err := parseSecrets(raw)
 	if err != nil {
 		return fmt.Errorf("read secret %s: %w", cfg.SecretID, err)
 	}
 	receiver := &hubspot.WebhookReceiver{
-		Secrets:  secrets,
+		Secrets:  clientSecrets,
 		Versions: cfg.Versions,
 		Queue:    sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL),
 		MaxBody:  cfg.MaxBody,
 		Logger:   logger,
 	}
-	logger.Info("hubspot-webhook ready", "secrets", len(secrets), "versions", cfg.Versions)
+	logger.Info("hubspot-webhook ready", "secrets", len(clientSecrets), "versions", cfg.Versions)
 	lambda.Start(receiver.Handle)
 	return nil
 }

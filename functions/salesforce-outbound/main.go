@@ -32,12 +32,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/crmsync/crmsync/pkg/salesforce"
+	"github.com/crmsync/crmsync/pkg/secrets"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
 )
 
@@ -126,13 +126,11 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}
 	token := ""
 	if cfg.TokenSecretID != "" {
-		out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-			SecretId: aws.String(cfg.TokenSecretID),
-		})
+		raw, err := secrets.Read(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.TokenSecretID)
 		if err != nil {
-			return fmt.Errorf("read secret %s: %w", cfg.TokenSecretID, err)
+			return err
 		}
-		if token, err = parseToken(aws.ToString(out.SecretString)); err != nil {
+		if token, err = parseToken(raw); err != nil {
 			return fmt.Errorf("read secret %s: %w", cfg.TokenSecretID, err)
 		}
 	} else {

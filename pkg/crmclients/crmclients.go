@@ -22,12 +22,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/oauth2"
 
 	"github.com/crmsync/crmsync/pkg/hubspot"
 	"github.com/crmsync/crmsync/pkg/salesforce"
+	"github.com/crmsync/crmsync/pkg/secrets"
 )
 
 // DefaultHTTPTimeout bounds one vendor HTTP call.
@@ -75,24 +74,6 @@ func LoadConfig(getenv func(string) string) (Config, []error) {
 	return c, errs
 }
 
-// SecretReader is the part of the Secrets Manager client used here.
-type SecretReader interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-// ReadSecret returns a secret's SecretString. Errors name the secret, never
-// its value.
-func ReadSecret(ctx context.Context, sm SecretReader, id string) (string, error) {
-	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
-	if err != nil {
-		return "", fmt.Errorf("read secret %s: %w", id, err)
-	}
-	if out.SecretString == nil {
-		return "", fmt.Errorf("read secret %s: it has no SecretString (binary secrets are not supported)", id)
-	}
-	return *out.SecretString, nil
-}
-
 // Usage counts API calls; crmsync.Store is one.
 type Usage interface {
 	hubspot.UsageCounter
@@ -110,9 +91,9 @@ type Clients struct {
 // New reads both secrets and builds the clients; every call they make is
 // counted into usage. Salesforce token requests go through the same HTTP
 // client (with its timeout).
-func New(ctx context.Context, sm SecretReader, cfg Config, usage Usage) (*Clients, error) {
+func New(ctx context.Context, sm secrets.Reader, cfg Config, usage Usage) (*Clients, error) {
 	hc := &http.Client{Timeout: cfg.HTTPTimeout}
-	hsSecret, err := ReadSecret(ctx, sm, cfg.HubSpotSecretID)
+	hsSecret, err := secrets.Read(ctx, sm, cfg.HubSpotSecretID)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +101,7 @@ func New(ctx context.Context, sm SecretReader, cfg Config, usage Usage) (*Client
 	if err != nil {
 		return nil, fmt.Errorf("secret %s: %w", cfg.HubSpotSecretID, err)
 	}
-	sfSecret, err := ReadSecret(ctx, sm, cfg.SalesforceSecretID)
+	sfSecret, err := secrets.Read(ctx, sm, cfg.SalesforceSecretID)
 	if err != nil {
 		return nil, err
 	}

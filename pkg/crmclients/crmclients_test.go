@@ -12,9 +12,9 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
-type secrets map[string]string
+type fakeSecrets map[string]string
 
-func (s secrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (s fakeSecrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
 	v, ok := s[*in.SecretId]
 	if !ok {
 		return nil, errors.New("ResourceNotFoundException")
@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	sm := secrets{
+	sm := fakeSecrets{
 		"hs": `{"private_app_token":"pat-na1-secret"}`,
 		"sf": `{"login_url":"https://login.salesforce.com","client_id":"cid","client_secret":"csecret","refresh_token":"rtoken"}`,
 	}

@@ -70,13 +70,13 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 		byRecord[t.Record] = i
 		p, ok := pairFor(t.Record, settings)
 		if t.Record.Object.IsActivity() || !ok || !p.enabled {
-			outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return e.resolve(ctx, t) })
+			outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return e.resolveWith(ctx, t, settings) })
 			continue
 		}
 		link, err := e.Store.GetLink(ctx, t.Record)
 		if err != nil || link.Status != crmsync.LinkActive || link.HubSpot.IsZero() || link.Salesforce.IsZero() {
 			// Not linked (identity, creation), or in a special state: one by one.
-			outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return e.resolve(ctx, t) })
+			outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return e.resolveWith(ctx, t, settings) })
 			continue
 		}
 		if j, dup := byLink[link.ID]; dup {

@@ -842,10 +842,16 @@ func TestBudgetStopsAndPausesLowPriorityWithHysteresis(t *testing.T) {
 	}
 }
 
-// countingStore counts GetLink calls.
+// countingStore counts GetLink and GetSettings calls.
 type countingStore struct {
 	crmsync.Store
-	getLink atomic.Int64
+	getLink     atomic.Int64
+	getSettings atomic.Int64
+}
+
+func (c *countingStore) GetSettings(ctx context.Context) (crmsync.Settings, error) {
+	c.getSettings.Add(1)
+	return c.Store.GetSettings(ctx)
 }
 
 func (c *countingStore) GetLink(ctx context.Context, ref crmsync.RecordRef) (crmsync.Link, error) {
@@ -875,5 +881,28 @@ func TestResolveBatchReadsEachLinkOnce(t *testing.T) {
 	}
 	if n := cs.getLink.Load(); n != 10 {
 		t.Errorf("%d link reads for 10 triggers, want 10", n)
+	}
+}
+
+// A batch reads the settings once, also for triggers resolved one by one
+// (here: new records, which go through identity).
+func TestResolveBatchReadsSettingsOnce(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	var ts []crmsync.Trigger
+	for i := range 5 {
+		c := h.hs.Put(hsContact(fmt.Sprint(i), map[string]string{"email": fmt.Sprintf("s%d@example.com", i), "lastname": "S"}))
+		ts = append(ts, h.trigger(c.Ref, crmsync.KindCreated))
+	}
+	cs := &countingStore{Store: h.store}
+	h.eng.Store = cs
+	outs, errs := h.eng.ResolveBatch(ctx, ts)
+	for i, err := range errs {
+		if err != nil || outs[i].Decision != DecisionSynced {
+			t.Fatalf("trigger %d: %+v %v", i, outs[i], err)
+		}
+	}
+	if n := cs.getSettings.Load(); n != 1 {
+		t.Errorf("%d settings reads for one batch, want 1", n)
 	}
 }

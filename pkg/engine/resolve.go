@@ -42,14 +42,30 @@ type run struct {
 }
 
 func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {
-	src := t.Record
-	if src.Object.IsActivity() {
-		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("%s activities are not synced by this version", src.Object)}, nil
+	if out, skip := activitySkip(t); skip {
+		return out, nil // before reading settings: activities need none
 	}
 	settings, err := e.Settings(ctx)
 	if err != nil {
 		return Outcome{}, err
 	}
+	return e.resolveWith(ctx, t, settings)
+}
+
+// activitySkip reports activities, which this version does not sync.
+func activitySkip(t crmsync.Trigger) (Outcome, bool) {
+	if !t.Record.Object.IsActivity() {
+		return Outcome{}, false
+	}
+	return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("%s activities are not synced by this version", t.Record.Object)}, true
+}
+
+// resolveWith resolves t one by one under settings already loaded.
+func (e *Engine) resolveWith(ctx context.Context, t crmsync.Trigger, settings crmsync.Settings) (Outcome, error) {
+	if out, skip := activitySkip(t); skip {
+		return out, nil
+	}
+	src := t.Record
 	p, ok := pairFor(src, settings)
 	if !ok {
 		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("object type %s is not synced", src.Object)}, nil
@@ -58,7 +74,7 @@ func (e *Engine) resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error
 		return Outcome{Decision: DecisionSkipped, Reason: fmt.Sprintf("%s sync is off in the settings", p.name)}, nil
 	}
 	r := &run{e: e, t: t, settings: settings, pair: p, records: map[crmsync.Side]crmsync.Record{}}
-	err = r.do(ctx) // before reading r.out: the order of a return's operands is not specified
+	err := r.do(ctx) // before reading r.out: the order of a return's operands is not specified
 	return r.out, err
 }
 

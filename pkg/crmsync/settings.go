@@ -38,7 +38,8 @@ type FieldMapping struct {
 	SalesforceObject ObjectType `json:"salesforce_object" yaml:"salesforce_object"`
 	HubSpotProperty  string     `json:"hubspot_property" yaml:"hubspot_property"`
 	SalesforceField  string     `json:"salesforce_field" yaml:"salesforce_field"`
-	Rule             FieldRule  `json:"rule" yaml:"rule"`
+	// Rule is the field rule; empty means the settings' DefaultRule.
+	Rule FieldRule `json:"rule,omitempty" yaml:"rule,omitempty"`
 }
 
 // Key identifies the mapping within a link's shadow.
@@ -194,6 +195,54 @@ func DefaultSettings() Settings {
 	}
 }
 
+// Unsupported lists, by their paths in the YAML/JSON form, the settings
+// that are set (not their zero value) although this version does not act
+// on them yet: lifecycle transitions, activities and the form campaign,
+// and selective sync. Validate refuses them: a setting that is accepted
+// and silently does nothing is the worst kind of defect.
+func (s Settings) Unsupported() []string {
+	var out []string
+	flag := func(on bool, path string) {
+		if on {
+			out = append(out, path)
+		}
+	}
+	l := s.Lifecycle
+	flag(l.OpenOpportunityToOpportunity, "lifecycle.open_opportunity_to_opportunity")
+	flag(l.ClosedWonToCustomer, "lifecycle.closed_won_to_customer")
+	flag(l.PropagateToCompanyContacts, "lifecycle.propagate_to_company_contacts")
+	a := s.Activities
+	flag(a.FormSubmissions, "activities.form_submissions")
+	flag(a.MarketingEmails, "activities.marketing_emails")
+	flag(a.SalesEmails, "activities.sales_emails")
+	flag(a.Meetings, "activities.meetings")
+	flag(a.Calls, "activities.calls")
+	flag(a.Notes, "activities.notes")
+	flag(a.Tasks, "activities.tasks")
+	flag(a.DocumentViews, "activities.document_views")
+	flag(a.FormCampaignID != "", "activities.form_campaign_id")
+	ss := s.SelectiveSync
+	flag(ss.Enabled, "selective_sync.enabled")
+	flag(ss.IntegrationUserID != "", "selective_sync.integration_user_id")
+	flag(len(ss.Criteria) > 0, "selective_sync.criteria")
+	return out
+}
+
+// Effective returns s as the engine applies it: a mapping without a rule
+// takes DefaultRule. (The one place the default rule acts on stored
+// settings; with no settings stored the default mappings carry it.)
+func (s Settings) Effective() Settings {
+	ms := make([]FieldMapping, len(s.Mappings))
+	for i, m := range s.Mappings {
+		if m.Rule == "" {
+			m.Rule = s.DefaultRule
+		}
+		ms[i] = m
+	}
+	s.Mappings = ms
+	return s
+}
+
 // Problem is one invalid setting: Path names it as in the YAML/JSON form
 // ("mappings[2].rule"), Message says what is wrong.
 type Problem struct {
@@ -256,18 +305,8 @@ func (s Settings) Validate() error {
 	if s.Retry.Interval <= 0 || s.Retry.MaxAttempts < 0 || s.Retry.ThenEvery <= 0 {
 		bad("retry", "interval and then_every must be positive, max_attempts not negative")
 	}
-	if s.SelectiveSync.Enabled && s.SelectiveSync.IntegrationUserID == "" && len(s.SelectiveSync.Criteria) == 0 {
-		bad("selective_sync", "enabled without an integration user or criteria")
-	}
-	for i, c := range s.SelectiveSync.Criteria {
-		switch c.Op {
-		case "eq", "ne", "in", "not_in", "blank", "not_blank":
-		default:
-			bad(fmt.Sprintf("selective_sync.criteria[%d].op", i), "unknown op %q (want eq, ne, in, not_in, blank or not_blank)", c.Op)
-		}
-		if c.Object.Side() != Salesforce || c.Field == "" {
-			bad(fmt.Sprintf("selective_sync.criteria[%d]", i), "needs a Salesforce object and a field")
-		}
+	for _, path := range s.Unsupported() {
+		bad(path, "not supported yet: this version does not act on it, so it must stay off (unset)")
 	}
 	seen := map[string]int{}
 	for i, m := range s.Mappings {
@@ -284,8 +323,8 @@ func (s Settings) Validate() error {
 		if m.SalesforceField == "" {
 			bad(at+".salesforce_field", "missing")
 		}
-		if !m.Rule.Valid() {
-			bad(at+".rule", "unknown rule %q", m.Rule)
+		if m.Rule != "" && !m.Rule.Valid() {
+			bad(at+".rule", "unknown rule %q (or leave it out to use default_rule)", m.Rule)
 		}
 		k := string(m.HubSpotObject) + "/" + string(m.SalesforceObject) + "/" + m.Key()
 		if j, dup := seen[k]; dup {

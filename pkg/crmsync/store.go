@@ -11,10 +11,25 @@ import (
 // embedded file, the local default). Every implementation passes
 // crmsynctest.TestStore.
 //
+// It is composed of role interfaces; consumers take only the roles they
+// use (the sweep: cursors, links, sync errors, leases, settings).
+//
 // All methods are safe for concurrent use, across processes for ddbstore.
 // Errors wrap the sentinels of this package; anything else is a failure of
 // the backing store (IsTransient says whether to retry).
 type Store interface {
+	SettingsStore
+	Links
+	Dedupe
+	Cursors
+	SyncErrors
+	Usage
+	Ledger
+	Leases
+}
+
+// SettingsStore holds the versioned settings.
+type SettingsStore interface {
 	// GetSettings returns the stored settings, or ErrNotFound when none
 	// were ever stored (callers then use DefaultSettings).
 	GetSettings(ctx context.Context) (Settings, error)
@@ -22,7 +37,11 @@ type Store interface {
 	// none stored yet) and returns it with the new version; otherwise
 	// ErrVersionConflict. Invalid settings are ErrInvalid.
 	PutSettings(ctx context.Context, s Settings) (Settings, error)
+}
 
+// Links holds the links of record pairs with their shadows; both ids of a
+// link are unique across links.
+type Links interface {
 	// GetLink returns the link holding ref, or ErrNotFound.
 	GetLink(ctx context.Context, ref RecordRef) (Link, error)
 	// GetLinkByID returns the link with that id, or ErrNotFound.
@@ -46,7 +65,10 @@ type Store interface {
 	DeleteLink(ctx context.Context, id string, version int64) error
 	// ListLinks pages through all links in a stable order.
 	ListLinks(ctx context.Context, page PageRequest) ([]Link, string, error)
+}
 
+// Dedupe remembers the deliveries already handled.
+type Dedupe interface {
 	// Seen records key as seen for ttl and reports whether it had already
 	// been seen (and not expired). Atomic: of concurrent calls with one new
 	// key exactly one gets false. A ttl that is not positive is ErrInvalid.
@@ -54,13 +76,19 @@ type Store interface {
 	// Forget removes key, so a delivery whose processing failed can be seen
 	// as new again. Forgetting an unknown key is not an error.
 	Forget(ctx context.Context, key string) error
+}
 
+// Cursors holds the sweep's change cursors.
+type Cursors interface {
 	// GetCursor returns the sweep cursor of side and object, or ErrNotFound.
 	GetCursor(ctx context.Context, side Side, object ObjectType) (Cursor, error)
 	// PutCursor stores c, replacing the previous cursor. ErrInvalid when
 	// c.Object is not an object type of c.Side.
 	PutCursor(ctx context.Context, c Cursor) error
+}
 
+// SyncErrors holds one sync error per record that did not sync.
+type SyncErrors interface {
 	// PutSyncError stores e as the error of e.Record, replacing any earlier
 	// one. ErrInvalid when e does not validate.
 	PutSyncError(ctx context.Context, e SyncError) error
@@ -74,7 +102,13 @@ type Store interface {
 	CountSyncErrors(ctx context.Context) (map[Category]int, error)
 	// ClearSyncError removes the error of ref; clearing none is not an error.
 	ClearSyncError(ctx context.Context, ref RecordRef) error
+	// ListSyncErrorsDue pages through the errors whose NextRetry is set and
+	// not after now, ordered by record key. A malformed token is ErrInvalid.
+	ListSyncErrorsDue(ctx context.Context, now time.Time, page PageRequest) ([]SyncError, string, error)
+}
 
+// Usage counts API calls per side.
+type Usage interface {
 	// AddAPIUsage counts n calls to side at time at. ErrInvalid for an
 	// unknown side or a negative n.
 	AddAPIUsage(ctx context.Context, side Side, at time.Time, n int) error
@@ -82,18 +116,20 @@ type Store interface {
 	// resolution of UsageBucket (a call is counted until its bucket ends
 	// more than 24 h before now).
 	APIUsage(ctx context.Context, side Side, now time.Time) (int64, error)
+}
 
+// Ledger holds the record of every decision.
+type Ledger interface {
 	// AppendLedger stores e (an id is assigned when e.ID is empty); entries
 	// expire after the store's ledger retention, counted from the append.
 	// An entry without LinkID is ErrInvalid.
 	AppendLedger(ctx context.Context, e LedgerEntry) error
 	// ListLedger pages through the entries of a link, newest first.
 	ListLedger(ctx context.Context, linkID string, page PageRequest) ([]LedgerEntry, string, error)
+}
 
-	// ListSyncErrorsDue pages through the errors whose NextRetry is set and
-	// not after now, ordered by record key. A malformed token is ErrInvalid.
-	ListSyncErrorsDue(ctx context.Context, now time.Time, page PageRequest) ([]SyncError, string, error)
-
+// Leases are named, expiring locks (the sweep holds one per run).
+type Leases interface {
 	// AcquireLease takes the lease name for owner until ttl from the
 	// store's clock, when it is free, expired or already owner's (then it
 	// is renewed: its expiry moves to ttl from now). Of concurrent calls

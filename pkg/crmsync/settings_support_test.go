@@ -1,0 +1,150 @@
+package crmsync
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// settingsSupport says, for every leaf setting by its YAML path, whether
+// this version acts on it (and the test that shows it) or refuses it.
+// TestEverySettingIsActedOnOrRefused fails when a field is added to
+// Settings without a line here: no setting may be accepted and do nothing.
+var settingsSupport = map[string]string{
+	"version":             "meta: optimistic concurrency (crmsynctest.TestStore settings)",
+	"updated_at":          "meta: set on import",
+	"updated_by":          "meta: set on import",
+	"objects.contacts":    "acted: engine TestObjectToggleOffIsARecordedSkip",
+	"objects.companies":   "acted: engine TestContactAccountBothWays",
+	"objects.deals":       "acted: engine TestDealCompanyIsOpportunityAccount",
+	"default_rule":        "acted: Settings.Effective fills mappings without a rule (TestDefaultRuleFillsMappingsWithoutRule)",
+	"new_contacts_as":     "acted: engine TestNewHubSpotContactBecomesLeadThenEchoesAreQuiet",
+	"leads_to_hubspot":    "acted: engine TestEligibilityRefusalsAreVisible",
+	"contacts_to_hubspot": "acted: engine TestEligibilityRefusalsAreVisible",
+	"inclusion_list_id":   "acted: engine TestEligibilityRefusalsAreVisible",
+	"lifecycle.open_opportunity_to_opportunity": "refused",
+	"lifecycle.closed_won_to_customer":          "refused",
+	"lifecycle.propagate_to_company_contacts":   "refused",
+	"activities.form_submissions":               "refused",
+	"activities.marketing_emails":               "refused",
+	"activities.sales_emails":                   "refused",
+	"activities.meetings":                       "refused",
+	"activities.calls":                          "refused",
+	"activities.notes":                          "refused",
+	"activities.tasks":                          "refused",
+	"activities.document_views":                 "refused",
+	"activities.form_campaign_id":               "refused",
+	"selective_sync.enabled":                    "refused",
+	"selective_sync.integration_user_id":        "refused",
+	"selective_sync.criteria":                   "refused",
+	"budget.salesforce_daily_limit":             "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
+	"budget.pause_low_priority_percent":         "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
+	"budget.resume_low_priority_percent":        "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
+	"budget.stop_percent":                       "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
+	"deletes":                                   "acted: engine TestMirrorDeletePolicy",
+	"retry.interval":                            "acted: engine TestRetrySchedule",
+	"retry.max_attempts":                        "acted: engine TestRetrySchedule",
+	"retry.then_every":                          "acted: engine TestRetrySchedule",
+	"mappings":                                  "acted: engine TestFieldRulesOnLinkedPair",
+}
+
+// leafPaths lists the YAML paths of t's leaves (slices are leaves).
+func leafPaths(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		path := prefix + name
+		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == t.PkgPath() {
+			out = append(out, leafPaths(f.Type, path+".")...)
+			continue
+		}
+		out = append(out, path)
+	}
+	return out
+}
+
+func TestEverySettingIsActedOnOrRefused(t *testing.T) {
+	paths := leafPaths(reflect.TypeFor[Settings](), "")
+	for _, p := range paths {
+		if _, ok := settingsSupport[p]; !ok {
+			t.Errorf("setting %s is neither acted on nor refused: add it to settingsSupport (and act on it, or refuse it in Settings.Unsupported)", p)
+		}
+	}
+	for p := range settingsSupport {
+		if !slices.Contains(paths, p) {
+			t.Errorf("settingsSupport lists %s, which is not a setting", p)
+		}
+	}
+	// Every refused setting, set on its own, is refused by name; the
+	// defaults are valid.
+	base := DefaultSettings()
+	if err := base.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	for p, support := range settingsSupport {
+		if support != "refused" {
+			continue
+		}
+		s := base
+		setLeaf(t, &s, p)
+		err := s.Validate()
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s set: Validate = %v, want a refusal", p, err)
+			continue
+		}
+		if len(ve.Problems) != 1 || ve.Problems[0].Path != p || !strings.Contains(ve.Problems[0].Message, "not supported yet") {
+			t.Errorf("%s set: problems %v, want one 'not supported yet' at %s", p, ve.Problems, p)
+		}
+	}
+}
+
+// setLeaf sets the leaf at path to a non-zero value.
+func setLeaf(t *testing.T, s *Settings, path string) {
+	t.Helper()
+	v := reflect.ValueOf(s).Elem()
+	for part := range strings.SplitSeq(path, ".") {
+		found := false
+		for i := range v.NumField() {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name == part {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("no setting %s", path)
+		}
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	default:
+		t.Fatalf("%s: cannot set a %s", path, v.Kind())
+	}
+}
+
+func TestDefaultRuleFillsMappingsWithoutRule(t *testing.T) {
+	s := DefaultSettings()
+	s.DefaultRule = RuleTwoWay
+	s.Mappings = []FieldMapping{
+		{HubSpotObject: HSContact, SalesforceObject: SFLead, HubSpotProperty: "phone", SalesforceField: "Phone"},
+		{HubSpotObject: HSContact, SalesforceObject: SFLead, HubSpotProperty: "city", SalesforceField: "City", Rule: RuleDontSync},
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("a mapping without a rule is valid: %v", err)
+	}
+	eff := s.Effective()
+	if eff.Mappings[0].Rule != RuleTwoWay || eff.Mappings[1].Rule != RuleDontSync {
+		t.Errorf("effective rules %q %q, want two_way (the default rule) and dont_sync", eff.Mappings[0].Rule, eff.Mappings[1].Rule)
+	}
+	if s.Mappings[0].Rule != "" {
+		t.Error("Effective changed its receiver's mappings")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/mapping"
+	"github.com/crmsync/crmsync/pkg/salesforce"
 )
 
 // filled is a bbolt store the real engine filled over fake CRMs.
@@ -49,6 +50,10 @@ type dupErr struct{}
 func (dupErr) Error() string              { return "duplicate value found: Email on Lead" }
 func (dupErr) Code() string               { return "DUPLICATES_DETECTED" }
 func (dupErr) Category() crmsync.Category { return crmsync.CategoryDuplicates }
+
+// Hint: a vendor error carries its own hint (crmsync.Hinter), as
+// *salesforce.APIError does.
+func (dupErr) Hint() string { return salesforce.HintOf("DUPLICATES_DETECTED") }
 
 // fillStore fills a new bbolt file with fill and closes it, so a command
 // can open it.
@@ -143,7 +148,7 @@ func TestErrorsListsWhatToFix(t *testing.T) {
 		"  Property values  1\n",
 		"hubspot/contact/102  Property values · reason no_email",
 		"fix         add an email address to the record",
-		"attempts    2\n",
+		"attempts    1\n", // resolved twice, but the second came before its retry was due
 		"hubspot/contact/103  Duplicates · code DUPLICATES_DETECTED",
 		"message     create",
 		"duplicate value found: Email on Lead",

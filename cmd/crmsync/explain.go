@@ -222,6 +222,12 @@ func printLedgerEntry(out io.Writer, e crmsync.LedgerEntry) {
 		if c.Rule != "" {
 			rule = "  (" + c.Rule + ")"
 		}
+		if c.Refused != "" {
+			// Nothing was written: After is the refused value, Before the one kept.
+			fmt.Fprintf(out, "    %-9s %-*s  REFUSED %s (kept %s)%s\n", label, width, c.Field, quote(c.After), quote(c.Before), rule)
+			fmt.Fprintf(out, "    %-9s %-*s  why: %s\n", "", width, "", c.Refused)
+			continue
+		}
 		fmt.Fprintf(out, "    %-9s %-*s  %s → %s%s\n", label, width, c.Field, quote(c.Before), quote(c.After), rule)
 		if c.Conflict != "" {
 			fmt.Fprintf(out, "    %-9s %-*s  conflict: %s\n", "", width, "", c.Conflict)

@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
@@ -205,5 +208,45 @@ func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	}
 	if x.Link == nil || len(x.Ledger) != 2 || x.Ledger[0].Result != "created" || x.Ledger[1].LinkID != engine.LedgerKey(f.fixedLater) {
 		t.Errorf("explain -table = %+v", x)
+	}
+}
+
+// A HubSpot change that "Prefer Salesforce unless blank" holds back is a
+// refusal explain shows with its rule and both values — not "no change".
+func TestExplainShowsARefusalWithItsRule(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	hs, sf := crmsynctest.NewCRM(crmsync.HubSpot, now), crmsynctest.NewCRM(crmsync.Salesforce, now)
+	eng := &engine.Engine{Store: st, HubSpot: hs, Salesforce: sf, Logger: slog.New(slog.DiscardHandler)}
+	c := hs.Put(crmsync.Record{Ref: crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "7"},
+		Properties: map[string]string{"email": "r@example.com", "lastname": "R", "phone": "111"}}).Ref
+	for i, want := range []engine.Decision{engine.DecisionSynced, engine.DecisionRefused} {
+		if i == 1 {
+			hs.Edit(c, map[string]string{"phone": "222"})
+		}
+		out, err := eng.Resolve(ctx, crmsync.Trigger{Record: c, Kind: crmsync.KindPropertyChanged, OccurredAt: now(),
+			DedupeKey: crmsync.DedupeKeyOf("refusal", strconv.Itoa(i))})
+		if err != nil || out.Decision != want {
+			t.Fatalf("resolve %d: %+v %v, want %s", i, out, err, want)
+		}
+	}
+	st.Close()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"explain", "-data", path, "hubspot", "contact", "7"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"result    refused",
+		`phone=Phone  REFUSED "222" (kept "111")  (prefer_salesforce_unless_blank)`,
+		"why: prefer Salesforce unless blank: the Salesforce field is not blank",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explain lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -61,7 +61,7 @@ func runSettings(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		defer closeStore()
-		s, err := (&engine.Engine{Store: st}).Settings(ctx)
+		s, err := engine.LoadSettings(ctx, st)
 		if err != nil {
 			return err
 		}

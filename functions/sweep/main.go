@@ -53,6 +53,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/emf"
+	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
 	"github.com/crmsync/crmsync/pkg/sweep"
 )
@@ -256,7 +257,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 			crmsync.HubSpot:    &sweep.HubSpotSource{Client: hs},
 			crmsync.Salesforce: &sweep.SalesforceSource{Client: sf},
 		},
-		CRMs:       map[crmsync.Side]crmsync.CRM{crmsync.HubSpot: hs, crmsync.Salesforce: sf},
+		Drift:      &engine.Engine{Store: store, HubSpot: hs, Salesforce: sf, Logger: logger},
 		Logger:     logger,
 		DriftLimit: cfg.DriftLimit,
 	}

@@ -155,7 +155,7 @@ func TestEventFiles(t *testing.T) {
 			hs, sf := fakeCRMs()
 			vis := &visibility{}
 			var metrics bytes.Buffer
-			w := newWorker(store, hs, sf, vis, slog.New(slog.DiscardHandler), &metrics)
+			w := newWorker(store, hs, sf, "", vis, slog.New(slog.DiscardHandler), &metrics)
 
 			resp, err := w.HandleSQS(context.Background(), ev)
 			if err != nil {

@@ -6,6 +6,7 @@
 //
 //	CRMSYNC_TABLE                     DynamoDB table of settings, links, errors, usage, ledger (required)
 //	TRIGGER_QUEUE_URL                 the trigger queue, to back off transient failures (required)
+//	HUBSPOT_APP_ID                    crmsync's HubSpot app id: its changes coming back are named echoes (optional)
 //	(and the credential variables of package crmclients)
 //
 // The secrets are read once, at cold start; after a rotation the next cold
@@ -44,6 +45,9 @@ import (
 type config struct {
 	Table    string
 	QueueURL string
+	// HubSpotAppID is crmsync's HubSpot app id (optional): a HubSpot
+	// change made by this app is named an echo of crmsync's own write.
+	HubSpotAppID string
 	crmclients.Config
 }
 
@@ -52,6 +56,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Table:    get("CRMSYNC_TABLE"),
 		QueueURL: get("TRIGGER_QUEUE_URL"),
+		// HUBSPOT_APP_ID is optional.
+		HubSpotAppID: get("HUBSPOT_APP_ID"),
 	}
 	cc, errs := crmclients.LoadConfig(getenv)
 	c.Config = cc
@@ -68,8 +74,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 // newWorker builds the handler from its dependencies: the engine over
 // store and both CRMs, the queue for visibility back-off, metrics to w.
-func newWorker(store crmsync.Store, hs, sf crmsync.CRM, vis worker.Visibility, logger *slog.Logger, metrics io.Writer) *worker.Worker {
-	eng := &engine.Engine{Store: store, HubSpot: hs, Salesforce: sf, Logger: logger}
+func newWorker(store crmsync.Store, hs engine.HubSpotCRM, sf engine.SalesforceCRM, appID string, vis worker.Visibility, logger *slog.Logger, metrics io.Writer) *worker.Worker {
+	eng := &engine.Engine{Store: store, HubSpot: hs, Salesforce: sf, OwnHubSpotAppID: appID, Logger: logger}
 	return &worker.Worker{Resolver: eng, Visibility: vis, Logger: logger, Metrics: emf.New(metrics)}
 }
 
@@ -98,7 +104,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}
 	hs, sf := clients.HubSpot, clients.Salesforce
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
-	w := newWorker(store, hs, sf, queue, logger, os.Stdout)
+	w := newWorker(store, hs, sf, cfg.HubSpotAppID, queue, logger, os.Stdout)
 	logger.Info("sync-worker ready", "table", cfg.Table, "hubspot_auth", clients.HubSpotAuth,
 		"salesforce_flow", clients.SalesforceFlow, "salesforce_client_id", cfg.SalesforceClientID)
 	lambda.Start(w.HandleSQS)

@@ -151,4 +151,7 @@ type FieldChange struct {
 	After  string `json:"after"`
 	// Conflict notes a Two-way conflict: the losing side's value.
 	Conflict string `json:"conflict,omitempty"`
+	// Refused says why a rule held this change back (nothing was
+	// written): After is the refused value, Before the value kept.
+	Refused string `json:"refused,omitempty"`
 }

@@ -44,9 +44,9 @@ var settingsSupport = map[string]string{
 	"budget.resume_low_priority_percent":        "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
 	"budget.stop_percent":                       "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
 	"deletes":                                   "acted: engine TestMirrorDeletePolicy",
-	"retry.interval":                            "acted: engine TestRetrySchedule",
-	"retry.max_attempts":                        "acted: engine TestRetrySchedule",
-	"retry.then_every":                          "acted: engine TestRetrySchedule",
+	"retry.interval":                            "acted: sweep TestRetrySchedule",
+	"retry.max_attempts":                        "acted: sweep TestRetrySchedule",
+	"retry.then_every":                          "acted: sweep TestRetrySchedule",
 	"mappings":                                  "acted: engine TestFieldRulesOnLinkedPair",
 }
 

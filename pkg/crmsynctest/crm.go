@@ -27,6 +27,7 @@ type CRM struct {
 	writes  []Write
 	users   map[string]string // owner id → email
 	assocs  map[assocKey]*assocSet
+	merges  map[crmsync.RecordRef]crmsync.RecordRef // loser → survivor
 
 	// Fail injects errors: op is "get", "find", "create", "update",
 	// "associated" or "setprimary" (and the others named by their methods).
@@ -46,6 +47,7 @@ var _ crmsync.Owners = (*CRM)(nil)
 var _ crmsync.BatchCRM = (*CRM)(nil)
 var _ crmsync.Deleter = (*CRM)(nil)
 var _ crmsync.Associations = (*CRM)(nil)
+var _ crmsync.MergeResolver = (*CRM)(nil)
 
 // OwnerProperty is the property the fake takes owner ids in: writing it
 // sets the record's OwnerEmail to that user's email.
@@ -59,7 +61,27 @@ func NewCRM(s crmsync.Side, now func() time.Time) *CRM {
 	}
 	return &CRM{side: s, now: now, records: map[crmsync.RecordRef]crmsync.Record{},
 		lists: map[string]map[string]bool{}, calls: map[string]int{}, users: map[string]string{},
-		assocs: map[assocKey]*assocSet{}}
+		assocs: map[assocKey]*assocSet{}, merges: map[crmsync.RecordRef]crmsync.RecordRef{}}
+}
+
+// Merge merges loser into survivor as a user would: loser is deleted and
+// MergedInto names survivor (as Salesforce's MasterRecordId does).
+func (c *CRM) Merge(loser, survivor crmsync.RecordRef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.records, loser)
+	c.merges[loser] = survivor
+}
+
+// MergedInto implements crmsync.MergeResolver.
+func (c *CRM) MergedInto(ctx context.Context, ref crmsync.RecordRef) (crmsync.RecordRef, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("mergedinto", ref); err != nil {
+		return crmsync.RecordRef{}, false, err
+	}
+	s, ok := c.merges[ref]
+	return s, ok, nil
 }
 
 // Side implements crmsync.CRM.

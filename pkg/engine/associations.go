@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/mapping"
 )
 
 // Associations: a contact's primary company ⇄ Contact.AccountId and a
@@ -17,11 +16,10 @@ import (
 // They are merged like a field, as the owner is (ownerKey): a synthetic
 // two-way property accountKey, present for contact⇄Contact and
 // deal⇄Opportunity pairs (not Lead: a lead has a Company text field)
-// while company sync is on and the HubSpot client can read associations
-// (crmsync.Associations). Being a field, an association gets the merge's
-// shadow, echo suppression, the later-change-wins rule, conflicts and
-// ledger lines for free, instead of a second decision path. Its value, in
-// Salesforce's terms on both sides, is:
+// while company sync is on. Being a field, an association gets the
+// merge's shadow, echo suppression, the later-change-wins rule, conflicts
+// and ledger lines for free, instead of a second decision path. Its value,
+// in Salesforce's terms on both sides, is:
 //
 //   - Salesforce: the record's AccountId;
 //   - HubSpot: the Salesforce Account linked to the record's primary
@@ -82,28 +80,24 @@ func accountMapping(hs, sf crmsync.ObjectType) crmsync.FieldMapping {
 var accountShadowKey = accountMapping("", "").Key()
 
 // accountsFor reports whether records of Salesforce type o carry the
-// association.
-func (r *run) accountsFor(o crmsync.ObjectType) bool {
-	if !r.settings.Objects.Companies || (o != crmsync.SFContact && o != crmsync.SFOpportunity) {
-		return false
-	}
-	_, ok := r.e.HubSpot.(crmsync.Associations)
-	return ok
+// association under settings.
+func accountsFor(settings crmsync.Settings, o crmsync.ObjectType) bool {
+	return settings.Objects.Companies && (o == crmsync.SFContact || o == crmsync.SFOpportunity)
 }
 
-func (r *run) accountsOn() bool { return r.accountsFor(r.pair.sf) }
+func (f *facts) accountsOn() bool { return accountsFor(f.settings, f.pair.sf) }
 
 // needAccountRead reports whether this resolution reads HubSpot's
 // association (see the cost note above).
-func (r *run) needAccountRead() bool {
-	sh := r.shadow()
+func (f *facts) needAccountRead() bool {
+	sh := f.shadow()
 	if _, ok := sh[accountShadowKey]; !ok {
 		return true
 	}
 	if _, ok := sh[accountPendingKey]; ok {
 		return true
 	}
-	for _, t := range append([]crmsync.Trigger{r.t}, r.covered...) {
+	for _, t := range f.triggers() {
 		switch t.Kind {
 		case crmsync.KindPropertyChanged:
 		case crmsync.KindCreated:
@@ -117,53 +111,87 @@ func (r *run) needAccountRead() bool {
 	return false
 }
 
-// withAccount adds accountKey to the pair's records (copies, as withOwner
-// returns them).
-func (r *run) withAccount(ctx context.Context, hs, sf crmsync.Record) (crmsync.Record, crmsync.Record, error) {
-	if !r.accountsOn() {
-		return hs, sf, nil
+// readAccounts reads what the association's merge and writes need: the
+// HubSpot record's primary company and its Account, and — when it may be
+// written to HubSpot — the company of the Salesforce record's Account.
+func (e *Engine) readAccounts(ctx context.Context, f *facts) error {
+	if !f.accountsOn() {
+		return nil
 	}
-	if sf.Ref.ID != "" {
-		sf.Properties[accountKey] = sf.Properties[accountField]
+	f.look.companyOf = map[string]string{}
+	if err := e.readHubSpotAccount(ctx, f); err != nil {
+		return err
 	}
-	if hs.Ref.ID == "" { // not created yet: no associations
+	sf, ok := f.recs[crmsync.Salesforce]
+	if !ok {
+		return nil
+	}
+	hsValue := f.shadow()[accountShadowKey].Value
+	if f.look.hsAccount != nil {
+		hsValue = *f.look.hsAccount
+	}
+	if v := sf.Properties[accountField]; v != hsValue {
+		return e.readCompanyOf(ctx, f, v)
+	}
+	return nil
+}
+
+// readHubSpotAccount reads the HubSpot record's primary company and its
+// Account when needAccountRead says so.
+func (e *Engine) readHubSpotAccount(ctx context.Context, f *facts) error {
+	hs, ok := f.recs[crmsync.HubSpot]
+	if !ok { // not created yet: no associations
 		none := ""
-		r.hsPrimary = &none
-		return hs, sf, nil
+		f.look.hsPrimary, f.look.hsAccount = &none, &none
+		return nil
 	}
-	if !r.needAccountRead() {
-		hs.Properties[accountKey] = r.shadow()[accountShadowKey].Value
-		return hs, sf, nil
+	if !f.needAccountRead() {
+		return nil
 	}
-	as := r.e.HubSpot.(crmsync.Associations)
-	ids, primary, err := as.Associated(ctx, hs.Ref, crmsync.HSCompany)
+	ids, primary, err := e.HubSpot.Associated(ctx, hs.Ref, crmsync.HSCompany)
 	if err != nil {
-		return hs, sf, fmt.Errorf("read company of %s: %w", hs.Ref, err)
+		return opError{"read the company of " + hs.Ref.String(), err}
 	}
 	if primary == "" && len(ids) > 1 {
-		// Several companies, none primary: the one synced last while it
-		// is still among them, else none.
-		if primary, err = r.lastSyncedCompany(ctx, ids); err != nil {
-			return hs, sf, err
+		if primary, err = e.lastSyncedCompany(ctx, f, ids); err != nil {
+			return err
 		}
 	}
-	r.hsPrimary = &primary
-	v, err := r.accountOfCompany(ctx, primary)
+	v, err := e.accountOfCompany(ctx, primary)
 	if err != nil {
-		return hs, sf, err
+		return err
 	}
-	hs.Properties[accountKey] = v
-	return hs, sf, nil
+	f.look.hsPrimary, f.look.hsAccount = &primary, &v
+	return nil
+}
+
+// readCompanyOf looks up the company linked to Account id.
+func (e *Engine) readCompanyOf(ctx context.Context, f *facts, id string) error {
+	if id == "" || strings.HasPrefix(id, unlinkedPrefix) {
+		return nil
+	}
+	l, err := e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFAccount, ID: id})
+	switch {
+	case errors.Is(err, crmsync.ErrNotFound):
+		f.look.companyOf[id] = ""
+	case err != nil:
+		return fmt.Errorf("get link of account %s: %w", id, err)
+	case l.Status != crmsync.LinkActive || l.HubSpot.IsZero():
+		f.look.companyOf[id] = ""
+	default:
+		f.look.companyOf[id] = l.HubSpot.ID
+	}
+	return nil
 }
 
 // lastSyncedCompany returns the company linked to the Account in the
 // shadow when it is among ids, else "".
-func (r *run) lastSyncedCompany(ctx context.Context, ids []string) (string, error) {
-	sh, ok := r.shadow()[accountShadowKey]
+func (e *Engine) lastSyncedCompany(ctx context.Context, f *facts, ids []string) (string, error) {
+	sh, ok := f.shadow()[accountShadowKey]
 	if !ok || sh.Value == "" {
 		return "", nil
 	}
-	l, err := r.e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFAccount, ID: sh.Value})
+	l, err := e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFAccount, ID: sh.Value})
 	if errors.Is(err, crmsync.ErrNotFound) {
 		return "", nil
 	}
@@ -176,12 +204,12 @@ func (r *run) lastSyncedCompany(ctx context.Context, ids []string) (string, erro
 	return "", nil
 }
 
-// accountOfCompany is the HubSpot value of company id.
-func (r *run) accountOfCompany(ctx context.Context, id string) (string, error) {
+// accountOfCompany is the association value of company id.
+func (e *Engine) accountOfCompany(ctx context.Context, id string) (string, error) {
 	if id == "" {
 		return "", nil
 	}
-	l, err := r.e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCompany, ID: id})
+	l, err := e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCompany, ID: id})
 	switch {
 	case errors.Is(err, crmsync.ErrNotFound):
 		return unlinkedPrefix + id, nil
@@ -193,10 +221,29 @@ func (r *run) accountOfCompany(ctx context.Context, id string) (string, error) {
 	return l.Salesforce.ID, nil
 }
 
+// withAccount adds accountKey to the pair's merge records (copies made by
+// withOwner).
+func (f *facts) withAccount(hs, sf crmsync.Record) {
+	if !f.accountsOn() {
+		return
+	}
+	if sf.Ref.ID != "" {
+		sf.Properties[accountKey] = sf.Properties[accountField]
+	}
+	if hs.Ref.ID == "" {
+		return
+	}
+	if f.look.hsAccount != nil {
+		hs.Properties[accountKey] = *f.look.hsAccount
+	} else {
+		hs.Properties[accountKey] = f.shadow()[accountShadowKey].Value
+	}
+}
+
 // mergeShadow is the shadow the merge starts from: the link's, without
-// the pending mark (accountProps sets it again when still pending).
-func (r *run) mergeShadow() map[string]crmsync.FieldShadow {
-	sh := r.shadow()
+// the pending mark (accountWrite sets it again when still pending).
+func (f *facts) mergeShadow() map[string]crmsync.FieldShadow {
+	sh := f.shadow()
 	if _, ok := sh[accountPendingKey]; !ok {
 		return sh
 	}
@@ -209,90 +256,57 @@ func (r *run) mergeShadow() map[string]crmsync.FieldShadow {
 	return out
 }
 
-// accountProps turns a planned accountKey write to side s into the
+// accountWrite turns a planned accountKey write to side s into the
 // vendor's: AccountId on Salesforce; on HubSpot, the company to make
-// primary, kept in r.accountWrite for writeAccount. A value that cannot
-// be written is left out, noted, its shadow kept and marked pending.
-func (r *run) accountProps(ctx context.Context, s crmsync.Side, props map[string]string, plan *mapping.Plan) error {
+// primary (p.Writes.Account). A value that cannot be written is left out,
+// noted, its shadow kept and marked pending. Pure.
+func (f *facts) accountWrite(s crmsync.Side, props map[string]string, p *Plan) {
 	v, ok := props[accountKey]
 	if !ok {
-		return nil
+		return
 	}
 	delete(props, accountKey)
 	keep := func(note string) {
-		r.notes = append(r.notes, note)
-		if old, ok := r.shadow()[accountShadowKey]; ok {
-			plan.Shadow[accountShadowKey] = old
-		} else {
-			delete(plan.Shadow, accountShadowKey)
-		}
-		plan.Shadow[accountPendingKey] = crmsync.NewFieldShadow(v, r.e.now())
-		// Not written: the ledger must not list it as a change.
-		for i := range plan.Fields {
-			if plan.Fields[i].Mapping.Key() == accountShadowKey {
-				plan.Fields[i].Action, plan.Fields[i].Why = mapping.Keep, note
-			}
-		}
+		p.keep(f, accountShadowKey, note)
+		p.Link.Next.Shadow[accountPendingKey] = crmsync.NewFieldShadow(v, f.now)
 	}
 	if s == crmsync.Salesforce {
 		if id, ok := strings.CutPrefix(v, unlinkedPrefix); ok {
 			keep(fmt.Sprintf("company %s is not synced to an Account yet: %s not changed", id, accountField))
-			return nil
+			return
 		}
 		props[accountField] = v
-		return nil
+		return
 	}
 	company := ""
 	if v != "" {
-		l, err := r.e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFAccount, ID: v})
-		if err != nil && !errors.Is(err, crmsync.ErrNotFound) {
-			return fmt.Errorf("get link of account %s: %w", v, err)
-		}
-		if err != nil || l.Status != crmsync.LinkActive || l.HubSpot.IsZero() {
+		c, ok := f.look.companyOf[v]
+		if !ok || c == "" {
 			keep(fmt.Sprintf("account %s is not synced to a HubSpot company yet: company association not changed", v))
-			return nil
+			return
 		}
-		company = l.HubSpot.ID
+		company = c
 	}
-	r.accountWrite = &company
-	return nil
-}
-
-// writeAccount makes the planned company ref's primary one. It returns
-// the vendor's error as it is (callers turn it into the run's result).
-func (r *run) writeAccount(ctx context.Context, ref crmsync.RecordRef) error {
-	if r.accountWrite == nil {
-		return nil
+	ch := &crmsync.PrimaryChange{To: crmsync.HSCompany, ToID: company}
+	if f.look.hsPrimary != nil {
+		ch.Known, ch.Previous = true, *f.look.hsPrimary
 	}
-	company := *r.accountWrite
-	ch := crmsync.PrimaryChange{To: crmsync.HSCompany, ToID: company}
-	if r.hsPrimary != nil {
-		ch.Known, ch.Previous = true, *r.hsPrimary
-	}
-	if err := r.e.HubSpot.(crmsync.Associations).SetPrimary(ctx, ref, ch); err != nil {
-		return err
-	}
-	r.accountWrite = nil
-	r.out.Writes = append(r.out.Writes, Write{Op: "associate", Ref: ref, Properties: map[string]string{string(crmsync.HSCompany): company}})
-	return nil
+	p.Writes.Account = ch
 }
 
 // accountOfContacts finds the Account of a new HubSpot company through its
 // contacts already synced to Salesforce Contacts: the AccountId most of
 // them hold (ties: the smallest id) among Accounts not linked to another
-// company. nil when there is none. Errors are returned as they are.
-func (r *run) accountOfContacts(ctx context.Context, company crmsync.RecordRef) (*crmsync.Record, error) {
-	as, ok := r.e.HubSpot.(crmsync.Associations)
-	if !ok {
-		return nil, nil
-	}
-	ids, _, err := as.Associated(ctx, company, crmsync.HSContact)
+// company. nil when there is none.
+func (e *Engine) accountOfContacts(ctx context.Context, f *facts) (*crmsync.Record, error) {
+	company := f.src()
+	ids, _, err := e.HubSpot.Associated(ctx, company, crmsync.HSContact)
 	if err != nil {
-		return nil, fmt.Errorf("read contacts of %s: %w", company, err)
+		return nil, opError{"read the contacts of " + company.String(), err}
 	}
 	var sfIDs []string
 	for _, id := range ids[:min(len(ids), maxContactsForAccount)] {
-		l, err := r.e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: id})
+		l, err := e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: id})
 		if errors.Is(err, crmsync.ErrNotFound) {
 			continue
 		}
@@ -306,10 +320,16 @@ func (r *run) accountOfContacts(ctx context.Context, company crmsync.RecordRef) 
 	if len(sfIDs) == 0 {
 		return nil, nil
 	}
-	contacts, err := r.readMany(ctx, crmsync.SFContact, sfIDs, []string{accountField})
+	contacts, err := e.Salesforce.GetMany(ctx, crmsync.SFContact, sfIDs, []string{accountField})
 	if err != nil {
-		return nil, fmt.Errorf("read the Salesforce contacts of %s: %w", company, err)
+		return nil, opError{"read the Salesforce contacts of " + company.String(), err}
 	}
+	return e.pickAccount(ctx, f, contacts)
+}
+
+// pickAccount returns the Account most of contacts hold that is not linked
+// to another company and still exists.
+func (e *Engine) pickAccount(ctx context.Context, f *facts, contacts map[string]crmsync.Record) (*crmsync.Record, error) {
 	counts := map[string]int{}
 	for _, c := range contacts {
 		if a := c.Properties[accountField]; a != "" {
@@ -328,51 +348,21 @@ func (r *run) accountOfContacts(ctx context.Context, company crmsync.RecordRef) 
 	})
 	for _, a := range accounts {
 		ref := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFAccount, ID: a}
-		if _, err := r.e.Store.GetLink(ctx, ref); err == nil {
-			r.notes = append(r.notes, fmt.Sprintf("account %s of the company's contacts is linked to another company", a))
+		if _, err := e.Store.GetLink(ctx, ref); err == nil {
+			f.found.notes = append(f.found.notes, fmt.Sprintf("account %s of the company's contacts is linked to another company", a))
 			continue
 		} else if !errors.Is(err, crmsync.ErrNotFound) {
 			return nil, fmt.Errorf("get link of account %s: %w", a, err)
 		}
-		rec, err := r.get(ctx, ref)
+		rec, err := e.Salesforce.Get(ctx, ref, readProperties(f.settings, crmsync.Salesforce, crmsync.SFAccount))
 		if errors.Is(err, crmsync.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", ref, err)
+			return nil, opError{"read " + ref.String(), err}
 		}
-		r.notes = append(r.notes, fmt.Sprintf("linked to %s, the account of %d of the company's synced contacts", a, counts[a]))
+		f.found.notes = append(f.found.notes, fmt.Sprintf("linked to %s, the account of %d of the company's synced contacts", a, counts[a]))
 		return &rec, nil
 	}
 	return nil, nil
-}
-
-// readMany reads Salesforce records by id: one batch call when the CRM can
-// (crmsync.BatchCRM), else one by one. Records not found are left out.
-func (r *run) readMany(ctx context.Context, o crmsync.ObjectType, ids []string, props []string) ([]crmsync.Record, error) {
-	if b, ok := r.e.Salesforce.(crmsync.BatchCRM); ok && len(ids) > 1 {
-		got, err := b.GetMany(ctx, o, ids, props)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]crmsync.Record, 0, len(got))
-		for _, id := range ids {
-			if rec, ok := got[id]; ok {
-				out = append(out, rec)
-			}
-		}
-		return out, nil
-	}
-	var out []crmsync.Record
-	for _, id := range ids {
-		rec, err := r.e.Salesforce.Get(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: o, ID: id}, props)
-		if errors.Is(err, crmsync.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
 }

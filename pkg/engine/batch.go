@@ -8,10 +8,31 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
-// prefetch holds records a batch read ahead of its runs.
-type prefetch struct {
-	records map[crmsync.RecordRef]crmsync.Record
-	missing map[crmsync.RecordRef]bool
+// job is one trigger on its way through a batch: gated, read, decided,
+// applied.
+type job struct {
+	t crmsync.Trigger
+	// also are the batch's other triggers for the same record or pair.
+	also     []crmsync.Trigger
+	settings crmsync.Settings
+	pair     pair
+	// link is the source's link as read, then as stored by apply (nil:
+	// none, or a reservation released).
+	link *crmsync.Link
+	// notes are what happened before the read (merge re-pointing).
+	notes []string
+	// f is what was read, plan what was decided.
+	f    *facts
+	plan Plan
+	res  result
+}
+
+// result is what applying a job did.
+type result struct {
+	writes []Write
+	err    error // retry the trigger
+	done   bool  // the outcome is final before reading (gated out)
+	out    Outcome
 }
 
 // batchKey groups reads and writes by side and object type.
@@ -21,17 +42,18 @@ type batchKey struct {
 }
 
 // ResolveBatch resolves triggers together (one queue batch), with the same
-// result per trigger as Resolve — errs[i] non-nil means "retry trigger i".
+// result per trigger as resolving them one by one — errs[i] non-nil means
+// "retry trigger i".
 //
-// Triggers for linked pairs are read and written with batch calls where
-// the CRMs can (crmsync.BatchCRM: HubSpot batch read/update ≤ 100,
-// Salesforce SOQL IN and sObject Collections ≤ 200), so a bulk change costs
-// a few calls per batch instead of three per record. Several triggers for
-// one record, or for the two records of one link, in a batch are resolved
-// once: the later ones share the first's outcome (they describe the same
-// record, which is re-read anyway).
-// Everything else — creations, refusals, deletes — goes one by one as in
-// Resolve.
+// Every trigger takes one path: read, decide (pure), apply. Linked pairs
+// are read ahead and written with batch calls where the CRMs can
+// (crmsync.BatchCRM: HubSpot batch read/update ≤ 100, Salesforce SOQL IN
+// and sObject Collections ≤ 200), so a bulk change costs a few calls per
+// batch instead of three per record. Several triggers for one record, or
+// for the two records of one link, are resolved once: the later ones share
+// the first's outcome. Everything else — creations, refusals, deletes,
+// merges — is resolved with N = 1, in order, so each sees what the ones
+// before it stored.
 func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outcome, []error) {
 	outs := make([]Outcome, len(ts))
 	errs := make([]error, len(ts))
@@ -42,95 +64,147 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 		}
 		return outs, errs
 	}
-
-	var runs []*run
-	runOf := make([]*run, len(ts))    // the run deciding trigger i
-	coveredBy := make([]int, len(ts)) // index of the trigger whose run covers i, or -1
-	byLink := map[string]int{}
-	byRecord := map[crmsync.RecordRef]int{}
+	jobOf := make([]*job, len(ts))
+	var linked []*job
+	byRecord := map[crmsync.RecordRef]*job{}
+	byLink := map[string]*job{}
 	for i, t := range ts {
-		coveredBy[i] = -1
-		if err := t.Validate(); err != nil {
-			outs[i] = Outcome{Trigger: t, Decision: DecisionFailed, Reason: err.Error()}
+		j := &job{t: t, settings: settings}
+		jobOf[i] = j
+		if !e.gate(ctx, j) {
 			continue
 		}
-		seen, err := e.Store.Seen(ctx, t.DedupeKey, e.dedupeTTL())
-		if err != nil {
-			outs[i], errs[i] = Outcome{Trigger: t}, fmt.Errorf("engine: dedupe %s: %w", t.Record, err)
+		if first, dup := byRecord[t.Record]; dup {
+			jobOf[i] = first
+			first.also = append(first.also, t)
 			continue
 		}
-		if seen {
-			outs[i] = Outcome{Trigger: t, Decision: DecisionDuplicate, Reason: "delivery already handled"}
-			continue
-		}
-		if j, dup := byRecord[t.Record]; dup {
-			coveredBy[i] = j
-			continue
-		}
-		byRecord[t.Record] = i
-		p, ok := pairFor(t.Record, settings)
-		if t.Record.Object.IsActivity() || !ok || !p.enabled {
-			outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return e.resolveWith(ctx, t, settings) })
-			continue
-		}
-		link, err := e.Store.GetLink(ctx, t.Record)
-		if err != nil || link.Status != crmsync.LinkActive || link.HubSpot.IsZero() || link.Salesforce.IsZero() {
-			// Not linked (identity, creation), or in a special state: one by one.
-			outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return e.resolveWith(ctx, t, settings) })
-			continue
-		}
-		if j, dup := byLink[link.ID]; dup {
-			coveredBy[i] = j
-			continue
-		}
-		byLink[link.ID] = i
-		if p.sf == "" {
-			p.sf = link.Salesforce.Object
-		}
-		r := &run{e: e, t: t, settings: settings, pair: p, records: map[crmsync.Side]crmsync.Record{}, deferWrites: true, preLink: &link}
-		runs = append(runs, r)
-		runOf[i] = r
-	}
-
-	for i, j := range coveredBy {
-		if j >= 0 && runOf[j] != nil {
-			runOf[j].covered = append(runOf[j].covered, ts[i])
+		byRecord[t.Record] = j
+		if first := e.loadLink(ctx, j, byLink); first != nil {
+			jobOf[i] = first
+			first.also = append(first.also, t)
+		} else if j.res.err == nil && batchable(j) {
+			linked = append(linked, j)
+		} else if j.res.err == nil {
+			e.resolveJobs(ctx, []*job{j})
 		}
 	}
-	pre := e.prefetch(ctx, runs)
-	for _, r := range runs {
-		r.pre = pre
-		if err := r.do(ctx); err != nil {
-			r.err = err
-		}
-	}
-	e.writeBatch(ctx, runs)
-
+	e.resolveJobs(ctx, linked)
 	for i, t := range ts {
-		r := runOf[i]
-		if r == nil {
-			continue
-		}
-		outs[i], errs[i] = e.finishOne(ctx, t, func() (Outcome, error) { return r.out, r.err })
-	}
-	for i, j := range coveredBy {
-		if j < 0 {
-			continue
-		}
-		out := outs[j]
-		out.Trigger = ts[i]
-		out.Writes = nil
-		out.Reason = "resolved with " + ts[j].Record.String() + " in the same batch: " + out.Reason
-		err := errs[j]
-		outs[i], errs[i] = e.finishOne(ctx, ts[i], func() (Outcome, error) { return out, err })
+		outs[i], errs[i] = e.finish(ctx, t, jobOf[i])
 	}
 	return outs, errs
 }
 
-// finishOne completes a trigger's resolution as Resolve does: a retry
-// forgets the dedupe key, success is logged.
-func (e *Engine) finishOne(ctx context.Context, t crmsync.Trigger, f func() (Outcome, error)) (Outcome, error) {
-	out, err := f()
+// gate ends a trigger's resolution before any read where it can: an
+// invalid trigger, a repeated delivery, an activity or object type that
+// does not sync. It reports whether the trigger goes on.
+func (e *Engine) gate(ctx context.Context, j *job) bool {
+	t := j.t
+	if err := t.Validate(); err != nil {
+		j.res = result{done: true, out: Outcome{Decision: DecisionFailed, Reason: err.Error()}}
+		return false
+	}
+	seen, err := e.Store.Seen(ctx, t.DedupeKey, e.dedupeTTL())
+	if err != nil {
+		j.res = result{done: true, err: fmt.Errorf("dedupe %s: %w", t.Record, err)}
+		return false
+	}
+	if seen {
+		j.res = result{done: true, out: Outcome{Decision: DecisionDuplicate, Reason: "delivery already handled"}}
+		return false
+	}
+	p, ok := pairFor(t.Record, j.settings)
+	j.pair = p
+	switch {
+	case t.Record.Object.IsActivity():
+		e.skipNow(ctx, j, fmt.Sprintf("%s activities are not synced by this version", t.Record.Object))
+	case !ok:
+		e.skipNow(ctx, j, fmt.Sprintf("object type %s is not synced", t.Record.Object))
+	case !p.enabled:
+		e.skipNow(ctx, j, fmt.Sprintf("%s sync is off in the settings", p.name))
+	default:
+		return true
+	}
+	return false
+}
+
+// skipNow applies a skip plan: the ledger says why nothing was done.
+func (e *Engine) skipNow(ctx context.Context, j *job, reason string) {
+	j.f = &facts{t: j.t, settings: j.settings, now: e.now()}
+	j.plan = skip(reason)
+	e.finishJob(ctx, j)
+	j.res.done = true
+}
+
+// loadLink reads the source's link (after a merge trigger's re-pointing).
+// It returns the job already resolving the same link in this batch, if
+// any.
+func (e *Engine) loadLink(ctx context.Context, j *job, byLink map[string]*job) *job {
+	if j.t.Kind == crmsync.KindMerged {
+		if err := e.repointMerged(ctx, j); err != nil {
+			j.res.err = err
+			return nil
+		}
+	}
+	l, err := e.Store.GetLink(ctx, j.t.Record)
+	switch {
+	case errors.Is(err, crmsync.ErrNotFound):
+		return nil
+	case err != nil:
+		j.res.err = fmt.Errorf("get link: %w", err)
+		return nil
+	}
+	j.link = &l
+	if !batchable(j) {
+		return nil
+	}
+	if first, dup := byLink[l.ID]; dup {
+		return first
+	}
+	byLink[l.ID] = j
+	return nil
+}
+
+// batchable reports whether j is an active linked pair, resolved with the
+// batch's other linked pairs.
+func batchable(j *job) bool {
+	l := j.link
+	return l != nil && l.Status == crmsync.LinkActive && !l.HubSpot.IsZero() && !l.Salesforce.IsZero() &&
+		j.t.Kind != crmsync.KindMerged
+}
+
+// resolveJobs reads, decides and applies jobs together.
+func (e *Engine) resolveJobs(ctx context.Context, jobs []*job) {
+	var live []*job
+	for _, j := range jobs {
+		if err := e.checkBudget(ctx, j.t, j.settings); err != nil {
+			j.res.err = err
+			continue
+		}
+		live = append(live, j)
+	}
+	pre := e.prefetch(ctx, live)
+	for _, j := range live {
+		f, err := e.read(ctx, j, pre)
+		j.f = f
+		if err != nil {
+			j.plan = failureOf(f, err)
+		} else {
+			j.plan = decide(f)
+		}
+	}
+	e.apply(ctx, live)
+}
+
+// finish turns a job into trigger t's outcome as Resolve reports it: a
+// retry forgets the dedupe key, success is logged.
+func (e *Engine) finish(ctx context.Context, t crmsync.Trigger, j *job) (Outcome, error) {
+	out, err := j.res.out, j.res.err
+	if j.t.DedupeKey != t.DedupeKey || j.t.Record != t.Record {
+		out.Writes = nil
+		out.Reason = "resolved with " + j.t.Record.String() + " in the same batch: " + out.Reason
+	}
 	out.Trigger = t
 	if err != nil {
 		if ferr := e.Store.Forget(ctx, t.DedupeKey); ferr != nil {
@@ -144,26 +218,28 @@ func (e *Engine) finishOne(ctx context.Context, t crmsync.Trigger, f func() (Out
 	return out, nil
 }
 
-// prefetch reads both records of every run's link with one batch read per
-// side and object type (when the CRM is a crmsync.BatchCRM). A failed
-// batch read is not an error: the runs then read one by one.
-func (e *Engine) prefetch(ctx context.Context, runs []*run) *prefetch {
+// prefetch reads both records of every job's link with one batch read per
+// side and object type. A failed batch read is not an error: the jobs then
+// read one by one.
+func (e *Engine) prefetch(ctx context.Context, jobs []*job) *prefetch {
 	pre := &prefetch{records: map[crmsync.RecordRef]crmsync.Record{}, missing: map[crmsync.RecordRef]bool{}}
 	ids := map[batchKey][]string{}
 	props := map[batchKey][]string{}
-	for _, r := range runs {
-		for _, ref := range r.preLink.Refs() {
+	for _, j := range jobs {
+		if j.link == nil {
+			continue
+		}
+		for _, ref := range j.link.Refs() {
 			k := batchKey{ref.Side, ref.Object}
 			ids[k] = append(ids[k], ref.ID)
-			props[k] = r.readProperties(ref.Side, ref.Object)
+			props[k] = readProperties(j.settings, ref.Side, ref.Object)
 		}
 	}
 	for k, list := range ids {
-		b, ok := e.crm(k.side).(crmsync.BatchCRM)
-		if !ok || len(list) < 2 {
+		if len(list) < 2 {
 			continue
 		}
-		got, err := b.GetMany(ctx, k.object, list, props[k])
+		got, err := e.crm(k.side).GetMany(ctx, k.object, list, props[k])
 		if err != nil {
 			e.logger().WarnContext(ctx, "batch read failed; reading one by one", "side", k.side, "object", k.object, "error", err)
 			continue
@@ -178,73 +254,4 @@ func (e *Engine) prefetch(ctx context.Context, runs []*run) *prefetch {
 		}
 	}
 	return pre
-}
-
-// writeBatch writes the runs' planned writes with one batch update per
-// side and object type where the CRM can (else one by one), then finishes
-// each run whose writes all succeeded.
-func (e *Engine) writeBatch(ctx context.Context, runs []*run) {
-	type item struct {
-		r *run
-		w pendingWrite
-	}
-	groups := map[batchKey][]item{}
-	var order []batchKey
-	for _, r := range runs {
-		if r.err != nil || r.plan == nil {
-			continue
-		}
-		for _, w := range r.pending {
-			k := batchKey{w.ref.Side, w.ref.Object}
-			if _, ok := groups[k]; !ok {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], item{r, w})
-		}
-	}
-	failed := map[*run]bool{}
-	fail := func(it item, err error) {
-		if failed[it.r] {
-			return
-		}
-		failed[it.r] = true
-		it.r.err = it.r.vendorFailure(ctx, it.r.t.Record, "update "+it.w.ref.String(), err)
-	}
-	for _, k := range order {
-		items := groups[k]
-		b, ok := e.crm(k.side).(crmsync.BatchCRM)
-		if !ok || len(items) < 2 {
-			for _, it := range items {
-				if failed[it.r] {
-					continue
-				}
-				if err := e.crm(k.side).Update(ctx, it.w.ref, it.w.props); err != nil {
-					fail(it, err)
-					continue
-				}
-				it.r.wrote(it.w)
-			}
-			continue
-		}
-		updates := make([]crmsync.Update, len(items))
-		for i, it := range items {
-			updates[i] = crmsync.Update{ID: it.w.ref.ID, Properties: it.w.props}
-		}
-		results, err := b.UpdateMany(ctx, k.object, updates)
-		for i, it := range items {
-			switch {
-			case err != nil:
-				fail(it, err)
-			case results[i] != nil:
-				fail(it, results[i])
-			default:
-				it.r.wrote(it.w)
-			}
-		}
-	}
-	for _, r := range runs {
-		if r.err == nil && r.plan != nil && !failed[r] {
-			r.err = r.finish(ctx)
-		}
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
@@ -23,15 +22,54 @@ const DefaultDedupeTTL = 25 * time.Hour
 // guards against crashes and against triggers from different groups.)
 const PendingLease = 2 * time.Minute
 
+// Store is what the engine reads and keeps: settings, links with their
+// shadows, dedupe keys, sync errors, API usage and the ledger.
+type Store interface {
+	crmsync.SettingsStore
+	crmsync.Links
+	crmsync.Dedupe
+	crmsync.Usage
+	crmsync.Ledger
+	GetSyncError(ctx context.Context, ref crmsync.RecordRef) (crmsync.SyncError, error)
+	PutSyncError(ctx context.Context, e crmsync.SyncError) error
+	ClearSyncError(ctx context.Context, ref crmsync.RecordRef) error
+}
+
+// HubSpotCRM is the HubSpot side as production always has it
+// (*hubspot.Client): records, batches, owners, the inclusion list,
+// associations and archiving. HubSpotSchema is optional.
+type HubSpotCRM interface {
+	crmsync.CRM
+	crmsync.BatchCRM
+	crmsync.Owners
+	crmsync.ListMembership
+	crmsync.Associations
+	crmsync.Deleter
+}
+
+// SalesforceCRM is the Salesforce side as production always has it
+// (*salesforce.Client): records, SOQL/collections, owners, deletes and
+// merge lookups. SalesforceSchema and OrgAPIUsage are optional.
+type SalesforceCRM interface {
+	crmsync.CRM
+	crmsync.BatchCRM
+	crmsync.Owners
+	crmsync.Deleter
+	crmsync.MergeResolver
+}
+
 // Engine resolves triggers. Its fields are its dependencies; all are
-// required except Now, DedupeTTL and Logger.
+// required except Now, DedupeTTL, OwnHubSpotAppID and Logger.
 type Engine struct {
-	Store      crmsync.Store
-	HubSpot    crmsync.CRM
-	Salesforce crmsync.CRM
+	Store      Store
+	HubSpot    HubSpotCRM
+	Salesforce SalesforceCRM
 	Now        func() time.Time
 	DedupeTTL  time.Duration
-	Logger     *slog.Logger
+	// OwnHubSpotAppID is crmsync's HubSpot app id: a HubSpot change whose
+	// source is this app is an echo of crmsync's own write.
+	OwnHubSpotAppID string
+	Logger          *slog.Logger
 
 	budget budget
 }
@@ -57,9 +95,10 @@ type Decision string
 const (
 	DecisionDuplicate   Decision = "duplicate"    // a repeated delivery: dropped
 	DecisionSynced      Decision = "synced"       // wrote at least one side
-	DecisionNoChange    Decision = "no_change"    // nothing to write (includes echoes)
+	DecisionNoChange    Decision = "no_change"    // nothing to write; the sides agree (includes echoes)
+	DecisionRefused     Decision = "refused"      // a field rule held a change back; the sides differ by rule
 	DecisionNotEligible Decision = "not_eligible" // refused; a sync error or reason was recorded
-	DecisionSkipped     Decision = "skipped"      // the settings say not to sync this
+	DecisionSkipped     Decision = "skipped"      // the settings say not to sync this; the ledger says so
 	DecisionFailed      Decision = "failed"       // a terminal failure; a sync error was recorded
 	DecisionSourceGone  Decision = "source_gone"  // the source record no longer exists
 	DecisionMerged      Decision = "merged"       // the source was merged away; its link follows the survivor
@@ -81,7 +120,7 @@ type Outcome struct {
 
 // Write is one write the engine made.
 type Write struct {
-	Op         string // "create" or "update"
+	Op         string // "create", "update", "associate" or "delete"
 	Ref        crmsync.RecordRef
 	Properties map[string]string
 }
@@ -106,27 +145,20 @@ func (e *Engine) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func (e *Engine) crm(s crmsync.Side) crmsync.CRM {
+// sideCRM is what both sides' CRMs have in common.
+type sideCRM interface {
+	crmsync.CRM
+	crmsync.BatchCRM
+	crmsync.Owners
+	crmsync.Deleter
+}
+
+// crm is side s's CRM.
+func (e *Engine) crm(s crmsync.Side) sideCRM {
 	if s == crmsync.HubSpot {
 		return e.HubSpot
 	}
 	return e.Salesforce
-}
-
-// Resolve handles one trigger. A non-nil error means "retry this trigger
-// later"; everything else, including terminal failures, is in the Outcome.
-func (e *Engine) Resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {
-	if err := t.Validate(); err != nil {
-		return Outcome{Trigger: t, Decision: DecisionFailed, Reason: err.Error()}, nil
-	}
-	seen, err := e.Store.Seen(ctx, t.DedupeKey, e.dedupeTTL())
-	if err != nil {
-		return Outcome{Trigger: t}, fmt.Errorf("engine: dedupe %s: %w", t.Record, err)
-	}
-	if seen {
-		return Outcome{Trigger: t, Decision: DecisionDuplicate, Reason: "delivery already handled"}, nil
-	}
-	return e.finishOne(ctx, t, func() (Outcome, error) { return e.resolve(ctx, t) })
 }
 
 func (e *Engine) dedupeTTL() time.Duration {
@@ -136,74 +168,21 @@ func (e *Engine) dedupeTTL() time.Duration {
 	return e.DedupeTTL
 }
 
-// pair is the object pair a trigger concerns.
-type pair struct {
-	hs crmsync.ObjectType
-	// sf is the Salesforce type when known (the source's, or the linked
-	// record's); for a HubSpot contact not linked yet it is "" and
-	// candidates lists the types to match against.
-	sf         crmsync.ObjectType
-	candidates []crmsync.ObjectType
-	enabled    bool
-	name       string
+// Resolve handles one trigger: ResolveBatch with one trigger. A non-nil
+// error means "retry this trigger later"; everything else, including
+// terminal failures, is in the Outcome.
+func (e *Engine) Resolve(ctx context.Context, t crmsync.Trigger) (Outcome, error) {
+	outs, errs := e.ResolveBatch(ctx, []crmsync.Trigger{t})
+	return outs[0], errs[0]
 }
 
-func pairFor(src crmsync.RecordRef, s crmsync.Settings) (pair, bool) {
-	switch src.Object {
-	case crmsync.HSContact:
-		return pair{hs: crmsync.HSContact, candidates: []crmsync.ObjectType{crmsync.SFContact, crmsync.SFLead}, enabled: s.Objects.Contacts, name: "contacts"}, true
-	case crmsync.SFLead, crmsync.SFContact:
-		return pair{hs: crmsync.HSContact, sf: src.Object, enabled: s.Objects.Contacts, name: "contacts"}, true
-	case crmsync.HSCompany:
-		return pair{hs: crmsync.HSCompany, sf: crmsync.SFAccount, enabled: s.Objects.Companies, name: "companies"}, true
-	case crmsync.SFAccount:
-		return pair{hs: crmsync.HSCompany, sf: crmsync.SFAccount, enabled: s.Objects.Companies, name: "companies"}, true
-	case crmsync.HSDeal, crmsync.SFOpportunity:
-		return pair{hs: crmsync.HSDeal, sf: crmsync.SFOpportunity, enabled: s.Objects.Deals, name: "deals"}, true
-	}
-	return pair{}, false
-}
-
-func (p pair) isContact() bool { return p.hs == crmsync.HSContact }
-
-// properties lists what to read of a record of object o on side s.
-func properties(ms []crmsync.FieldMapping, s crmsync.Side, o crmsync.ObjectType) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(p string) {
-		if p != "" && !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	for _, m := range ms {
-		if s == crmsync.HubSpot && m.HubSpotObject == o {
-			add(m.HubSpotProperty)
-		}
-		if s == crmsync.Salesforce && m.SalesforceObject == o {
-			add(m.SalesforceField)
-		}
-	}
-	if o == crmsync.HSContact {
-		add("email")
-	}
-	if o == crmsync.SFLead || o == crmsync.SFContact {
-		add("Email")
-	}
-	return out
-}
-
-func emailOf(r crmsync.Record) string {
-	if r.Ref.Side == crmsync.HubSpot {
-		return strings.TrimSpace(r.Properties["email"])
-	}
-	return strings.TrimSpace(r.Properties["Email"])
-}
-
-// Settings returns the stored settings, or the defaults with the default
-// mappings when none are stored.
-func (e *Engine) Settings(ctx context.Context) (crmsync.Settings, error) {
-	s, err := e.Store.GetSettings(ctx)
+// LoadSettings returns the settings as the engine applies them: the stored
+// ones, or the defaults of HubSpot's connector with the default field
+// mappings when none are stored; mappings without a rule take the default
+// rule. The one place settings get their defaults (the sweep and the CLI
+// call it too).
+func LoadSettings(ctx context.Context, st crmsync.SettingsStore) (crmsync.Settings, error) {
+	s, err := st.GetSettings(ctx)
 	if errors.Is(err, crmsync.ErrNotFound) {
 		s = crmsync.DefaultSettings()
 		s.Mappings = mapping.DefaultMappings(s.DefaultRule)
@@ -212,5 +191,10 @@ func (e *Engine) Settings(ctx context.Context) (crmsync.Settings, error) {
 	if err != nil {
 		return s, fmt.Errorf("load settings: %w", err)
 	}
-	return s, nil
+	return s.Effective(), nil
+}
+
+// Settings returns LoadSettings of the engine's store.
+func (e *Engine) Settings(ctx context.Context) (crmsync.Settings, error) {
+	return LoadSettings(ctx, e.Store)
 }

@@ -23,12 +23,15 @@ import (
 // modification has its own time.
 type clock struct{ n atomic.Int64 }
 
+func (c *clock) advance(d time.Duration) { c.n.Add(int64(d / time.Millisecond)) }
+
 func (c *clock) now() time.Time {
 	return time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(c.n.Add(1)) * time.Millisecond)
 }
 
 type harness struct {
 	t      *testing.T
+	clock  *clock
 	store  crmsync.Store
 	hs, sf *crmsynctest.CRM
 	eng    *Engine
@@ -43,7 +46,7 @@ func newHarness(t *testing.T, settings func(*crmsync.Settings)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	h := &harness{t: t, store: st, hs: crmsynctest.NewCRM(crmsync.HubSpot, c.now), sf: crmsynctest.NewCRM(crmsync.Salesforce, c.now)}
+	h := &harness{t: t, clock: c, store: st, hs: crmsynctest.NewCRM(crmsync.HubSpot, c.now), sf: crmsynctest.NewCRM(crmsync.Salesforce, c.now)}
 	h.eng = &Engine{Store: st, HubSpot: h.hs, Salesforce: h.sf, Now: c.now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if settings != nil {
@@ -140,10 +143,17 @@ func TestFieldRulesOnLinkedPair(t *testing.T) {
 	h.resolve(c.Ref)
 	lead := h.sf.Records(crmsync.SFLead)[0]
 
-	// HubSpot changes a field Salesforce has a value for: refused by the rule.
+	// HubSpot changes a field Salesforce has a value for: refused by the
+	// rule, and recorded as a refusal (not as "no change": the sides differ).
 	h.hs.Edit(c.Ref, map[string]string{"phone": "222"})
-	if out := h.resolve(c.Ref); out.Decision != DecisionNoChange {
+	out := h.resolve(c.Ref)
+	if out.Decision != DecisionRefused || !strings.Contains(out.Reason, "phone=Phone") {
 		t.Fatalf("prefer SF, HubSpot edit: %+v", out)
+	}
+	entries, _, _ := h.store.ListLedger(context.Background(), out.LinkID, crmsync.PageRequest{Limit: 1})
+	if len(entries) != 1 || entries[0].Result != string(DecisionRefused) || len(entries[0].Changes) != 1 ||
+		entries[0].Changes[0].Refused == "" || entries[0].Changes[0].After != "222" || entries[0].Changes[0].Before != "111" {
+		t.Errorf("ledger of the refusal: %+v", entries)
 	}
 	if got, _ := h.sf.Record(lead.Ref); got.Properties["Phone"] != "111" {
 		t.Errorf("Salesforce phone overwritten: %q", got.Properties["Phone"])
@@ -238,6 +248,12 @@ func TestEligibilityRefusalsAreVisible(t *testing.T) {
 		if err != nil || se.Reason != crmsync.ReasonNoEmail || se.Hint == "" || se.NextRetry.IsZero() {
 			t.Fatalf("sync error %+v %v", se, err)
 		}
+		// The same refusal again before its retry is due is not an attempt.
+		h.resolve(c.Ref)
+		if again, _ := h.store.GetSyncError(ctx, c.Ref); again.Attempts != 1 || !again.NextRetry.Equal(se.NextRetry) {
+			t.Errorf("before the retry is due: attempts %d next %s, want 1 and %s", again.Attempts, again.NextRetry, se.NextRetry)
+		}
+		h.clock.advance(21 * time.Minute) // past the 20-minute retry interval
 		h.resolve(c.Ref)
 		if se, _ := h.store.GetSyncError(ctx, c.Ref); se.Attempts != 2 {
 			t.Errorf("attempts = %d, want 2", se.Attempts)
@@ -729,7 +745,7 @@ func TestMergeRepointsOrRetiresLinks(t *testing.T) {
 	if n := len(h.sf.Records(crmsync.SFLead)); n != 2 {
 		t.Errorf("%d leads after the merge, want 2 (nothing created)", n)
 	}
-	if out.Decision != DecisionNoChange && out.Decision != DecisionSynced {
+	if out.Decision != DecisionNoChange && out.Decision != DecisionSynced && out.Decision != DecisionRefused {
 		t.Errorf("survivor's resolution: %+v", out)
 	}
 

@@ -157,6 +157,9 @@ func (e *RateLimitError) Category() crmsync.Category { return crmsync.CategoryOt
 // Code is "RATE_LIMIT".
 func (e *RateLimitError) Code() string { return rateLimitCategoryCode }
 
+// Is matches crmsync.ErrBudget when the daily allowance is spent.
+func (e *RateLimitError) Is(target error) bool { return target == crmsync.ErrBudget && e.Daily() }
+
 // ErrNoResult: a batch answered without a result or an error for an input.
 var ErrNoResult = errors.New("no result for this input")
 

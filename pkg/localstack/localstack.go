@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -38,6 +39,11 @@ import (
 	"github.com/crmsync/crmsync/pkg/sweep"
 	"github.com/crmsync/crmsync/pkg/worker"
 )
+
+// SandboxAppID is crmsync's HubSpot app id in the sandbox: the simulated
+// portal attributes crmsync's API writes to it (changeSource
+// INTEGRATION/<id>), so the engine names their webhooks echoes.
+const SandboxAppID = 1160452
 
 // WebhookSecret is the HubSpot app secret of the local sandbox.
 const WebhookSecret = "crmsync-local-webhook-secret"
@@ -158,6 +164,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	servers[0].h = mux
 
 	s.Engine = &engine.Engine{Store: cfg.Store, HubSpot: s.HubSpotClient, Salesforce: s.SalesforceClient, Logger: log}
+	if cfg.Real == nil {
+		s.Engine.OwnHubSpotAppID = strconv.FormatInt(SandboxAppID, 10)
+	}
 	lag := cfg.SweepLag
 	if lag == 0 {
 		lag = 2 * time.Second
@@ -167,7 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			crmsync.HubSpot:    &sweep.HubSpotSource{Client: s.HubSpotClient},
 			crmsync.Salesforce: &sweep.SalesforceSource{Client: s.SalesforceClient},
 		},
-		CRMs: map[crmsync.Side]crmsync.CRM{crmsync.HubSpot: s.HubSpotClient, crmsync.Salesforce: s.SalesforceClient}}
+		Drift: s.Engine}
 	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -237,7 +246,7 @@ func (s *Stack) startSimulators(cfg Config, listen func(string) (net.Listener, s
 	if cfg.NoWebhooks {
 		hook = hubspotsim.WebhookConfig{}
 	}
-	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook})
+	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook, AppID: SandboxAppID})
 	// The integration user has "Modify All Data", as most have; selective
 	// sync scenarios turn sharing back on per test.
 	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true})

@@ -44,6 +44,10 @@ type FieldPlan struct {
 	Why string
 	// Conflict is set when both sides changed a Two-way field differently.
 	Conflict *Conflict
+	// Refused is set when a side changed the field (or cleared it) and
+	// the rule held the change back: the sides now differ, by the rule.
+	// The refused value is Value; Before is the value kept.
+	Refused bool
 }
 
 // Conflict records a Two-way conflict and its loser.
@@ -149,6 +153,7 @@ func mergeField(m crmsync.FieldMapping, in Input) FieldPlan {
 			return toHS("always use Salesforce: Salesforce changed")
 		}
 		fp.Why = "always use Salesforce: HubSpot changes are not sent to Salesforce"
+		fp.Refused, fp.Value, fp.Before = true, hv, sv
 		return fp
 
 	case crmsync.RulePreferSalesforce:
@@ -159,6 +164,10 @@ func mergeField(m crmsync.FieldMapping, in Input) FieldPlan {
 			return toHS("prefer Salesforce unless blank: Salesforce changed")
 		}
 		fp.Why = "prefer Salesforce unless blank: the Salesforce field is not blank"
+		if hv == "" {
+			fp.Why = "prefer Salesforce unless blank: a HubSpot clear is not sent to Salesforce"
+		}
+		fp.Refused, fp.Value, fp.Before = true, hv, sv
 		return fp
 
 	case crmsync.RuleTwoWay:

@@ -70,6 +70,19 @@ func CategoryOf(code string) crmsync.Category {
 	return crmsync.CategoryOther
 }
 
+var codeHint = map[string]string{
+	CodeDuplicatesDetected:   "a Salesforce duplicate rule blocked the write: merge the records or allow the save in the rule",
+	CodeCustomValidation:     "a Salesforce validation rule rejected the values: fix the record or relax the rule",
+	CodeRequiredFieldMissing: "fill in the required field on the source record, or map a field to it",
+	CodeInvalidEmailAddress:  "correct the email address on the source record",
+	CodeRestrictedPicklist:   "the value is not in the Salesforce picklist: add it there, or map the value",
+	CodeStringTooLong:        "shorten the value on the source record, or lengthen the Salesforce field",
+}
+
+// HintOf says what a person can do about a Salesforce error code; "" for
+// codes without a specific hint (the category's hint applies).
+func HintOf(code string) string { return codeHint[code] }
+
 // transientCode reports whether an error with this code may succeed when
 // retried unchanged.
 func transientCode(code string) bool {
@@ -137,6 +150,9 @@ func (e *APIError) Transient() bool {
 // Category is the sync-error category of the first error code.
 func (e *APIError) Category() crmsync.Category { return CategoryOf(e.Code()) }
 
+// Hint says what a person can do about the first error code.
+func (e *APIError) Hint() string { return HintOf(e.Code()) }
+
 // MatchedIDs returns the records a duplicate error matched.
 func (e *APIError) MatchedIDs() []string {
 	var ids []string
@@ -150,7 +166,7 @@ func (e *APIError) MatchedIDs() []string {
 // crmsync.ErrNotFound for 404 / NOT_FOUND / ENTITY_IS_DELETED.
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrRequestLimitExceeded:
+	case ErrRequestLimitExceeded, crmsync.ErrBudget:
 		return e.Code() == CodeRequestLimitExceeded
 	case crmsync.ErrNotFound:
 		c := e.Code()
@@ -188,6 +204,9 @@ func (e *RecordError) Category() crmsync.Category { return CategoryOf(e.StatusCo
 // Code is the Salesforce status code.
 func (e *RecordError) Code() string { return e.StatusCode }
 
+// Hint says what a person can do about the code.
+func (e *RecordError) Hint() string { return HintOf(e.StatusCode) }
+
 var (
 	_ crmsync.VendorError = (*APIError)(nil)
 	_ crmsync.VendorError = (*RecordError)(nil)
@@ -200,7 +219,7 @@ func (e *RecordError) Is(target error) bool {
 	switch target {
 	case crmsync.ErrNotFound:
 		return e.StatusCode == CodeNotFound || e.StatusCode == CodeEntityIsDeleted
-	case ErrRequestLimitExceeded:
+	case ErrRequestLimitExceeded, crmsync.ErrBudget:
 		return e.StatusCode == CodeRequestLimitExceeded
 	}
 	return false

@@ -13,6 +13,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
+	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 	"github.com/crmsync/crmsync/pkg/sweep"
 )
@@ -170,7 +171,7 @@ func newHarnessOn(tb testing.TB, newStore func(now func() time.Time) crmsync.Sto
 		Store:   h.store,
 		Queue:   h.rec,
 		Sources: map[crmsync.Side]sweep.Source{crmsync.HubSpot: h.hsSrc, crmsync.Salesforce: h.sfSrc},
-		CRMs:    map[crmsync.Side]crmsync.CRM{crmsync.HubSpot: h.hs, crmsync.Salesforce: h.sf},
+		Drift:   &engine.Engine{Store: h.store, HubSpot: h.hs, Salesforce: h.sf, Now: h.clk.Now, Logger: discardLogger},
 		Now:     h.clk.Now,
 		Logger:  discardLogger,
 	}

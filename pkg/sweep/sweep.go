@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/mapping"
+	"github.com/crmsync/crmsync/pkg/engine"
 )
 
 // Defaults of the Sweeper's settings.
@@ -31,16 +31,17 @@ const (
 )
 
 // Sweeper runs sweeps. Store and Queue are required; a side without a
-// Source is not swept, and drift is checked only when both CRMs are set.
+// Source is not swept.
 // The other fields have defaults. A Sweeper may be used by concurrent Run
 // calls (the lease lets one of them work).
 type Sweeper struct {
-	Store crmsync.Store
+	Store Store
 	Queue Sender
 	// Sources lists each side's changes.
 	Sources map[crmsync.Side]Source
-	// CRMs re-read linked records for the drift check.
-	CRMs map[crmsync.Side]crmsync.CRM
+	// Drift checks linked pairs for drift (the engine); nil turns the
+	// drift check off.
+	Drift DriftChecker
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -64,6 +65,23 @@ type Sweeper struct {
 	// StartAt is where a side and object without a cursor starts (zero:
 	// from the beginning).
 	StartAt time.Time
+}
+
+// Store is what a sweep reads and keeps: the settings, its cursors and
+// lease, the links (drift) and the errors due for a retry.
+type Store interface {
+	crmsync.SettingsStore
+	crmsync.Cursors
+	crmsync.Leases
+	ListLinks(ctx context.Context, page crmsync.PageRequest) ([]crmsync.Link, string, error)
+	ListSyncErrorsDue(ctx context.Context, now time.Time, page crmsync.PageRequest) ([]crmsync.SyncError, string, error)
+}
+
+// DriftChecker decides whether linked pairs have drifted: the engine's
+// own decision (engine.Engine.CheckDrift), so the sweep never re-implements
+// the merge.
+type DriftChecker interface {
+	CheckDrift(ctx context.Context, settings crmsync.Settings, links []crmsync.Link) []engine.Drift
 }
 
 // Report says what a run did; functions/sweep turns it into metrics.
@@ -109,6 +127,10 @@ type ObjectReport struct {
 type DriftReport struct {
 	Checked int `json:"checked"`
 	Drifted int `json:"drifted"`
+	// Skipped counts pairs that could not be read (checked again next
+	// time round); SkippedErrors names the first few.
+	Skipped       int      `json:"skipped,omitempty"`
+	SkippedErrors []string `json:"skipped_errors,omitempty"`
 	// Wrapped is set when the check reached the last link and starts from
 	// the first next run.
 	Wrapped bool `json:"wrapped,omitempty"`
@@ -221,14 +243,9 @@ func newOwner() string {
 }
 
 func (s *Sweeper) loadSettings(ctx context.Context) (crmsync.Settings, error) {
-	st, err := s.Store.GetSettings(ctx)
-	if errors.Is(err, crmsync.ErrNotFound) {
-		st = crmsync.DefaultSettings()
-		st.Mappings = mapping.DefaultMappings(st.DefaultRule)
-		return st, nil
-	}
+	st, err := engine.LoadSettings(ctx, s.Store)
 	if err != nil {
-		return st, fmt.Errorf("sweep: load settings: %w", err)
+		return st, fmt.Errorf("sweep: %w", err)
 	}
 	return st, nil
 }
@@ -463,12 +480,13 @@ func (r *run) object(ctx context.Context, side crmsync.Side, o crmsync.ObjectTyp
 	}
 }
 
-// drift checks a slice of links from checkpoint and returns the position
-// for the next run.
+// drift checks a slice of links from checkpoint with the engine's own
+// decision and returns the position for the next run. A pair that cannot
+// be read is skipped (counted and reported) and the check goes on; the
+// position advances past the page.
 func (r *run) drift(ctx context.Context, checkpoint string) string {
 	limit := orDefault(r.s.DriftLimit, DefaultDriftLimit)
-	hs, sf := r.s.CRMs[crmsync.HubSpot], r.s.CRMs[crmsync.Salesforce]
-	if limit < 0 || hs == nil || sf == nil || r.spent() {
+	if limit < 0 || r.s.Drift == nil || r.spent() {
 		return checkpoint
 	}
 	links, next, err := r.s.Store.ListLinks(ctx, crmsync.PageRequest{Limit: limit, Token: checkpoint})
@@ -481,22 +499,25 @@ func (r *run) drift(ctx context.Context, checkpoint string) string {
 		r.fail(fmt.Errorf("sweep: drift: list links: %w", err))
 		return checkpoint
 	}
-	var ts []crmsync.Trigger
+	active := links[:0:0]
 	for _, l := range links {
-		if r.spent() {
-			return checkpoint // this page again next run
+		if l.Status == crmsync.LinkActive && !l.HubSpot.IsZero() && !l.Salesforce.IsZero() {
+			active = append(active, l)
 		}
-		if l.Status != crmsync.LinkActive || l.HubSpot.IsZero() || l.Salesforce.IsZero() {
+	}
+	var ts []crmsync.Trigger
+	for _, d := range r.s.Drift.CheckDrift(ctx, r.settings, active) {
+		if d.Err != nil {
+			r.rep.Drift.Skipped++
+			if len(r.rep.Drift.SkippedErrors) < maxSkippedReported {
+				r.rep.Drift.SkippedErrors = append(r.rep.Drift.SkippedErrors, fmt.Sprintf("link %s: %v", d.Link.ID, d.Err))
+			}
+			r.s.logger().WarnContext(ctx, "drift check skipped a pair it could not read", "link_id", d.Link.ID, "error", d.Err)
 			continue
 		}
-		t, drifted, err := r.checkLink(ctx, l, hs, sf)
-		if err != nil {
-			r.fail(fmt.Errorf("sweep: drift: link %s: %w", l.ID, err))
-			return checkpoint
-		}
 		r.rep.Drift.Checked++
-		if drifted {
-			ts = append(ts, t)
+		if d.Drifted {
+			ts = append(ts, r.driftTrigger(d))
 		}
 	}
 	if err := r.send(ctx, ts); err != nil {
@@ -508,41 +529,16 @@ func (r *run) drift(ctx context.Context, checkpoint string) string {
 	return next
 }
 
-// checkLink re-reads both records of l and reports whether the merge
-// would write to either, with the trigger to enqueue.
-func (r *run) checkLink(ctx context.Context, l crmsync.Link, hsCRM, sfCRM crmsync.CRM) (crmsync.Trigger, bool, error) {
-	ms := mapping.For(r.settings.Mappings, l.HubSpot.Object, l.Salesforce.Object)
-	var hsProps, sfProps []string
-	for _, m := range ms {
-		hsProps = append(hsProps, m.HubSpotProperty)
-		sfProps = append(sfProps, m.SalesforceField)
-	}
-	trigger := func(ref crmsync.RecordRef, hsAt, sfAt time.Time) crmsync.Trigger {
-		return crmsync.Trigger{Record: ref, Kind: crmsync.KindSweep, OccurredAt: r.started,
-			DedupeKey: crmsync.DedupeKeyOf("sweep-drift", l.ID, strconv.FormatInt(l.Version, 10), timeKey(hsAt), timeKey(sfAt))}
-	}
-	hs, err := hsCRM.Get(ctx, l.HubSpot, hsProps)
-	if errors.Is(err, crmsync.ErrNotFound) {
-		return trigger(l.HubSpot, time.Time{}, time.Time{}), true, nil
-	}
-	if err != nil {
-		return crmsync.Trigger{}, false, fmt.Errorf("read %s: %w", l.HubSpot, err)
-	}
-	sf, err := sfCRM.Get(ctx, l.Salesforce, sfProps)
-	if errors.Is(err, crmsync.ErrNotFound) {
-		return trigger(l.Salesforce, hs.LastModified, time.Time{}), true, nil
-	}
-	if err != nil {
-		return crmsync.Trigger{}, false, fmt.Errorf("read %s: %w", l.Salesforce, err)
-	}
-	plan := mapping.Merge(mapping.Input{Mappings: ms, HubSpot: hs, Salesforce: sf, Shadow: l.Shadow, Now: r.started})
-	if plan.Empty() {
-		return crmsync.Trigger{}, false, nil
-	}
-	// The trigger names the side whose change the merge would carry over.
-	src := l.Salesforce
-	if len(plan.Writes(crmsync.Salesforce)) > 0 {
-		src = l.HubSpot
-	}
-	return trigger(src, hs.LastModified, sf.LastModified), true, nil
+// maxSkippedReported bounds the skipped pairs a report names.
+const maxSkippedReported = 10
+
+// driftTrigger is the trigger of a drifted pair. Its dedupe key names the
+// link's version and both records' modification times, so the same drift
+// is enqueued once; a resolution that writes nothing leaves the version
+// alone, so a pair the engine finds converged is not enqueued again.
+func (r *run) driftTrigger(d engine.Drift) crmsync.Trigger {
+	l := d.Link
+	return crmsync.Trigger{Record: d.Source, Kind: crmsync.KindSweep, OccurredAt: r.started,
+		DedupeKey: crmsync.DedupeKeyOf("sweep-drift", l.ID, strconv.FormatInt(l.Version, 10),
+			timeKey(d.HubSpotModified), timeKey(d.SalesforceModified))}
 }

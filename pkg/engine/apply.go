@@ -1,0 +1,359 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/mapping"
+)
+
+// apply performs the jobs' plans: first each job's link writes and
+// creates (in order), then every update with batch calls per side and
+// object type, then each job's association, delete, link, ledger and sync
+// error. A failed write turns the job's plan into a failure plan (a retry
+// or the record's sync error); nothing is ever dropped.
+func (e *Engine) apply(ctx context.Context, jobs []*job) {
+	for _, j := range jobs {
+		if j.plan.Retry == nil {
+			e.applyBefore(ctx, j)
+		}
+	}
+	e.writeUpdates(ctx, jobs)
+	for _, j := range jobs {
+		e.finishJob(ctx, j)
+	}
+}
+
+// fail replaces a job's plan by the failure of op.
+func (j *job) fail(op string, err error) { j.plan = failure(j.f, op, err) }
+
+// retry makes the job retry with err.
+func (j *job) retry(err error) { j.plan = Plan{Retry: err} }
+
+// applyBefore performs what comes before the updates: claiming a stale
+// reservation, then a create, or the link of an adopted match.
+func (e *Engine) applyBefore(ctx context.Context, j *job) {
+	p := j.plan
+	if p.Link.Claim && !e.claim(ctx, j) {
+		return
+	}
+	switch {
+	case p.Writes.Create != nil:
+		e.create(ctx, j)
+	case p.Link.Adopt:
+		e.adopt(ctx, j)
+	}
+}
+
+// claim takes over the source's stale reservation (left by a dead worker,
+// or by this delivery's own earlier attempt). The version check makes
+// one claimant win.
+func (e *Engine) claim(ctx context.Context, j *job) bool {
+	claimed := *j.link
+	claimed.UpdatedAt = e.now()
+	claimed.PendingKey = j.t.DedupeKey
+	l, err := e.Store.UpdateLink(ctx, claimed)
+	if errors.Is(err, crmsync.ErrVersionConflict) {
+		j.retry(errRetry{"another worker claimed the stale reservation of " + j.t.Record.String()})
+		return false
+	}
+	if err != nil {
+		j.retry(fmt.Errorf("claim stale reservation: %w", err))
+		return false
+	}
+	j.link = &l
+	return true
+}
+
+// adopt links the source to the existing record identity found, before
+// the writes: the store's uniqueness is the guard against a duplicate.
+func (e *Engine) adopt(ctx context.Context, j *job) {
+	src, match := j.t.Record, j.f.found.match.Ref
+	var l crmsync.Link
+	var err error
+	if j.link == nil {
+		now := e.now()
+		l, err = e.Store.CreateLink(ctx, linkWith(linkWith(crmsync.Link{Status: crmsync.LinkActive, CreatedAt: now, UpdatedAt: now}, src), match))
+	} else {
+		next := linkWith(*j.link, match)
+		next.Status, next.PendingKey, next.UpdatedAt = crmsync.LinkActive, "", e.now()
+		l, err = e.Store.UpdateLink(ctx, next)
+	}
+	if errors.Is(err, crmsync.ErrConflict) || errors.Is(err, crmsync.ErrVersionConflict) {
+		j.retry(errRetry{fmt.Sprintf("link %s ⇄ %s raced with another worker", src, match)})
+		return
+	}
+	if err != nil {
+		j.retry(fmt.Errorf("link %s to %s: %w", src, match, err))
+		return
+	}
+	j.link = &l
+}
+
+// create reserves the source id (so concurrent triggers create one
+// record), creates the counterpart, sets its company and completes the
+// link. A terminal create failure releases the reservation, so a fixed
+// record can be retried.
+func (e *Engine) create(ctx context.Context, j *job) {
+	src, w := j.t.Record, j.plan.Writes.Create
+	if j.plan.Link.Reserve && !e.reserve(ctx, j) {
+		return
+	}
+	created, err := e.crm(w.Ref.Side).Create(ctx, w.Ref.Object, w.Props)
+	if err != nil {
+		if crmsync.Classify(err).Class == crmsync.ClassTerminal {
+			if derr := e.Store.DeleteLink(ctx, j.link.ID, j.link.Version); derr != nil && !errors.Is(derr, crmsync.ErrNotFound) {
+				j.retry(fmt.Errorf("release reservation after failed create: %w", derr))
+				return
+			}
+			j.link = nil
+		}
+		j.fail(fmt.Sprintf("create %s %s", w.Ref.Side, w.Ref.Object), err)
+		return
+	}
+	j.res.writes = append(j.res.writes, Write{Op: "create", Ref: created.Ref, Properties: w.Props})
+	next := linkWith(j.plan.Link.Next, created.Ref)
+	if created.Ref.Side == crmsync.HubSpot {
+		next.HubSpotSeen = created.LastModified
+	} else {
+		next.SalesforceSeen = created.LastModified
+	}
+	j.plan.Link.Next = next
+	j.plan.Reason = fmt.Sprintf("created %s from %s", created.Ref, src)
+	j.plan.Ledger.Target = created.Ref
+}
+
+// reserve stores a pending link for the source.
+func (e *Engine) reserve(ctx context.Context, j *job) bool {
+	src, now := j.t.Record, e.now()
+	res, err := e.Store.CreateLink(ctx, linkWith(crmsync.Link{Status: crmsync.LinkPending, PendingKey: j.t.DedupeKey,
+		CreatedAt: now, UpdatedAt: now}, src))
+	if errors.Is(err, crmsync.ErrConflict) {
+		j.retry(errRetry{"another worker is creating the record linked to " + src.String()})
+		return false
+	}
+	if err != nil {
+		j.retry(fmt.Errorf("reserve link: %w", err))
+		return false
+	}
+	j.link = &res
+	return true
+}
+
+// writeUpdates writes the jobs' planned updates with one batch call per
+// side and object type where there are several (else one by one).
+func (e *Engine) writeUpdates(ctx context.Context, jobs []*job) {
+	type item struct {
+		j *job
+		w recordWrite
+	}
+	groups := map[batchKey][]item{}
+	var order []batchKey
+	for _, j := range jobs {
+		if j.plan.Retry != nil || j.plan.Error != nil {
+			continue
+		}
+		for _, w := range j.plan.Writes.Updates {
+			k := batchKey{w.Ref.Side, w.Ref.Object}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], item{j, w})
+		}
+	}
+	for _, k := range order {
+		items := groups[k]
+		errs := make([]error, len(items))
+		if len(items) < 2 {
+			errs[0] = e.crm(k.side).Update(ctx, items[0].w.Ref, items[0].w.Props)
+		} else {
+			updates := make([]crmsync.Update, len(items))
+			for i, it := range items {
+				updates[i] = crmsync.Update{ID: it.w.Ref.ID, Properties: it.w.Props}
+			}
+			results, err := e.crm(k.side).UpdateMany(ctx, k.object, updates)
+			for i := range items {
+				errs[i] = err
+				if err == nil {
+					errs[i] = results[i]
+				}
+			}
+		}
+		for i, it := range items {
+			switch {
+			case it.j.plan.Retry != nil || it.j.plan.Error != nil: // failed on another write
+			case errs[i] != nil:
+				it.j.fail("update "+it.w.Ref.String(), errs[i])
+			default:
+				it.j.res.writes = append(it.j.res.writes, Write{Op: "update", Ref: it.w.Ref, Properties: it.w.Props})
+			}
+		}
+	}
+}
+
+// finishJob performs the rest of a job's plan — the company association,
+// a mirrored delete, the link, the ledger and the sync error — and sets
+// its outcome.
+func (e *Engine) finishJob(ctx context.Context, j *job) {
+	if j.plan.Retry == nil {
+		e.writeAccount(ctx, j)
+	}
+	if j.plan.Retry == nil && !j.plan.Writes.Delete.IsZero() && j.plan.Error == nil {
+		if err := e.crm(j.plan.Writes.Delete.Side).Delete(ctx, j.plan.Writes.Delete); err != nil {
+			j.fail("delete "+j.plan.Writes.Delete.String(), err)
+		} else {
+			j.res.writes = append(j.res.writes, Write{Op: "delete", Ref: j.plan.Writes.Delete})
+		}
+	}
+	if j.plan.Retry == nil {
+		e.storeLink(ctx, j)
+	}
+	if j.plan.Retry == nil {
+		if err := e.record(ctx, j); err != nil {
+			j.retry(err)
+		}
+	}
+	j.res.out = j.outcome()
+	j.res.err = j.plan.Retry
+}
+
+// writeAccount sets the HubSpot record's primary company. After a create
+// a failure is recorded but the link is still completed (without the
+// association's shadow, so the next resolution writes it).
+func (e *Engine) writeAccount(ctx context.Context, j *job) {
+	ch := j.plan.Writes.Account
+	if ch == nil || j.plan.Error != nil {
+		return
+	}
+	ref := j.plan.Link.Next.HubSpot
+	err := e.HubSpot.SetPrimary(ctx, ref, *ch)
+	if err == nil {
+		j.res.writes = append(j.res.writes, Write{Op: "associate", Ref: ref, Properties: map[string]string{string(crmsync.HSCompany): ch.ToID}})
+		return
+	}
+	if j.plan.Writes.Create == nil {
+		j.fail("set the company of "+ref.String(), err)
+		return
+	}
+	// The record exists now: complete its link whatever the failure, or
+	// a retry would create it again.
+	delete(j.plan.Link.Next.Shadow, accountShadowKey)
+	e.storeLink(ctx, j)
+	if j.plan.Retry == nil {
+		j.fail("set the company of "+ref.String(), err)
+	}
+}
+
+// storeLink stores the plan's next link over the current one.
+func (e *Engine) storeLink(ctx context.Context, j *job) {
+	if !j.plan.Link.Store || j.link == nil {
+		return
+	}
+	next := j.plan.Link.Next
+	next.ID, next.Version, next.CreatedAt = j.link.ID, j.link.Version, j.link.CreatedAt
+	l, err := e.Store.UpdateLink(ctx, next)
+	if errors.Is(err, crmsync.ErrVersionConflict) || errors.Is(err, crmsync.ErrConflict) {
+		j.retry(errRetry{"link " + next.ID + " changed while syncing " + j.t.Record.String()})
+		return
+	}
+	if err != nil {
+		j.retry(fmt.Errorf("update link %s: %w", next.ID, err))
+		return
+	}
+	j.link = &l
+	j.plan.Link.Store = false
+}
+
+// record appends the ledger entry and sets or clears the sync error.
+func (e *Engine) record(ctx context.Context, j *job) error {
+	if err := e.Store.AppendLedger(ctx, j.ledgerEntry(e.now())); err != nil {
+		return fmt.Errorf("append ledger: %w", err)
+	}
+	src := j.t.Record
+	if j.plan.Error != nil {
+		var prev *crmsync.SyncError
+		old, err := e.Store.GetSyncError(ctx, src)
+		switch {
+		case err == nil:
+			prev = &old
+		case !errors.Is(err, crmsync.ErrNotFound):
+			return fmt.Errorf("get sync error: %w", err)
+		}
+		se := nextSyncError(prev, *j.plan.Error, j.settings.Retry, e.now())
+		se.LinkID = j.linkID()
+		if err := e.Store.PutSyncError(ctx, se); err != nil {
+			return fmt.Errorf("put sync error: %w", err)
+		}
+		return nil
+	}
+	if j.plan.ClearError {
+		if err := e.Store.ClearSyncError(ctx, src); err != nil {
+			return fmt.Errorf("clear sync error: %w", err)
+		}
+	}
+	return nil
+}
+
+// linkID is the job's link id ("" without one).
+func (j *job) linkID() string {
+	if j.link == nil {
+		return ""
+	}
+	return j.link.ID
+}
+
+// ledgerEntry is the job's ledger entry: under its link, or under the
+// record's own key when it has none.
+func (j *job) ledgerEntry(at time.Time) crmsync.LedgerEntry {
+	key := LedgerKey(j.t.Record)
+	if id := j.linkID(); id != "" {
+		key = id
+	}
+	note := j.plan.Reason
+	if len(j.plan.Notes) > 0 {
+		note += "; " + strings.Join(j.plan.Notes, "; ")
+	}
+	var calls []string
+	for _, w := range j.res.writes {
+		calls = append(calls, w.Op+" "+w.Ref.String())
+	}
+	return crmsync.LedgerEntry{LinkID: key, At: at, Trigger: j.t, Target: j.plan.Ledger.Target,
+		Call: strings.Join(calls, "; "), Result: j.plan.Ledger.Result, Note: note, Changes: fieldChanges(j.plan)}
+}
+
+// fieldChanges lists the plan's written and refused fields.
+func fieldChanges(p Plan) []crmsync.FieldChange {
+	var out []crmsync.FieldChange
+	for _, f := range p.Fields {
+		if f.Action == mapping.Keep && !f.Refused {
+			continue
+		}
+		fc := crmsync.FieldChange{Field: f.Mapping.Key(), Rule: string(f.Mapping.Rule), Before: f.Before, After: f.Value}
+		if f.Conflict != nil {
+			fc.Conflict = fmt.Sprintf("%s won; losing value %q", f.Conflict.Winner, f.Conflict.LoserValue)
+		}
+		if f.Refused {
+			fc.Refused = f.Why
+		}
+		out = append(out, fc)
+	}
+	return out
+}
+
+// outcome is the job's outcome as its plan and writes say.
+func (j *job) outcome() Outcome {
+	out := Outcome{Trigger: j.t, Decision: j.plan.Decision, Reason: j.plan.Reason, LinkID: j.linkID(), Writes: j.res.writes}
+	for _, f := range j.plan.Fields {
+		if f.Conflict != nil && j.plan.Error == nil {
+			out.Conflicts++
+		}
+	}
+	if j.plan.Error != nil {
+		out.Category = j.plan.Error.Category
+	}
+	return out
+}

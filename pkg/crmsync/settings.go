@@ -163,6 +163,10 @@ type Settings struct {
 	LeadsToHubSpot    InboundAction     `json:"leads_to_hubspot" yaml:"leads_to_hubspot"`
 	ContactsToHubSpot InboundAction     `json:"contacts_to_hubspot" yaml:"contacts_to_hubspot"`
 	InclusionListID   string            `json:"inclusion_list_id,omitempty" yaml:"inclusion_list_id,omitempty"`
+	// LeadCompany is the Company a Lead gets when its HubSpot contact has
+	// none (Salesforce requires one); it reads back as blank. Empty means
+	// DefaultLeadCompany.
+	LeadCompany string `json:"lead_company,omitempty" yaml:"lead_company,omitempty"`
 	Lifecycle         LifecycleSettings `json:"lifecycle" yaml:"lifecycle"`
 	Activities        ActivitySettings  `json:"activities" yaml:"activities"`
 	SelectiveSync     SelectiveSync     `json:"selective_sync" yaml:"selective_sync"`
@@ -186,6 +190,7 @@ func DefaultSettings() Settings {
 		Objects:           ObjectToggles{Contacts: true},
 		DefaultRule:       RulePreferSalesforce,
 		NewContactsAs:     CreateAsLead,
+		LeadCompany:       DefaultLeadCompany,
 		LeadsToHubSpot:    InboundCreateOrUpdate,
 		ContactsToHubSpot: InboundCreateOrUpdate,
 		Budget: APIBudget{PauseLowPriorityPercent: 80, ResumeLowPriorityPercent: 70,
@@ -228,8 +233,12 @@ func (s Settings) Unsupported() []string {
 	return out
 }
 
+// DefaultLeadCompany is Salesforce's own web-to-lead convention for a lead
+// without a company.
+const DefaultLeadCompany = "[not provided]"
+
 // Effective returns s as the engine applies it: a mapping without a rule
-// takes DefaultRule. (The one place the default rule acts on stored
+// takes DefaultRule; an empty LeadCompany is DefaultLeadCompany. (The one place the default rule acts on stored
 // settings; with no settings stored the default mappings carry it.)
 func (s Settings) Effective() Settings {
 	ms := make([]FieldMapping, len(s.Mappings))
@@ -240,6 +249,9 @@ func (s Settings) Effective() Settings {
 		ms[i] = m
 	}
 	s.Mappings = ms
+	if s.LeadCompany == "" {
+		s.LeadCompany = DefaultLeadCompany
+	}
 	return s
 }
 

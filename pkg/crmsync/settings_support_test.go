@@ -24,6 +24,7 @@ var settingsSupport = map[string]string{
 	"leads_to_hubspot":    "acted: engine TestEligibilityRefusalsAreVisible",
 	"contacts_to_hubspot": "acted: engine TestEligibilityRefusalsAreVisible",
 	"inclusion_list_id":   "acted: engine TestEligibilityRefusalsAreVisible",
+	"lead_company":        "acted: engine TestContactWithoutCompanyBecomesLeadWithDefaultCompany",
 	"lifecycle.open_opportunity_to_opportunity": "refused",
 	"lifecycle.closed_won_to_customer":          "refused",
 	"lifecycle.propagate_to_company_contacts":   "refused",

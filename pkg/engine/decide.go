@@ -177,6 +177,9 @@ func duplicateOfLinked(f *facts) Plan {
 // that cannot be read is an error wrapping crmsync.ErrInvalid.
 func (f *facts) mergeInput() (mapping.Input, error) {
 	hs, sf := withOwner(f.recs[crmsync.HubSpot]), withOwner(f.recs[crmsync.Salesforce])
+	if sf.Ref.Object == crmsync.SFLead && sf.Properties[leadCompanyField] == f.settings.LeadCompany {
+		sf.Properties[leadCompanyField] = "" // the placeholder of a contact without a company
+	}
 	f.withAccount(hs, sf)
 	hs, sf, err := f.conv.ForMerge(hs, sf)
 	if err != nil {
@@ -235,7 +238,7 @@ func decideMerge(f *facts, adopt bool) Plan {
 		Link: linkPlan{Claim: f.claims(), Adopt: adopt, Next: f.nextLink(base, mp.Shadow)}}
 	for _, s := range crmsync.Sides {
 		ref := base.Ref(s)
-		props, err := f.vendorWrites(s, &p)
+		props, err := f.vendorWrites(s, ref.Object, false, &p)
 		if err != nil {
 			return failure(f, "convert values for "+string(s), err)
 		}
@@ -322,7 +325,7 @@ func decideCreate(f *facts) Plan {
 	p := Plan{Fields: mp.Fields, Notes: f.found.notes, ClearError: true, Decision: DecisionSynced,
 		Link:   linkPlan{Claim: f.claims(), Reserve: f.link == nil, Store: true, Next: f.nextLink(f.baseLink(false), mp.Shadow)},
 		Ledger: ledgerPlan{Result: "created"}}
-	props, err := f.vendorWrites(other, &p)
+	props, err := f.vendorWrites(other, target, true, &p)
 	if err != nil {
 		return failure(f, "convert values for "+string(other), err)
 	}
@@ -335,7 +338,7 @@ func decideCreate(f *facts) Plan {
 // s's user id, the association into AccountId or a primary company. An
 // owner or association that cannot be written is left out and noted, its
 // shadow kept (Plan.keep).
-func (f *facts) vendorWrites(s crmsync.Side, p *Plan) (map[string]string, error) {
+func (f *facts) vendorWrites(s crmsync.Side, o crmsync.ObjectType, create bool, p *Plan) (map[string]string, error) {
 	mp := mapping.Plan{Fields: p.Fields}
 	var props map[string]string
 	var err error
@@ -349,8 +352,16 @@ func (f *facts) vendorWrites(s crmsync.Side, p *Plan) (map[string]string, error)
 	}
 	f.accountWrite(s, props, p)
 	f.ownerWrite(s, props, p)
+	if v, ok := props[leadCompanyField]; o == crmsync.SFLead && (ok || create) && v == "" {
+		props[leadCompanyField] = f.settings.LeadCompany
+		p.Notes = append(p.Notes, fmt.Sprintf("no company: the lead's Company is %q", f.settings.LeadCompany))
+	}
 	return props, nil
 }
+
+// leadCompanyField is the Lead field Salesforce requires; a contact
+// without a company gets settings.LeadCompany there.
+const leadCompanyField = "Company"
 
 // ownerWrite turns a planned owner email for side s into s's owner id.
 func (f *facts) ownerWrite(s crmsync.Side, props map[string]string, p *Plan) {

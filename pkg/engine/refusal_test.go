@@ -108,3 +108,30 @@ func TestEchoOfOwnWriteIsNamed(t *testing.T) {
 		t.Errorf("another app's change called an echo: %+v", out)
 	}
 }
+
+// A HubSpot contact without a company becomes a Lead with the default
+// company ("[not provided]", as web-to-lead does), which reads back as
+// blank: no echo writes it into HubSpot.
+func TestContactWithoutCompanyBecomesLeadWithDefaultCompany(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "nc@example.com", "lastname": "NoCo"}))
+	if out := h.resolve(c.Ref); out.Decision != DecisionSynced {
+		t.Fatalf("%+v", out)
+	}
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	if got := lead.Properties["Company"]; got != crmsync.DefaultLeadCompany {
+		t.Fatalf("lead Company = %q, want %q", got, crmsync.DefaultLeadCompany)
+	}
+	if out := h.resolve(lead.Ref); out.Decision != DecisionNoChange {
+		t.Errorf("the lead's echo: %+v", out)
+	}
+	if got, _ := h.hs.Record(c.Ref); got.Properties["company"] != "" {
+		t.Errorf("HubSpot company = %q, want blank", got.Properties["company"])
+	}
+	// A real company later replaces the placeholder.
+	h.hs.Edit(c.Ref, map[string]string{"company": "Acme"})
+	h.resolve(c.Ref)
+	if got, _ := h.sf.Record(lead.Ref); got.Properties["Company"] != "Acme" {
+		t.Errorf("lead Company = %q, want Acme", got.Properties["Company"])
+	}
+}

@@ -250,9 +250,13 @@ func refusals(t *testing.T, b backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No company: Lead.Company is required in Salesforce.
-	noCompany, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "nc@example.com", "lastname": "NoCompany"})
+	// No last name: Lead.LastName is required in Salesforce.
+	noCompany, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "nc@example.com", "company": "NoName Co"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// No company: the lead gets Salesforce's web-to-lead placeholder.
+	if _, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "noco@example.com", "lastname": "NoCo"}); err != nil {
 		t.Fatal(err)
 	}
 	w.settle()
@@ -261,8 +265,12 @@ func refusals(t *testing.T, b backend) {
 		t.Errorf("no-email contact: %+v %v", se, err)
 	}
 	se, err = w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: noCompany.ID})
-	if err != nil || se.Code != "REQUIRED_FIELD_MISSING" || se.Category != crmsync.CategoryPropertyValues || se.Hint == "" {
-		t.Errorf("no-company contact: %+v %v", se, err)
+	if err != nil || se.Code != "REQUIRED_FIELD_MISSING" || se.Category != crmsync.CategoryPropertyValues || se.Hint == "" ||
+		!strings.Contains(se.Message, "LastName") {
+		t.Errorf("no-last-name contact: %+v %v", se, err)
+	}
+	if lead := w.leadByEmail("noco@example.com"); lead == nil || lead["Company"] != crmsync.DefaultLeadCompany {
+		t.Errorf("contact without a company: lead %v, want Company %q", lead, crmsync.DefaultLeadCompany)
 	}
 	se, err = w.store.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: blocked.ID})
 	if err != nil || se.Code != "FIELD_CUSTOM_VALIDATION_EXCEPTION" || se.Category != crmsync.CategoryCustomCode || !strings.Contains(se.Message, "Blocked Co may not be a lead") {
@@ -277,7 +285,7 @@ func refusals(t *testing.T, b backend) {
 		t.Errorf("counts %v %v", counts, err)
 	}
 	// Fixing the record clears its error.
-	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, noCompany.ID, map[string]string{"company": "Fixed Ltd"}); err != nil {
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, noCompany.ID, map[string]string{"lastname": "Fixed"}); err != nil {
 		t.Fatal(err)
 	}
 	w.settle()

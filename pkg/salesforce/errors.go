@@ -121,10 +121,7 @@ func (e *APIError) Error() string {
 			fmt.Fprintf(&b, " (and %d more)", len(e.Errors)-3)
 			break
 		}
-		fmt.Fprintf(&b, " %s: %s", it.ErrorCode, it.Message)
-		if len(it.Fields) > 0 {
-			fmt.Fprintf(&b, " [%s]", strings.Join(it.Fields, ", "))
-		}
+		fmt.Fprintf(&b, " %s: %s%s", it.ErrorCode, it.Message, fieldList(it.Message, it.Fields))
 	}
 	return b.String()
 }
@@ -186,11 +183,18 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
-	s := "salesforce: " + e.StatusCode + ": " + e.Message
-	if len(e.Fields) > 0 {
-		s += " [" + strings.Join(e.Fields, ", ") + "]"
+	return "salesforce: " + e.StatusCode + ": " + e.Message + fieldList(e.Message, e.Fields)
+}
+
+// fieldList is " [A, B]" for an error's fields, or "" when there are none
+// or the message already lists them (REQUIRED_FIELD_MISSING messages say
+// "Required fields are missing: [LastName]").
+func fieldList(message string, fields []string) string {
+	list := "[" + strings.Join(fields, ", ") + "]"
+	if len(fields) == 0 || strings.Contains(message, list) {
+		return ""
 	}
-	return s
+	return " " + list
 }
 
 // Transient reports whether the record may succeed when sent again

@@ -157,23 +157,23 @@ type Settings struct {
 	// Version is 0 for settings never stored; the Store sets it on put.
 	Version int64 `json:"version" yaml:"version"`
 
-	Objects           ObjectToggles     `json:"objects" yaml:"objects"`
-	DefaultRule       FieldRule         `json:"default_rule" yaml:"default_rule"`
-	NewContactsAs     SFContactKind     `json:"new_contacts_as" yaml:"new_contacts_as"`
-	LeadsToHubSpot    InboundAction     `json:"leads_to_hubspot" yaml:"leads_to_hubspot"`
-	ContactsToHubSpot InboundAction     `json:"contacts_to_hubspot" yaml:"contacts_to_hubspot"`
-	InclusionListID   string            `json:"inclusion_list_id,omitempty" yaml:"inclusion_list_id,omitempty"`
+	Objects           ObjectToggles `json:"objects" yaml:"objects"`
+	DefaultRule       FieldRule     `json:"default_rule" yaml:"default_rule"`
+	NewContactsAs     SFContactKind `json:"new_contacts_as" yaml:"new_contacts_as"`
+	LeadsToHubSpot    InboundAction `json:"leads_to_hubspot" yaml:"leads_to_hubspot"`
+	ContactsToHubSpot InboundAction `json:"contacts_to_hubspot" yaml:"contacts_to_hubspot"`
+	InclusionListID   string        `json:"inclusion_list_id,omitempty" yaml:"inclusion_list_id,omitempty"`
 	// LeadCompany is the Company a Lead gets when its HubSpot contact has
 	// none (Salesforce requires one); it reads back as blank. Empty means
 	// DefaultLeadCompany.
-	LeadCompany string `json:"lead_company,omitempty" yaml:"lead_company,omitempty"`
-	Lifecycle         LifecycleSettings `json:"lifecycle" yaml:"lifecycle"`
-	Activities        ActivitySettings  `json:"activities" yaml:"activities"`
-	SelectiveSync     SelectiveSync     `json:"selective_sync" yaml:"selective_sync"`
-	Budget            APIBudget         `json:"budget" yaml:"budget"`
-	Deletes           DeletePolicy      `json:"deletes" yaml:"deletes"`
-	Retry             RetrySettings     `json:"retry" yaml:"retry"`
-	Mappings          []FieldMapping    `json:"mappings" yaml:"mappings"`
+	LeadCompany   string            `json:"lead_company,omitempty" yaml:"lead_company,omitempty"`
+	Lifecycle     LifecycleSettings `json:"lifecycle" yaml:"lifecycle"`
+	Activities    ActivitySettings  `json:"activities" yaml:"activities"`
+	SelectiveSync SelectiveSync     `json:"selective_sync" yaml:"selective_sync"`
+	Budget        APIBudget         `json:"budget" yaml:"budget"`
+	Deletes       DeletePolicy      `json:"deletes" yaml:"deletes"`
+	Retry         RetrySettings     `json:"retry" yaml:"retry"`
+	Mappings      []FieldMapping    `json:"mappings" yaml:"mappings"`
 
 	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at,omitempty"`
 	UpdatedBy string    `json:"updated_by,omitempty" yaml:"updated_by,omitempty"`

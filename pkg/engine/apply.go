@@ -209,6 +209,9 @@ func (e *Engine) finishJob(ctx context.Context, j *job) {
 			j.res.writes = append(j.res.writes, Write{Op: "delete", Ref: j.plan.Writes.Delete})
 		}
 	}
+	if j.plan.Retry == nil && j.plan.Error == nil {
+		e.createAlso(ctx, j)
+	}
 	if j.plan.Retry == nil {
 		e.storeLink(ctx, j)
 	}
@@ -245,6 +248,22 @@ func (e *Engine) writeAccount(ctx context.Context, j *job) {
 	e.storeLink(ctx, j)
 	if j.plan.Retry == nil {
 		j.fail("set the company of "+ref.String(), err)
+	}
+}
+
+// createAlso creates the plan's other link. One already there (made by a
+// concurrent resolution) is not an error: the ledger says so.
+func (e *Engine) createAlso(ctx context.Context, j *job) {
+	l := j.plan.Link.Also
+	if l == nil {
+		return
+	}
+	_, err := e.Store.CreateLink(ctx, *l)
+	switch {
+	case errors.Is(err, crmsync.ErrConflict):
+		j.plan.Notes = append(j.plan.Notes, fmt.Sprintf("%s or %s was linked meanwhile", l.HubSpot, l.Salesforce))
+	case err != nil:
+		j.retry(fmt.Errorf("link %s to %s: %w", l.HubSpot, l.Salesforce, err))
 	}
 }
 

@@ -187,7 +187,7 @@ func (e *Engine) resolveJobs(ctx context.Context, jobs []*job) {
 	pre := e.prefetch(ctx, live)
 	for _, j := range live {
 		f, err := e.read(ctx, j, pre)
-		j.f = f
+		j.f, j.link = f, f.link // reading may find the pair's link (a converted lead's)
 		if err != nil {
 			j.plan = failureOf(f, err)
 		} else {

@@ -31,10 +31,14 @@ type Plan struct {
 
 // linkPlan is what happens to the link, in apply's order: claim a stale
 // reservation, reserve the source id (before a create), write the refs
-// of an adopted match (before the record writes), store Next (after).
+// of an adopted match (before the record writes), create Also and store
+// Next (after).
 type linkPlan struct {
 	Claim, Reserve, Adopt, Store bool
 	Next                         crmsync.Link
+	// Also is another link to create (a converted lead's Account and its
+	// contact's company), nil when there is none.
+	Also *crmsync.Link
 }
 
 // writePlan are the record writes: a create on the other side, updates,
@@ -88,6 +92,9 @@ func decide(f *facts) Plan {
 	if reservationHeld(f) {
 		return Plan{Retry: errRetry{fmt.Sprintf("another worker is creating the record linked to %s (reserved %s ago)", f.src(), reservationAge(f))}}
 	}
+	if p := conversionRefusal(f); p != nil {
+		return *p
+	}
 	switch {
 	case !f.linkedOther().IsZero():
 		return decideMerge(f, false)
@@ -103,6 +110,10 @@ func decide(f *facts) Plan {
 func eligibility(f *facts) *Plan {
 	src, s := f.src(), f.settings
 	rec := f.recs[src.Side]
+	if c := convertedInto(rec); c != "" && f.link == nil {
+		p := skip(fmt.Sprintf("%s was converted into contact %s, which syncs in its place", src, c))
+		return &p
+	}
 	if f.pair.isContact() && emailOf(rec) == "" {
 		p := refusal(f, crmsync.ReasonNoEmail, fmt.Sprintf("%s has no email address; contacts sync by email", src))
 		return &p
@@ -217,6 +228,9 @@ func (f *facts) baseLink(adopt bool) crmsync.Link {
 	if adopt {
 		l = linkWith(l, f.found.match.Ref)
 	}
+	if c := f.found.converted; c != nil {
+		l = linkWith(l, c.contact)
+	}
 	return l
 }
 
@@ -228,6 +242,7 @@ func (f *facts) claims() bool { return f.link != nil && f.link.Status == crmsync
 // decideMerge merges a linked (or just matched) pair field by field
 // against the shadow and plans the writes to each side.
 func decideMerge(f *facts, adopt bool) Plan {
+	also := f.companyOfConversion()
 	in, err := f.mergeInput()
 	if err != nil {
 		return failure(f, "read values of "+f.src().String()+" and its linked record", err)
@@ -235,7 +250,7 @@ func decideMerge(f *facts, adopt bool) Plan {
 	mp := mapping.Merge(in)
 	base := f.baseLink(adopt)
 	p := Plan{Fields: mp.Fields, Notes: f.found.notes, ClearError: true,
-		Link: linkPlan{Claim: f.claims(), Adopt: adopt, Next: f.nextLink(base, mp.Shadow)}}
+		Link: linkPlan{Claim: f.claims(), Adopt: adopt, Next: f.nextLink(base, mp.Shadow), Also: also}}
 	for _, s := range crmsync.Sides {
 		ref := base.Ref(s)
 		props, err := f.vendorWrites(s, ref.Object, false, &p)
@@ -266,7 +281,15 @@ func (f *facts) outcomeOfMerge(p *Plan, base crmsync.Link) {
 			refused = append(refused, fmt.Sprintf("%s (%s)", fp.Mapping.Key(), fp.Why))
 		}
 	}
+	if c := f.found.converted; c != nil {
+		p.Notes = append(p.Notes, fmt.Sprintf("lead %s was converted into %s: link re-pointed", c.lead, c.contact))
+		if p.Link.Also != nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s linked to %s, the contact's company", p.Link.Also.Salesforce, p.Link.Also.HubSpot))
+		}
+	}
 	switch {
+	case n == 0 && f.found.converted != nil:
+		p.Decision, p.Reason = DecisionConverted, "lead converted"
 	case n > 0:
 		p.Decision, p.Reason = DecisionSynced, fmt.Sprintf("%d write(s)", n)
 		if len(refused) > 0 {

@@ -93,15 +93,16 @@ type Decision string
 
 // Decisions.
 const (
-	DecisionDuplicate   Decision = "duplicate"    // a repeated delivery: dropped
-	DecisionSynced      Decision = "synced"       // wrote at least one side
-	DecisionNoChange    Decision = "no_change"    // nothing to write; the sides agree (includes echoes)
-	DecisionRefused     Decision = "refused"      // a field rule held a change back; the sides differ by rule
-	DecisionNotEligible Decision = "not_eligible" // refused; a sync error or reason was recorded
-	DecisionSkipped     Decision = "skipped"      // the settings say not to sync this; the ledger says so
-	DecisionFailed      Decision = "failed"       // a terminal failure; a sync error was recorded
-	DecisionSourceGone  Decision = "source_gone"  // the source record no longer exists
-	DecisionMerged      Decision = "merged"       // the source was merged away; its link follows the survivor
+	DecisionDuplicate   Decision = "duplicate"      // a repeated delivery: dropped
+	DecisionSynced      Decision = "synced"         // wrote at least one side
+	DecisionNoChange    Decision = "no_change"      // nothing to write; the sides agree (includes echoes)
+	DecisionRefused     Decision = "refused"        // a field rule held a change back; the sides differ by rule
+	DecisionNotEligible Decision = "not_eligible"   // refused; a sync error or reason was recorded
+	DecisionSkipped     Decision = "skipped"        // the settings say not to sync this; the ledger says so
+	DecisionFailed      Decision = "failed"         // a terminal failure; a sync error was recorded
+	DecisionSourceGone  Decision = "source_gone"    // the source record no longer exists
+	DecisionMerged      Decision = "merged"         // the source was merged away; its link follows the survivor
+	DecisionConverted   Decision = "lead_converted" // a converted lead's link now follows its contact
 )
 
 // Outcome describes a resolved trigger, for logs and tests.

@@ -44,6 +44,18 @@ type found struct {
 	notes []string
 	// ownChange says the trigger reports crmsync's own write.
 	ownChange bool
+	// converted is set when the pair's Salesforce Lead was converted: the
+	// pair's Salesforce record is now its Contact.
+	converted *conversion
+}
+
+// conversion is a converted Lead and what it became (Salesforce lead
+// conversion: IsConverted, Converted…Id).
+type conversion struct {
+	lead, contact        crmsync.RecordRef
+	account, opportunity string
+	// contactLink is the link the contact already has (nil: none).
+	contactLink *crmsync.Link
 }
 
 // lookups are the answers decide needs to turn a merge into writes.

@@ -88,7 +88,12 @@ func readProperties(settings crmsync.Settings, s crmsync.Side, o crmsync.ObjectT
 	switch o {
 	case crmsync.HSContact:
 		add("email")
-	case crmsync.SFLead, crmsync.SFContact:
+	case crmsync.SFLead:
+		add("Email")
+		for _, f := range conversionFields {
+			add(f)
+		}
+	case crmsync.SFContact:
 		add("Email")
 	}
 	if accountsFor(settings, o) {

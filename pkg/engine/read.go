@@ -55,23 +55,39 @@ func (e *Engine) read(ctx context.Context, j *job, pre *prefetch) (*facts, error
 		return f, opError{"read " + src.String(), err}
 	}
 	f.recs[src.Side] = rec
-	if err := e.readEligibility(ctx, f); err != nil || eligibility(f) != nil || reservationHeld(f) {
+	if convertedInto(rec) != "" && f.link != nil {
+		if err := e.readConversion(ctx, f, rec); err != nil || f.found.converted.contactLink != nil {
+			return f, err
+		}
+	} else if err := e.readEligibility(ctx, f); err != nil || eligibility(f) != nil || reservationHeld(f) {
 		return f, err
 	}
 	if other := f.linkedOther(); !other.IsZero() {
-		orec, err := e.get(ctx, pre, f, other)
-		if errors.Is(err, crmsync.ErrNotFound) {
-			f.found.gone = other
-			return f, nil
+		if err := e.readOther(ctx, f, pre, other); err != nil || !f.found.gone.IsZero() || conversionRefusal(f) != nil {
+			return f, err
 		}
-		if err != nil {
-			return f, opError{"read " + other.String(), err}
-		}
-		f.recs[other.Side] = orec
 	} else if err := e.readIdentity(ctx, f); err != nil || f.found.matchLink != nil {
 		return f, err
 	}
 	return f, e.readLookups(ctx, f)
+}
+
+// readOther reads the linked record on the other side (and, for a
+// converted lead, the contact it became).
+func (e *Engine) readOther(ctx context.Context, f *facts, pre *prefetch, other crmsync.RecordRef) error {
+	orec, err := e.get(ctx, pre, f, other)
+	if errors.Is(err, crmsync.ErrNotFound) {
+		f.found.gone = other
+		return nil
+	}
+	if err != nil {
+		return opError{"read " + other.String(), err}
+	}
+	f.recs[other.Side] = orec
+	if convertedInto(orec) != "" {
+		return e.readConversion(ctx, f, orec)
+	}
+	return nil
 }
 
 // readGone reads what a gone source needs: whether it was merged away
@@ -140,6 +156,9 @@ func (e *Engine) readIdentity(ctx context.Context, f *facts) error {
 	case err == nil:
 	case !errors.Is(err, crmsync.ErrNotFound):
 		return fmt.Errorf("get link of %s: %w", m.Ref, err)
+	}
+	if err := e.readConvertedFrom(ctx, f); err != nil {
+		return err
 	}
 	f.recs[m.Ref.Side] = m
 	if m.Ref.Side == crmsync.Salesforce {

@@ -226,6 +226,7 @@ func validateOnline(ctx context.Context, path string, b []byte, s crmsync.Settin
 		return fmt.Errorf("settings validate -online: %w", err)
 	}
 	problems, warnings := mapping.CheckMappings(s.Mappings, hsMeta, sfMeta)
+	problems = append(problems, mapping.CheckValueMaps(s.ValueMaps, hsMeta, sfMeta)...)
 	for _, w := range settingsfile.Locate(b, warnings) {
 		fmt.Fprintf(out, "%s: warning: %s\n", path, w)
 	}

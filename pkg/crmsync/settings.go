@@ -45,6 +45,33 @@ type FieldMapping struct {
 // Key identifies the mapping within a link's shadow.
 func (m FieldMapping) Key() string { return m.HubSpotProperty + "=" + m.SalesforceField }
 
+// ValueMap translates the values of one mapped picklist field.
+type ValueMap struct {
+	HubSpotObject    ObjectType  `json:"hubspot_object" yaml:"hubspot_object"`
+	SalesforceObject ObjectType  `json:"salesforce_object" yaml:"salesforce_object"`
+	HubSpotProperty  string      `json:"hubspot_property" yaml:"hubspot_property"`
+	SalesforceField  string      `json:"salesforce_field" yaml:"salesforce_field"`
+	Values           []ValuePair `json:"values" yaml:"values"`
+}
+
+// Key is the key of the field mapping the value map belongs to.
+func (v ValueMap) Key() string { return v.HubSpotProperty + "=" + v.SalesforceField }
+
+// ValuePair is one value on each side. Direction limits it to one way:
+// "to_salesforce", "to_hubspot", or "" for both (then the pair is also
+// the value each side's value is written as).
+type ValuePair struct {
+	HubSpot    string `json:"hubspot" yaml:"hubspot"`
+	Salesforce string `json:"salesforce" yaml:"salesforce"`
+	Direction  string `json:"direction,omitempty" yaml:"direction,omitempty"`
+}
+
+// Value-pair directions.
+const (
+	ToSalesforce = "to_salesforce"
+	ToHubSpot    = "to_hubspot"
+)
+
 // SFContactKind is what a new HubSpot contact becomes in Salesforce.
 type SFContactKind string
 
@@ -174,6 +201,9 @@ type Settings struct {
 	Deletes       DeletePolicy      `json:"deletes" yaml:"deletes"`
 	Retry         RetrySettings     `json:"retry" yaml:"retry"`
 	Mappings      []FieldMapping    `json:"mappings" yaml:"mappings"`
+	// ValueMaps translate picklist values between the CRMs (deal stages ⇄
+	// StageName first). Empty means the defaults (mapping.DefaultValueMaps).
+	ValueMaps []ValueMap `json:"value_maps,omitempty" yaml:"value_maps,omitempty"`
 
 	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at,omitempty"`
 	UpdatedBy string    `json:"updated_by,omitempty" yaml:"updated_by,omitempty"`
@@ -255,6 +285,41 @@ func (s Settings) Effective() Settings {
 	return s
 }
 
+// validateValueMaps checks each value map: its fields, and that each
+// value translates to one value in each direction.
+func validateValueMaps(vms []ValueMap) []Problem {
+	var probs []Problem
+	for i, vm := range vms {
+		at := fmt.Sprintf("value_maps[%d]", i)
+		if vm.HubSpotObject.Side() != HubSpot || vm.SalesforceObject.Side() != Salesforce || vm.HubSpotProperty == "" || vm.SalesforceField == "" {
+			probs = append(probs, Problem{Path: at, Message: "needs hubspot_object, salesforce_object, hubspot_property and salesforce_field"})
+		}
+		toSF, toHS := map[string]int{}, map[string]int{}
+		for j, v := range vm.Values {
+			vat := fmt.Sprintf("%s.values[%d]", at, j)
+			if v.HubSpot == "" || v.Salesforce == "" {
+				probs = append(probs, Problem{Path: vat, Message: "needs a hubspot and a salesforce value"})
+			}
+			if v.Direction != "" && v.Direction != ToSalesforce && v.Direction != ToHubSpot {
+				probs = append(probs, Problem{Path: vat + ".direction", Message: fmt.Sprintf("must be %q, %q or left out (both ways), not %q", ToSalesforce, ToHubSpot, v.Direction)})
+			}
+			if v.Direction != ToHubSpot {
+				if k, dup := toSF[v.HubSpot]; dup {
+					probs = append(probs, Problem{Path: vat, Message: fmt.Sprintf("HubSpot value %q already goes to Salesforce in values[%d]", v.HubSpot, k)})
+				}
+				toSF[v.HubSpot] = j
+			}
+			if v.Direction != ToSalesforce {
+				if k, dup := toHS[v.Salesforce]; dup {
+					probs = append(probs, Problem{Path: vat, Message: fmt.Sprintf("Salesforce value %q already goes to HubSpot in values[%d]", v.Salesforce, k)})
+				}
+				toHS[v.Salesforce] = j
+			}
+		}
+	}
+	return probs
+}
+
 // Problem is one invalid setting: Path names it as in the YAML/JSON form
 // ("mappings[2].rule"), Message says what is wrong.
 type Problem struct {
@@ -320,6 +385,7 @@ func (s Settings) Validate() error {
 	for _, path := range s.Unsupported() {
 		bad(path, "not supported yet: this version does not act on it, so it must stay off (unset)")
 	}
+	probs = append(probs, validateValueMaps(s.ValueMaps)...)
 	seen := map[string]int{}
 	for i, m := range s.Mappings {
 		at := fmt.Sprintf("mappings[%d]", i)

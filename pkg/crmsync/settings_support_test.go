@@ -49,6 +49,7 @@ var settingsSupport = map[string]string{
 	"retry.max_attempts":                        "acted: sweep TestRetrySchedule",
 	"retry.then_every":                          "acted: sweep TestRetrySchedule",
 	"mappings":                                  "acted: engine TestFieldRulesOnLinkedPair",
+	"value_maps":                                "acted: engine TestDealStagesMapBothWays",
 }
 
 // leafPaths lists the YAML paths of t's leaves (slices are leaves).

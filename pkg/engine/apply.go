@@ -154,7 +154,7 @@ func (e *Engine) writeUpdates(ctx context.Context, jobs []*job) {
 	groups := map[batchKey][]item{}
 	var order []batchKey
 	for _, j := range jobs {
-		if j.plan.Retry != nil || j.plan.Error != nil {
+		if j.plan.Retry != nil || j.plan.failed() {
 			continue
 		}
 		for _, w := range j.plan.Writes.Updates {
@@ -185,7 +185,7 @@ func (e *Engine) writeUpdates(ctx context.Context, jobs []*job) {
 		}
 		for i, it := range items {
 			switch {
-			case it.j.plan.Retry != nil || it.j.plan.Error != nil: // failed on another write
+			case it.j.plan.Retry != nil || it.j.plan.failed(): // failed on another write
 			case errs[i] != nil:
 				it.j.fail("update "+it.w.Ref.String(), errs[i])
 			default:
@@ -202,14 +202,14 @@ func (e *Engine) finishJob(ctx context.Context, j *job) {
 	if j.plan.Retry == nil {
 		e.writeAccount(ctx, j)
 	}
-	if j.plan.Retry == nil && !j.plan.Writes.Delete.IsZero() && j.plan.Error == nil {
+	if j.plan.Retry == nil && !j.plan.Writes.Delete.IsZero() && !j.plan.failed() {
 		if err := e.crm(j.plan.Writes.Delete.Side).Delete(ctx, j.plan.Writes.Delete); err != nil {
 			j.fail("delete "+j.plan.Writes.Delete.String(), err)
 		} else {
 			j.res.writes = append(j.res.writes, Write{Op: "delete", Ref: j.plan.Writes.Delete})
 		}
 	}
-	if j.plan.Retry == nil && j.plan.Error == nil {
+	if j.plan.Retry == nil && !j.plan.failed() {
 		e.createAlso(ctx, j)
 	}
 	if j.plan.Retry == nil {
@@ -229,7 +229,7 @@ func (e *Engine) finishJob(ctx context.Context, j *job) {
 // association's shadow, so the next resolution writes it).
 func (e *Engine) writeAccount(ctx context.Context, j *job) {
 	ch := j.plan.Writes.Account
-	if ch == nil || j.plan.Error != nil {
+	if ch == nil || j.plan.failed() {
 		return
 	}
 	ref := j.plan.Link.Next.HubSpot
@@ -367,7 +367,7 @@ func fieldChanges(p Plan) []crmsync.FieldChange {
 func (j *job) outcome() Outcome {
 	out := Outcome{Trigger: j.t, Decision: j.plan.Decision, Reason: j.plan.Reason, LinkID: j.linkID(), Writes: j.res.writes}
 	for _, f := range j.plan.Fields {
-		if f.Conflict != nil && j.plan.Error == nil {
+		if f.Conflict != nil && !j.plan.failed() {
 			out.Conflicts++
 		}
 	}

@@ -66,6 +66,13 @@ type ledgerPlan struct {
 	Result string
 }
 
+// failed reports whether the plan is a failure or refusal (its sync error
+// replaces the resolution), rather than a sync that also reports an error
+// (a value a value map lacks).
+func (p *Plan) failed() bool {
+	return p.Error != nil && (p.Decision == DecisionFailed || p.Decision == DecisionNotEligible)
+}
+
 // count is the number of record writes the plan makes.
 func (w writePlan) count() int {
 	n := len(w.Updates)
@@ -196,8 +203,74 @@ func (f *facts) mergeInput() (mapping.Input, error) {
 	if err != nil {
 		return mapping.Input{}, err
 	}
+	f.valuesToSalesforce(hs, sf)
 	return mapping.Input{Mappings: f.mappings(), HubSpot: hs, Salesforce: sf, Shadow: f.mergeShadow(), Now: f.now}, nil
 }
+
+// values are the value maps of the pair.
+func (f *facts) values() mapping.Values {
+	return mapping.NewValues(f.settings.ValueMaps, f.pair.hs, f.pair.sf)
+}
+
+// valuesToSalesforce puts the HubSpot record's value-mapped values in
+// Salesforce's terms, so the merge compares one vocabulary. A value the
+// map lacks is reported (f.found.unmapped) and taken as unchanged, so it
+// is never written and the record's other fields still sync.
+func (f *facts) valuesToSalesforce(hs, sf crmsync.Record) {
+	vs := f.values()
+	for _, m := range f.mappings() {
+		k := m.Key()
+		v, present := hs.Properties[m.HubSpotProperty]
+		if !vs.Has(k) || !present {
+			continue
+		}
+		out, ok := vs.ToSalesforce(k, v)
+		if !ok {
+			f.found.unmapped = append(f.found.unmapped, vs.Unmapped(k, v, crmsync.HubSpot))
+			out = sf.Properties[m.SalesforceField]
+			if sh, ok := f.shadow()[k]; ok {
+				out = sh.Value
+			}
+		}
+		hs.Properties[m.HubSpotProperty] = out
+	}
+}
+
+// valuesToHubSpot turns the Salesforce-terms values of writes to HubSpot
+// into HubSpot's; a value the map lacks is not written, kept and reported.
+func (f *facts) valuesToHubSpot(w map[string]string, p *Plan) {
+	vs := f.values()
+	for _, m := range f.mappings() {
+		k := m.Key()
+		v, present := w[m.HubSpotProperty]
+		if !vs.Has(k) || !present {
+			continue
+		}
+		out, ok := vs.ToHubSpot(k, v)
+		if !ok {
+			delete(w, m.HubSpotProperty)
+			f.found.unmapped = append(f.found.unmapped, vs.Unmapped(k, v, crmsync.Salesforce))
+			p.keep(f, k, fmt.Sprintf("%s not written: no value map entry", m.HubSpotProperty))
+			continue
+		}
+		w[m.HubSpotProperty] = out
+	}
+}
+
+// unmappedError makes values that a value map lacks the record's
+// Property values error, while the plan's writes of the other fields go
+// ahead.
+func (f *facts) unmappedError(p *Plan) {
+	if len(f.found.unmapped) == 0 || p.Error != nil {
+		return
+	}
+	se := crmsync.SyncError{Record: f.src(), Category: crmsync.CategoryPropertyValues, Code: "UNMAPPED_VALUE",
+		Message: strings.Join(f.found.unmapped, "; "),
+		Hint:    "add the value to value_maps in the settings (crmsync settings export / import), then resync"}
+	p.Error, p.ClearError = &se, false
+	p.Notes = append(p.Notes, se.Message)
+}
+
 
 // nextLink is the link after a successful sync with shadow.
 func (f *facts) nextLink(base crmsync.Link, shadow map[string]crmsync.FieldShadow) crmsync.Link {
@@ -263,6 +336,7 @@ func decideMerge(f *facts, adopt bool) Plan {
 	}
 	p.Link.Store = adopt || linkChanged(f.link, p.Link.Next)
 	f.outcomeOfMerge(&p, base)
+	f.unmappedError(&p)
 	return p
 }
 
@@ -353,6 +427,7 @@ func decideCreate(f *facts) Plan {
 		return failure(f, "convert values for "+string(other), err)
 	}
 	p.Writes.Create = &recordWrite{Ref: crmsync.RecordRef{Side: other, Object: target}, Props: props}
+	f.unmappedError(&p)
 	return p
 }
 
@@ -366,7 +441,9 @@ func (f *facts) vendorWrites(s crmsync.Side, o crmsync.ObjectType, create bool, 
 	var props map[string]string
 	var err error
 	if s == crmsync.HubSpot {
-		props, err = f.conv.HubSpotWrites(mp.Writes(s))
+		w := mp.Writes(s)
+		f.valuesToHubSpot(w, p)
+		props, err = f.conv.HubSpotWrites(w)
 	} else {
 		props, err = f.conv.SalesforceWrites(mp.Writes(s))
 	}

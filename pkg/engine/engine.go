@@ -187,12 +187,17 @@ func LoadSettings(ctx context.Context, st crmsync.SettingsStore) (crmsync.Settin
 	if errors.Is(err, crmsync.ErrNotFound) {
 		s = crmsync.DefaultSettings()
 		s.Mappings = mapping.DefaultMappings(s.DefaultRule)
+		s.ValueMaps = mapping.DefaultValueMaps()
 		return s, nil
 	}
 	if err != nil {
 		return s, fmt.Errorf("load settings: %w", err)
 	}
-	return s.Effective(), nil
+	s = s.Effective()
+	if len(s.ValueMaps) == 0 {
+		s.ValueMaps = mapping.DefaultValueMaps()
+	}
+	return s, nil
 }
 
 // Settings returns LoadSettings of the engine's store.

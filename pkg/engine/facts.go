@@ -44,6 +44,8 @@ type found struct {
 	notes []string
 	// ownChange says the trigger reports crmsync's own write.
 	ownChange bool
+	// unmapped are values a value map lacks (a Property values error).
+	unmapped []string
 	// converted is set when the pair's Salesforce Lead was converted: the
 	// pair's Salesforce record is now its Contact.
 	converted *conversion

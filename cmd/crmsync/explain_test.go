@@ -19,6 +19,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
 func TestExplainLinkedRecord(t *testing.T) {
@@ -87,7 +88,7 @@ func TestExplainJoinsLedgerFromBeforeTheLink(t *testing.T) {
 	if err := run(context.Background(), []string{"explain", "-json", "-data", f.path, "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
-	var x explanation
+	var x localstack.Explanation
 	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}
@@ -113,7 +114,7 @@ func TestExplainJoinsLedgerFromBeforeTheLink(t *testing.T) {
 	if err := run(context.Background(), []string{"explain", "-json", "-limit", "1", "-data", f.path, "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
-	x = explanation{}
+	x = localstack.Explanation{}
 	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	if err := run(ctx, []string{"errors", "-table", table, "-json"}, &out); err != nil {
 		t.Fatalf("errors -table: %v", err)
 	}
-	var rep errorsReport
+	var rep localstack.ErrorsReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}
@@ -199,7 +200,7 @@ func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	if err := run(ctx, []string{"explain", "-table", table, "-json", "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
 		t.Fatalf("explain -table: %v", err)
 	}
-	var x explanation
+	var x localstack.Explanation
 	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}

@@ -138,7 +138,7 @@ func TestResyncLocal(t *testing.T) {
 		t.Errorf("sync error of %s after the resync synced it: %v", f.duplicate, err)
 	}
 	// explain shows the hand-made resync and its write.
-	x, err := explain(ctx, st, f.duplicate, 0)
+	x, err := localstack.Explain(ctx, st, f.duplicate, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 // sync error was recorded, or a warning of the stack).
 const (
 	markRefused = "REFUSED"
+	markWarn    = "WARN   "
 	markError   = "ERROR  "
 	colourRed   = "\x1b[31m"
 	colourAmber = "\x1b[33m"
@@ -45,6 +46,7 @@ type summaryCounts struct {
 	toSF, toHS int // writes to Salesforce, to HubSpot
 	refusals   int
 	errors     int
+	warnings   int // the stack's warnings: transient failures (retried), dropped webhooks, failed sweeps
 }
 
 func newPrinter(out io.Writer) *printer {
@@ -113,7 +115,7 @@ func (p *printer) line(mark, text string) {
 	}
 	if p.colour {
 		c := colourAmber
-		if mark == markError {
+		if mark != markRefused {
 			c = colourRed
 		}
 		fmt.Fprintf(p.out, "%s  %s%s  %s%s\n", stamp, c, mark, text, colourReset)
@@ -127,8 +129,9 @@ func (p *printer) summary() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.counts
-	return fmt.Sprintf("summary     %d trigger%s resolved · %d write%s to Salesforce, %d to HubSpot · %d refusal%s · %d error%s",
-		c.triggers, plural(c.triggers), c.toSF, plural(c.toSF), c.toHS, c.refusals, plural(c.refusals), c.errors, plural(c.errors))
+	return fmt.Sprintf("summary     %d trigger%s resolved · %d write%s to Salesforce, %d to HubSpot · %d refusal%s · %d error%s · %d warning%s",
+		c.triggers, plural(c.triggers), c.toSF, plural(c.toSF), c.toHS, c.refusals, plural(c.refusals), c.errors, plural(c.errors),
+		c.warnings, plural(c.warnings))
 }
 
 // waitFor returns once an outcome satisfies ok, or fails after d.
@@ -164,7 +167,7 @@ func (p *printer) sweep(r sweep.Report) {
 }
 
 // logHandler is the stack's logger: warnings and errors only, each on a
-// marked line and counted as an error in the summary.
+// marked line and counted in the summary.
 func (p *printer) logHandler() slog.Handler {
 	return &markedHandler{p: p}
 }
@@ -181,7 +184,7 @@ func (h *markedHandler) Enabled(_ context.Context, l slog.Level) bool { return l
 
 func (h *markedHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
-	b.WriteString(r.Level.String() + " " + r.Message)
+	b.WriteString(r.Message)
 	write := func(a slog.Attr) bool {
 		key := a.Key
 		if h.group != "" {
@@ -196,8 +199,14 @@ func (h *markedHandler) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(write)
 	h.p.mu.Lock()
 	defer h.p.mu.Unlock()
-	h.p.counts.errors++
-	h.p.line(markError, b.String())
+	mark := markWarn
+	if r.Level >= slog.LevelError {
+		mark = markError
+		h.p.counts.errors++
+	} else {
+		h.p.counts.warnings++
+	}
+	h.p.line(mark, b.String())
 	return nil
 }
 

@@ -209,6 +209,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 					return
 				case <-t.C:
 					if rep, err := s.Sweeper.Run(runCtx); err != nil {
+						if runCtx.Err() != nil {
+							return // stopped mid-sweep: not a failure
+						}
 						log.Warn("sweep failed", "error", err)
 					} else if cfg.OnSweep != nil {
 						cfg.OnSweep(rep)

@@ -344,30 +344,10 @@ func TestRedriveLocal(t *testing.T) {
 // redrive -queue-url against fauxqs: the dead-letter queue is found from
 // the queue's redrive policy.
 func TestRedriveSQS(t *testing.T) {
-	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvSQS, "fauxqs", "crmsync redrive (cmd/crmsync)")
 	ctx := context.Background()
-	dir := t.TempDir()
-	t.Setenv("CRMSYNC_SQS_ENDPOINT", endpoint)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
 	t.Setenv("TRIGGER_DEAD_LETTER_QUEUE_URL", "")
-	client := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	name := "crmsync-redrive-test-" + strings.ToLower(rand.Text()) + ".fifo"
-	queueURL, dlqURL, err := sqsqueue.CreateFIFOQueue(ctx, client, name, 1)
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, u := range []string{queueURL, dlqURL} {
-			client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)}) //nolint:errcheck // best effort
-		}
-	})
+	client := fauxqsEnv(t, "crmsync redrive (cmd/crmsync)")
+	queueURL, dlqURL := fauxqsQueue(t, client, "crmsync-redrive-test-", 1)
 	q := sqsqueue.New(client, queueURL)
 	ref := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "00Q000000000077"}
 	if err := q.Send(ctx, []crmsync.Trigger{localstack.ResyncTrigger(ref, time.Now())}); err != nil {
@@ -426,4 +406,49 @@ func TestSettingsValidateOfflineFlagsUnknownNames(t *testing.T) {
 	if err := run(context.Background(), []string{"settings", "validate", file}, &out); err != nil || !strings.Contains(out.String(), "valid (offline") {
 		t.Errorf("validate of known names = %v:\n%s", err, out.String())
 	}
+}
+
+// fauxqsEnv points the AWS environment the CLI reads at fauxqs (skipping
+// t when it is not running) and returns a client of it.
+func fauxqsEnv(t *testing.T, suite string) *sqs.Client {
+	t.Helper()
+	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvSQS, "fauxqs", suite)
+	awsEnv(t, "CRMSYNC_SQS_ENDPOINT", endpoint, "test")
+	return sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+}
+
+// fauxqsQueue creates a FIFO queue and its dead-letter queue, deleted when
+// t ends.
+func fauxqsQueue(t *testing.T, client *sqs.Client, prefix string, maxReceives int) (queueURL, dlqURL string) {
+	t.Helper()
+	name := prefix + strings.ToLower(rand.Text()) + ".fifo"
+	queueURL, dlqURL, err := sqsqueue.CreateFIFOQueue(context.Background(), client, name, maxReceives)
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	t.Cleanup(func() {
+		for _, u := range []string{queueURL, dlqURL} {
+			if _, err := client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)}); err != nil {
+				t.Errorf("delete queue %s: %v", u, err)
+			}
+		}
+	})
+	return queueURL, dlqURL
+}
+
+// awsEnv makes the CLI's AWS configuration the static key (as id and
+// secret) in us-east-1, with endpointVar set to endpoint and no profile or
+// shared files.
+func awsEnv(t *testing.T, endpointVar, endpoint, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv(endpointVar, endpoint)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", key)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", key)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -160,15 +159,7 @@ func TestExplainUsage(t *testing.T) {
 func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvDynamoDB, "DynamoDB Local", "crmsync errors/explain -table (cmd/crmsync)")
 	ctx := context.Background()
-	dir := t.TempDir()
-	t.Setenv("CRMSYNC_DYNAMODB_ENDPOINT", endpoint)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
+	awsEnv(t, "CRMSYNC_DYNAMODB_ENDPOINT", endpoint, "local")
 	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	table := "crmsync-cli-test-" + strings.ToLower(rand.Text())

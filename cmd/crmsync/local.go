@@ -173,8 +173,12 @@ func printSyncScope(out io.Writer, s crmsync.Settings) {
 		}
 		return name + " off"
 	}
-	fmt.Fprintf(out, "objects     %s, %s, %s (settings version %d; crmsync settings export shows the rest)\n",
-		onOff("contacts", s.Objects.Contacts), onOff("companies", s.Objects.Companies), onOff("deals", s.Objects.Deals), s.Version)
+	version := "the default settings"
+	if s.Version > 0 {
+		version = fmt.Sprintf("settings version %d", s.Version)
+	}
+	fmt.Fprintf(out, "objects     %s, %s, %s (%s; crmsync settings export shows the rest)\n",
+		onOff("contacts", s.Objects.Contacts), onOff("companies", s.Objects.Companies), onOff("deals", s.Objects.Deals), version)
 	a := s.Activities
 	var on []string
 	for _, t := range []struct {

@@ -452,3 +452,47 @@ func awsEnv(t *testing.T, endpointVar, endpoint, key string) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
 }
+
+// resync -list against a deployed stack: the CLI reads the list itself
+// (CRMSYNC_HUBSPOT_TOKEN) and sends to SQS (fauxqs).
+func TestResyncListSQS(t *testing.T) {
+	client := fauxqsEnv(t, "crmsync resync -list (cmd/crmsync)")
+	queueURL, _ := fauxqsQueue(t, client, "crmsync-resync-list-test-", 5)
+	portal := hubspotsim.New(hubspotsim.Config{Token: simToken})
+	hsSrv := httptest.NewServer(http.StripPrefix("/hubspot", portal))
+	defer hsSrv.Close()
+	var want []crmsync.RecordRef
+	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		c, err := portal.CreateAsUser(crmsync.HSContact, map[string]string{"email": email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		portal.AddToList("9", crmsync.HSContact, c.ID)
+		want = append(want, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: c.ID})
+	}
+	t.Setenv("CRMSYNC_HUBSPOT_TOKEN", "")
+	var out bytes.Buffer
+	var u usageError
+	if err := run(context.Background(), []string{"resync", "-list", "9", "-queue-url", queueURL}, &out); !errors.As(err, &u) {
+		t.Fatalf("resync -list without a HubSpot token = %v, want a usage error", err)
+	}
+	t.Setenv("CRMSYNC_HUBSPOT_TOKEN", simToken)
+	t.Setenv("CRMSYNC_HUBSPOT_BASE_URL", hsSrv.URL+"/hubspot")
+	out.Reset()
+	if err := run(context.Background(), []string{"resync", "-list", "9", "-queue-url", queueURL}, &out); err != nil {
+		t.Fatalf("resync -list: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "3 members of HubSpot list 9 (contact) enqueued to SQS queue "+queueURL) {
+		t.Errorf("output:\n%s", out.String())
+	}
+	got := receiveAll(t, sqsqueue.New(client, queueURL), len(want))
+	seen := map[crmsync.RecordRef]bool{}
+	for _, tr := range got {
+		seen[tr.Record] = tr.Kind == crmsync.KindManualResync && tr.DeliveryID == localstack.DeliveryResyncList
+	}
+	for _, r := range want {
+		if !seen[r] {
+			t.Errorf("no manual resync of %s in %+v", r, got)
+		}
+	}
+}

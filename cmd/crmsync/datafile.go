@@ -97,8 +97,9 @@ func claimStore(path, owner string) error {
 // simulated portal and org live in memory and start empty (with the same
 // ids again) every run, so state kept from an earlier run would be about
 // records that are gone — or about different records that now have their
-// ids. The stored settings are kept. A file of real CRMs is refused. It
-// returns a note for the banner.
+// ids. The stored settings are kept. A file of real CRMs is refused; a file
+// without an owner (made before owners were recorded) is taken for the
+// sandbox's, as make run made those. It returns a note for the banner.
 func freshSandboxStore(ctx context.Context, path string) (string, error) {
 	owner, err := fileOwner(path)
 	if err != nil {

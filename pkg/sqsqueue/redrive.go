@@ -46,7 +46,9 @@ type RedriveResult struct {
 //
 // The time a message was dead-lettered is its SentTimestamp in the
 // dead-letter queue (SQS FIFO resets it on the move). Messages outside the
-// range are made visible again at the end. In FIFO order a message
+// range are made visible again at the end; messages whose send failed
+// stay hidden for the visibility timeout Redrive received them with (10
+// minutes), then a rerun finds them. In FIFO order a message
 // outside the range holds back the later messages of its group: those stay
 // in the dead-letter queue too (run Redrive without a range to move them).
 func Redrive(ctx context.Context, client *sqs.Client, dlqURL, queueURL string, since, until time.Time) (RedriveResult, error) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -184,7 +185,7 @@ type adminError struct {
 
 // ServeHTTP implements http.Handler.
 func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	route, method := a.route(r.URL.Path)
+	route, methods := a.route(r.URL.Path)
 	if route == nil {
 		writeJSON(w, http.StatusNotFound, ResyncResponse{Enqueued: []Enqueued{}, Error: "no such admin route " + r.URL.Path})
 		return
@@ -195,17 +196,17 @@ func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, ResyncResponse{Enqueued: []Enqueued{}, Error: "admin routes answer loopback callers only"})
 		return
 	}
-	if !strings.Contains(" "+method+" ", " "+r.Method+" ") {
-		w.Header().Set("Allow", strings.ReplaceAll(method, " ", ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, ResyncResponse{Enqueued: []Enqueued{}, Error: "use " + method})
+	if !slices.Contains(methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, ResyncResponse{Enqueued: []Enqueued{}, Error: "use " + strings.Join(methods, " or ")})
 		return
 	}
 	route(w, r)
 }
 
-// route returns the handler of path and the methods it takes (separated
-// by spaces).
-func (a *Admin) route(path string) (http.HandlerFunc, string) {
+// route returns the handler of path and the methods it takes.
+func (a *Admin) route(path string) (http.HandlerFunc, []string) {
+	get, post := []string{http.MethodGet}, []string{http.MethodPost}
 	switch path {
 	case AdminPath + "resync":
 		return a.resync(func(_ context.Context, req ResyncRequest, now time.Time) ([]crmsync.Trigger, error) {
@@ -214,28 +215,28 @@ func (a *Admin) route(path string) (http.HandlerFunc, string) {
 				return nil, err
 			}
 			return []crmsync.Trigger{ResyncTrigger(ref, now)}, nil
-		}), http.MethodPost
+		}), post
 	case AdminPath + "resync-errors":
 		return a.resync(func(ctx context.Context, req ResyncRequest, now time.Time) ([]crmsync.Trigger, error) {
 			if a.Store == nil {
 				return nil, errors.New("resync errors: the stack has no store")
 			}
 			return ResyncErrorTriggers(ctx, a.Store, req.Category, now)
-		}), http.MethodPost
+		}), post
 	case AdminPath + "resync-list":
-		return a.resyncList, http.MethodPost
+		return a.resyncList, post
 	case AdminPath + "redrive":
-		return a.redrive, http.MethodPost
+		return a.redrive, post
 	case AdminPath + "settings":
-		return a.settings, http.MethodGet + " " + http.MethodPut
+		return a.settings, []string{http.MethodGet, http.MethodPut}
 	case AdminPath + "errors":
-		return a.errors, http.MethodGet
+		return a.errors, get
 	case AdminPath + "explain":
-		return a.explain, http.MethodGet
+		return a.explain, get
 	case AdminPath + "info":
-		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, http.MethodGet
+		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}
-	return nil, ""
+	return nil, nil
 }
 
 // decodeBody reads a JSON body of at most maxAdminBody into v (an empty

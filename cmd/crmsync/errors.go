@@ -3,16 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
-const errorsUsage = `usage: crmsync errors [-data FILE | -table NAME] [-category C] [-limit N] [-json]
+const errorsUsage = `usage: crmsync errors [-data FILE | -table NAME | -local URL] [-category C] [-limit N] [-json]
 
 Lists the records that did not sync: the number per category, then each
 record with its category, the reason (an eligibility refusal) or the vendor's
@@ -21,85 +21,45 @@ was first and last seen, and when the next automatic retry is. Fix the cause,
 then retry with 'crmsync resync <side> <object> <id>' or 'crmsync resync -errors'.
 `
 
-// errorsReport is the -json form of crmsync errors.
-type errorsReport struct {
-	Total  int                      `json:"total"`
-	Counts map[crmsync.Category]int `json:"counts"`
-	Errors []crmsync.SyncError      `json:"errors"`
-	// More is true when -limit cut the list short.
-	More bool `json:"more"`
-}
-
-func runErrors(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("errors", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() { fmt.Fprint(out, errorsUsage); fs.PrintDefaults() }
-	sf := addStoreFlags(fs)
+func setupErrors(fs *flag.FlagSet) runFunc {
+	sf := addStateFlags(fs)
 	category := fs.String("category", "", "only this category ("+categoryNames()+")")
 	limit := fs.Int("limit", 50, "list at most this many errors (0 = all)")
 	asJSON := fs.Bool("json", false, "write JSON instead of text")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	return func(ctx context.Context, out io.Writer, args []string) error {
+		if err := wantArgs("errors", args, 0, ""); err != nil {
+			return err
 		}
-		return usageError("errors: " + err.Error())
-	}
-	if len(pos) != 0 {
-		return usageError(fmt.Sprintf("errors: unexpected argument %q", pos[0]))
-	}
-	if *limit < 0 {
-		return usageError("errors: -limit must not be negative")
-	}
-	var cat crmsync.Category
-	if *category != "" {
-		if cat, err = parseCategory(*category); err != nil {
-			return usageError("errors: " + err.Error())
+		if *limit < 0 {
+			return usageError("errors: -limit must not be negative")
 		}
-	}
-	st, closeStore, where, err := openStore(ctx, sf)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-
-	rep := errorsReport{Errors: []crmsync.SyncError{}}
-	if rep.Counts, err = st.CountSyncErrors(ctx); err != nil {
-		return fmt.Errorf("errors: count: %w", err)
-	}
-	for _, n := range rep.Counts {
-		rep.Total += n
-	}
-	page := crmsync.PageRequest{Limit: 100}
-	for {
-		if *limit > 0 {
-			page.Limit = min(100, *limit-len(rep.Errors))
+		var cat crmsync.Category
+		if *category != "" {
+			var err error
+			if cat, err = parseCategory(*category); err != nil {
+				return usageError("errors: " + err.Error())
+			}
 		}
-		list, next, err := st.ListSyncErrors(ctx, cat, page)
+		st, release, where, err := sf.open(ctx)
 		if err != nil {
-			return fmt.Errorf("errors: list: %w", err)
+			return err
 		}
-		rep.Errors = append(rep.Errors, list...)
-		if next == "" {
-			break
+		defer release()
+		rep, err := st.Errors(ctx, cat, *limit)
+		if err != nil {
+			return fmt.Errorf("errors: %w", err)
 		}
-		if *limit > 0 && len(rep.Errors) >= *limit {
-			rep.More = true
-			break
+		if *asJSON {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
 		}
-		page.Token = next
+		printErrors(out, where, cat, rep, time.Now())
+		return nil
 	}
-
-	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	printErrors(out, where, cat, rep, time.Now())
-	return nil
 }
 
-func printErrors(out io.Writer, where string, cat crmsync.Category, rep errorsReport, now time.Time) {
+func printErrors(out io.Writer, where string, cat crmsync.Category, rep localstack.ErrorsReport, now time.Time) {
 	if rep.Total == 0 {
 		fmt.Fprintf(out, "no sync errors in %s\n", where)
 		return

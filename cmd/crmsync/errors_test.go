@@ -18,6 +18,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/localstack"
 	"github.com/crmsync/crmsync/pkg/mapping"
 	"github.com/crmsync/crmsync/pkg/salesforce"
 )
@@ -170,7 +171,7 @@ func TestErrorsListsWhatToFix(t *testing.T) {
 	if err := run(context.Background(), []string{"errors", "-data", f.path, "-category", "duplicates", "-json"}, &out); err != nil {
 		t.Fatalf("errors -category -json: %v", err)
 	}
-	var rep errorsReport
+	var rep localstack.ErrorsReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}

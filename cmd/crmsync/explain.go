@@ -3,19 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
-const explainUsage = `usage: crmsync explain [-data FILE | -table NAME] [-limit N] [-json] <side> <object> <id>
+const explainUsage = `usage: crmsync explain [-data FILE | -table NAME | -local URL] [-limit N] [-json] <side> <object> <id>
 
 Says what crmsync knows about one record and why it did what it did: the link
 to the record on the other side (both records, status, version, and the
@@ -30,117 +28,41 @@ itself (refusals, skips, failed creates).
   object   hubspot: contact, company, deal, …; salesforce: Lead, Contact, Account, Opportunity, …
 `
 
-// explanation is the -json form of crmsync explain.
-type explanation struct {
-	Record crmsync.RecordRef `json:"record"`
-	// Link is absent when the record is not linked.
-	Link *crmsync.Link `json:"link,omitempty"`
-	// SyncErrors are the errors of the record and of its linked record.
-	SyncErrors []crmsync.SyncError `json:"sync_errors"`
-	// Ledger is newest first: the link's entries and those kept under
-	// either record before it was linked (engine.LedgerKey).
-	Ledger []crmsync.LedgerEntry `json:"ledger"`
-	// More is true when -limit cut the ledger short.
-	More bool `json:"more"`
-}
-
-func runExplain(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() { fmt.Fprint(out, explainUsage); fs.PrintDefaults() }
-	sf := addStoreFlags(fs)
+func setupExplain(fs *flag.FlagSet) runFunc {
+	sf := addStateFlags(fs)
 	limit := fs.Int("limit", 20, "show at most this many ledger entries (0 = all)")
 	asJSON := fs.Bool("json", false, "write JSON instead of text")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	return func(ctx context.Context, out io.Writer, args []string) error {
+		if err := wantArgs("explain", args, 3, "<side> <object> <id>"); err != nil {
+			return err
 		}
-		return usageError("explain: " + err.Error())
+		if *limit < 0 {
+			return usageError("explain: -limit must not be negative")
+		}
+		ref, err := parseRef(args[0], args[1], args[2])
+		if err != nil {
+			return usageError("explain: " + err.Error())
+		}
+		st, release, _, err := sf.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		x, err := st.Explain(ctx, ref, *limit)
+		if err != nil {
+			return fmt.Errorf("explain %s: %w", ref, err)
+		}
+		if *asJSON {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(x)
+		}
+		printExplanation(out, x, time.Now())
+		return nil
 	}
-	if len(pos) != 3 {
-		fmt.Fprint(out, explainUsage)
-		return usageError("explain: want <side> <object> <id>")
-	}
-	if *limit < 0 {
-		return usageError("explain: -limit must not be negative")
-	}
-	ref, err := parseRef(pos[0], pos[1], pos[2])
-	if err != nil {
-		return usageError("explain: " + err.Error())
-	}
-	st, closeStore, _, err := openStore(ctx, sf)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	x, err := explain(ctx, st, ref, *limit)
-	if err != nil {
-		return fmt.Errorf("explain %s: %w", ref, err)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(x)
-	}
-	printExplanation(out, x, time.Now())
-	return nil
 }
 
-// explain gathers what the store holds about ref.
-func explain(ctx context.Context, st crmsync.Store, ref crmsync.RecordRef, limit int) (explanation, error) {
-	x := explanation{Record: ref, SyncErrors: []crmsync.SyncError{}, Ledger: []crmsync.LedgerEntry{}}
-	refs := []crmsync.RecordRef{ref}
-	switch l, err := st.GetLink(ctx, ref); {
-	case err == nil:
-		x.Link = &l
-		refs = l.Refs()
-	case !errors.Is(err, crmsync.ErrNotFound):
-		return x, fmt.Errorf("get link: %w", err)
-	}
-	keys := []string{}
-	if x.Link != nil {
-		keys = append(keys, x.Link.ID)
-	}
-	for _, r := range refs {
-		keys = append(keys, engine.LedgerKey(r))
-		switch e, err := st.GetSyncError(ctx, r); {
-		case err == nil:
-			x.SyncErrors = append(x.SyncErrors, e)
-		case !errors.Is(err, crmsync.ErrNotFound):
-			return x, fmt.Errorf("get sync error of %s: %w", r, err)
-		}
-	}
-	// Each key's entries are newest first; read up to limit of each, then
-	// merge.
-	for _, k := range keys {
-		page := crmsync.PageRequest{Limit: 100}
-		for {
-			if limit > 0 {
-				page.Limit = min(100, limit+1)
-			}
-			entries, next, err := st.ListLedger(ctx, k, page)
-			if err != nil {
-				return x, fmt.Errorf("list ledger %s: %w", k, err)
-			}
-			x.Ledger = append(x.Ledger, entries...)
-			if next == "" || limit > 0 {
-				if next != "" {
-					x.More = true
-				}
-				break
-			}
-			page.Token = next
-		}
-	}
-	sort.SliceStable(x.Ledger, func(i, j int) bool { return x.Ledger[i].At.After(x.Ledger[j].At) })
-	if limit > 0 && len(x.Ledger) > limit {
-		x.Ledger, x.More = x.Ledger[:limit], true
-	}
-	return x, nil
-}
-
-func printExplanation(out io.Writer, x explanation, now time.Time) {
+func printExplanation(out io.Writer, x localstack.Explanation, now time.Time) {
 	fmt.Fprintf(out, "record      %s\n", x.Record)
 	if l := x.Link; l == nil {
 		fmt.Fprintln(out, "link        none: the record is not linked (not synced yet, refused, or skipped — see the ledger)")

@@ -22,6 +22,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
 func TestExplainLinkedRecord(t *testing.T) {
@@ -90,7 +91,7 @@ func TestExplainJoinsLedgerFromBeforeTheLink(t *testing.T) {
 	if err := run(context.Background(), []string{"explain", "-json", "-data", f.path, "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
-	var x explanation
+	var x localstack.Explanation
 	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}
@@ -116,7 +117,7 @@ func TestExplainJoinsLedgerFromBeforeTheLink(t *testing.T) {
 	if err := run(context.Background(), []string{"explain", "-json", "-limit", "1", "-data", f.path, "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
-	x = explanation{}
+	x = localstack.Explanation{}
 	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
 		t.Fatal(err)
 	}
@@ -162,15 +163,7 @@ func TestExplainUsage(t *testing.T) {
 func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvDynamoDB, "DynamoDB Local", "crmsync errors/explain -table (cmd/crmsync)")
 	ctx := context.Background()
-	dir := t.TempDir()
-	t.Setenv("CRMSYNC_DYNAMODB_ENDPOINT", endpoint)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
+	awsEnv(t, "CRMSYNC_DYNAMODB_ENDPOINT", endpoint, "local")
 	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	table := "crmsync-cli-test-" + strings.ToLower(rand.Text())
@@ -190,7 +183,7 @@ func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	if err := run(ctx, []string{"errors", "-table", table, "-json"}, &out); err != nil {
 		t.Fatalf("errors -table: %v", err)
 	}
-	var rep errorsReport
+	var rep localstack.ErrorsReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}
@@ -202,7 +195,7 @@ func TestErrorsAndExplainOnDynamoDB(t *testing.T) {
 	if err := run(ctx, []string{"explain", "-table", table, "-json", "hubspot", "contact", f.fixedLater.ID}, &out); err != nil {
 		t.Fatalf("explain -table: %v", err)
 	}
-	var x explanation
+	var x localstack.Explanation
 	if err := json.Unmarshal(out.Bytes(), &x); err != nil {
 		t.Fatalf("decode %s: %v", out.String(), err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,13 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 	"github.com/crmsync/crmsync/pkg/localstack"
@@ -138,7 +132,7 @@ func TestResyncLocal(t *testing.T) {
 		t.Errorf("sync error of %s after the resync synced it: %v", f.duplicate, err)
 	}
 	// explain shows the hand-made resync and its write.
-	x, err := explain(ctx, st, f.duplicate, 0)
+	x, err := localstack.Explain(ctx, st, f.duplicate, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,32 +207,9 @@ func TestResyncUsage(t *testing.T) {
 // environment, CRMSYNC_SQS_ENDPOINT points it at fauxqs, and the queue URL
 // from -queue-url or $TRIGGER_QUEUE_URL.
 func TestResyncSQS(t *testing.T) {
-	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvSQS, "fauxqs", "crmsync resync (cmd/crmsync)")
 	ctx := context.Background()
-	dir := t.TempDir()
-	t.Setenv("CRMSYNC_SQS_ENDPOINT", endpoint)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-credentials"))
-
-	client := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	name := "crmsync-resync-test-" + strings.ToLower(rand.Text()) + ".fifo"
-	queueURL, dlqURL, err := sqsqueue.CreateFIFOQueue(ctx, client, name, 5)
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	t.Cleanup(func() {
-		for _, u := range []string{queueURL, dlqURL} {
-			if _, err := client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(u)}); err != nil {
-				t.Errorf("delete queue %s: %v", u, err)
-			}
-		}
-	})
+	client := fauxqsEnv(t, "crmsync resync (cmd/crmsync)")
+	queueURL, _ := fauxqsQueue(t, client, "crmsync-resync-test-", 5)
 	q := sqsqueue.New(client, queueURL)
 
 	var out bytes.Buffer

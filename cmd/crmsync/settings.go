@@ -14,56 +14,61 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/hubspot"
 	"github.com/crmsync/crmsync/pkg/mapping"
 	"github.com/crmsync/crmsync/pkg/salesforce"
 	"github.com/crmsync/crmsync/pkg/settingsfile"
 )
 
-const settingsUsage = `usage:
-  crmsync settings export [-data FILE | -table NAME] [-o FILE]   write the stored (or default) settings as YAML
-  crmsync settings validate [-online] FILE                        check a settings file; says which line and why
-  crmsync settings import [-data FILE | -table NAME] FILE        validate and store a settings file
+const settingsExportUsage = `usage: crmsync settings export [-data FILE | -table NAME | -local URL] [-o FILE]
 
-validate -online also reads both CRMs' metadata (HubSpot properties, Salesforce
-describe) and checks that every mapped property and field exists and that their
-types can sync; lossy mappings (picklist values one side lacks, …) are warnings.
-It reads the credentials from the environment:
+Writes the settings in force as YAML (the defaults until a file is
+imported), to standard output or -o FILE. Edit the file, then validate and
+import it. While crmsync local runs, it reads them from the running stack.
+`
+
+const settingsValidateUsage = `usage: crmsync settings validate [-online] FILE
+
+Checks a settings file and says which line is wrong and why. Offline it
+also flags mapped properties and fields that neither built-in schema knows
+(the standard HubSpot properties and Salesforce fields, as the sandbox has
+them): custom ones are fine, but only -online can tell.
+
+-online also reads both CRMs' metadata (HubSpot properties, Salesforce
+describe) and checks that every mapped property and field exists and that
+their types can sync; lossy mappings (picklist values one side lacks, …) are
+warnings. It reads the credentials from the environment:
   CRMSYNC_HUBSPOT_TOKEN         HubSpot private app token (crm.schemas.*.read scopes)
   CRMSYNC_HUBSPOT_BASE_URL      HubSpot API base URL (default https://api.hubapi.com/)
   CRMSYNC_SALESFORCE_BASE_URL   Salesforce instance URL (https://MyDomain.my.salesforce.com)
   CRMSYNC_SALESFORCE_TOKEN      Salesforce access token (e.g. sf org display --json)
+Against the sandbox of a running crmsync --sandbox, see the README
+("Settings against the sandbox") for the values.
 `
 
-func runSettings(ctx context.Context, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(out, settingsUsage)
-		return usageError("settings: no subcommand")
-	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		fmt.Fprint(out, settingsUsage)
-		return nil
-	}
-	fs := flag.NewFlagSet("settings "+args[0], flag.ContinueOnError)
-	fs.SetOutput(out)
-	sf := addStoreFlags(fs)
-	output := fs.String("o", "", "export: write to this file instead of standard output")
-	online := fs.Bool("online", false, "validate: also check the mappings against both CRMs' metadata (credentials from the environment)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError(err.Error())
-	}
-	switch args[0] {
-	case "export":
-		st, closeStore, _, err := sf.open(ctx)
+const settingsImportUsage = `usage: crmsync settings import [-data FILE | -table NAME | -local URL] FILE
+
+Validates a settings file and stores it. The file's version must be the
+stored version (export again if the settings changed since). While crmsync
+local runs, it stores them in the running stack, which uses them from the
+next trigger on.
+`
+
+func setupSettingsExport(fs *flag.FlagSet) runFunc {
+	sf := addStateFlags(fs)
+	output := fs.String("o", "", "write to this file instead of standard output")
+	return func(ctx context.Context, out io.Writer, args []string) error {
+		if err := wantArgs("settings export", args, 0, ""); err != nil {
+			return err
+		}
+		st, release, _, err := sf.open(ctx)
 		if err != nil {
 			return err
 		}
-		defer closeStore()
-		s, err := engine.LoadSettings(ctx, st)
+		defer release()
+		s, err := st.Settings(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("settings export: %w", err)
 		}
 		b, err := settingsfile.Encode(s)
 		if err != nil {
@@ -74,55 +79,56 @@ func runSettings(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return os.WriteFile(*output, b, 0o644)
+	}
+}
 
-	case "validate":
-		if fs.NArg() != 1 {
-			return usageError("settings validate: want one file")
+func setupSettingsValidate(fs *flag.FlagSet) runFunc {
+	online := fs.Bool("online", false, "also check the mappings against both CRMs' metadata (credentials from the environment)")
+	return func(ctx context.Context, out io.Writer, args []string) error {
+		if err := wantArgs("settings validate", args, 1, "one file"); err != nil {
+			return err
 		}
-		s, b, err := readSettingsFile(fs.Arg(0))
+		path := args[0]
+		s, b, err := readSettingsFile(path)
 		if err != nil {
 			return err
 		}
 		if !*online {
-			fmt.Fprintf(out, "%s: valid\n", fs.Arg(0))
-			return nil
+			return validateOffline(ctx, path, b, s, out)
 		}
 		meta, err := newMetadataSources(loadOnlineConfig(os.Getenv))
 		if err != nil {
 			return err
 		}
-		return validateOnline(ctx, fs.Arg(0), b, s, meta, out)
-
-	case "import":
-		if fs.NArg() != 1 {
-			return usageError("settings import: want one file")
-		}
-		s, err := readSettings(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		st, closeStore, where, err := sf.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		stored, err := st.PutSettings(ctx, s)
-		if errors.Is(err, crmsync.ErrVersionConflict) {
-			return fmt.Errorf("%s: the stored settings changed since this file was exported (file version %d): export again and re-apply your edits: %w", fs.Arg(0), s.Version, err)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "imported %s into %s: settings version %d\n", fs.Arg(0), where, stored.Version)
-		return nil
+		return validateOnline(ctx, path, b, s, meta, out)
 	}
-	fmt.Fprint(out, settingsUsage)
-	return usageError(fmt.Sprintf("settings: unknown subcommand %q", args[0]))
 }
 
-func readSettings(path string) (crmsync.Settings, error) {
-	s, _, err := readSettingsFile(path)
-	return s, err
+func setupSettingsImport(fs *flag.FlagSet) runFunc {
+	sf := addStateFlags(fs)
+	return func(ctx context.Context, out io.Writer, args []string) error {
+		if err := wantArgs("settings import", args, 1, "one file"); err != nil {
+			return err
+		}
+		s, _, err := readSettingsFile(args[0])
+		if err != nil {
+			return err
+		}
+		st, release, where, err := sf.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		stored, err := st.PutSettings(ctx, s)
+		if errors.Is(err, crmsync.ErrVersionConflict) {
+			return fmt.Errorf("%s: the stored settings changed since this file was exported (file version %d): export again and re-apply your edits: %w", args[0], s.Version, err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "imported %s into %s: settings version %d\n", args[0], where, stored.Version)
+		return nil
+	}
 }
 
 // readSettingsFile decodes and validates a settings file, and returns its
@@ -198,7 +204,7 @@ func newMetadataSources(cfg onlineConfig) (metadataSources, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return metadataSources{}, usageError("settings validate -online: set " + strings.Join(missing, ", ") + " (crmsync settings help describes them)")
+		return metadataSources{}, usageError("settings validate -online: set " + strings.Join(missing, ", ") + " (crmsync settings validate -h describes them)")
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	hsOpts := []hubspot.Option{hubspot.WithHTTPClient(hc), hubspot.WithPrivateAppToken(cfg.HubSpotToken)}

@@ -228,8 +228,8 @@ func TestSettingsValidateOnlineNeedsCredentials(t *testing.T) {
 		t.Fatalf("validate -online without Salesforce credentials = %v", err)
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"settings", "help"}, &out); err != nil || !strings.Contains(out.String(), "CRMSYNC_SALESFORCE_TOKEN") {
-		t.Errorf("settings help = %v:\n%s", err, out.String())
+	if err := run(context.Background(), []string{"settings", "validate", "-h"}, &out); err != nil || !strings.Contains(out.String(), "CRMSYNC_SALESFORCE_TOKEN") {
+		t.Errorf("settings validate -h = %v:\n%s", err, out.String())
 	}
 }
 

@@ -271,7 +271,6 @@ func (f *facts) unmappedError(p *Plan) {
 	p.Notes = append(p.Notes, se.Message)
 }
 
-
 // nextLink is the link after a successful sync with shadow.
 func (f *facts) nextLink(base crmsync.Link, shadow map[string]crmsync.FieldShadow) crmsync.Link {
 	l := base

@@ -20,8 +20,14 @@
 //     report crmsync.ErrNotFound, as SQS FIFO does for an expired receipt.
 //   - A message is dead-lettered on the receive that would exceed
 //     MaxReceives (SQS's maxReceiveCount): it moves to the dead-letter queue
-//     with its id, body, sent time and receive count, and the receive goes
-//     on with the next message of the group.
+//     with its id, body and receive count, and the receive goes on with the
+//     next message of the group. Its sent time there is the time it was
+//     dead-lettered, as SQS FIFO resets the enqueue timestamp on the move.
+//   - Redrive moves dead-lettered messages back (all, or those
+//     dead-lettered in a time range), each as a new send of its trigger
+//     with a dedupe key made from its own and its message id: it is not
+//     dropped as a repeat of its first send, and a second redrive of the
+//     same message is. sqsqueue.Redrive does the same on SQS.
 //   - Messages are stored in the versioned queue encoding
 //     (crmsync.EncodeTrigger), so what a receiver gets is a decoded copy,
 //     exactly as from SQS.
@@ -32,10 +38,13 @@
 package localqueue
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -357,14 +366,97 @@ func (q *Queue) popHead(group string) {
 	q.groups[group] = msgs[1:]
 }
 
-// put appends a dead-lettered message, keeping its identity.
+// put appends a dead-lettered message, keeping its id, body and receive
+// count; its sent time is now.
 func (q *Queue) put(m *message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.seq++
-	dm := &message{id: m.id, seq: q.seq, group: m.group, body: m.body, sentAt: m.sentAt, receives: m.receives}
+	dm := &message{id: m.id, seq: q.seq, group: m.group, body: m.body, sentAt: q.opts.Clock(), receives: m.receives}
 	q.groups[dm.group] = append(q.groups[dm.group], dm)
 	q.wakeLocked()
+}
+
+// Redrive moves the messages of q's dead-letter queue that were
+// dead-lettered in [since, until) — a zero time is no bound — back onto q,
+// oldest first, and returns how many it moved. Messages in flight in the
+// dead-letter queue (someone received them) stay. Each goes back as a new
+// send of its trigger, in its group, with the dedupe key RedriveKey gives,
+// so q does not drop it as a repeat of its first send.
+func (q *Queue) Redrive(ctx context.Context, since, until time.Time) (int, error) {
+	if q.dead == nil {
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("localqueue: redrive: %w", err)
+	}
+	taken := q.dead.take(func(m *message) bool {
+		return (since.IsZero() || !m.sentAt.Before(since)) && (until.IsZero() || m.sentAt.Before(until))
+	})
+	triggers := make([]crmsync.Trigger, len(taken))
+	for i, m := range taken {
+		t, err := crmsync.DecodeTrigger(m.body)
+		if err != nil {
+			// Bodies come from EncodeTrigger; put it back rather than lose it.
+			for _, m := range taken[i:] {
+				q.dead.put(m)
+			}
+			return i, fmt.Errorf("localqueue: redrive message %s: %w", m.id, err)
+		}
+		t.DedupeKey = RedriveKey(t.DedupeKey, m.id)
+		triggers[i] = t
+	}
+	err := q.Send(ctx, triggers)
+	var se *crmsync.SendError
+	if err != nil && !errors.As(err, &se) {
+		return 0, fmt.Errorf("localqueue: redrive: %w", err)
+	}
+	moved := len(taken)
+	if se != nil {
+		for i := range taken {
+			if se.Failed[i] != nil {
+				q.dead.put(taken[i])
+				moved--
+			}
+		}
+		return moved, fmt.Errorf("localqueue: redrive: %w", se)
+	}
+	return moved, nil
+}
+
+// RedriveKey is the dedupe key of a redriven trigger: made from the
+// trigger's dedupe key and the dead-lettered message's id.
+func RedriveKey(dedupeKey, messageID string) string {
+	return crmsync.DedupeKeyOf("redrive", dedupeKey, messageID)
+}
+
+// take removes and returns the messages that are not in flight and match,
+// in the order they were put.
+func (q *Queue) take(match func(*message) bool) []*message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.opts.Clock()
+	var out []*message
+	for g, msgs := range q.groups {
+		keep := msgs[:0:0]
+		for _, m := range msgs {
+			if (m.receipt != "" && now.Before(m.until)) || !match(m) {
+				keep = append(keep, m)
+				continue
+			}
+			if m.receipt != "" {
+				delete(q.receipts, m.receipt)
+			}
+			out = append(out, m)
+		}
+		if len(keep) == 0 {
+			delete(q.groups, g)
+		} else {
+			q.groups[g] = keep
+		}
+	}
+	slices.SortFunc(out, func(a, b *message) int { return cmp.Compare(a.seq, b.seq) })
+	return out
 }
 
 // inFlight returns the message in flight under receipt, or nil.

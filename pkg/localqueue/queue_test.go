@@ -285,3 +285,10 @@ func TestWorkerPool(t *testing.T) {
 func BenchmarkQueue(b *testing.B) {
 	crmsynctest.BenchmarkQueue(b, func(b *testing.B) crmsync.Queue { return New(Options{}) })
 }
+
+func TestRedrive(t *testing.T) {
+	crmsynctest.TestRedrive(t, func(t *testing.T, maxReceives int) (crmsync.Queue, crmsync.Queue, crmsynctest.RedriveFunc) {
+		q := New(Options{MaxReceives: maxReceives, ReceiveWait: 200 * time.Millisecond})
+		return q, q.DeadLetters(), q.Redrive
+	})
+}

@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -236,5 +237,91 @@ func TestStackServesAdminOnReceiverPort(t *testing.T) {
 	}
 	if leads := s.Salesforce.Records("Lead"); len(leads) != 1 || leads[0]["Email"] != "hand@example.com" {
 		t.Errorf("Salesforce leads after the resync: %v", leads)
+	}
+}
+
+// The read and settings routes through AdminClient: what the CLI sees
+// while the stack holds the file.
+func TestAdminClientRoutes(t *testing.T) {
+	f := newAdminFixture(t, nil)
+	ctx := context.Background()
+	c := &AdminClient{BaseURL: f.url}
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	ref := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "5"}
+	if err := f.store.PutSyncError(ctx, crmsync.NotEligible(ref, crmsync.ReasonNoEmail, "no email", at)); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := c.Errors(ctx, "", 0)
+	if err != nil || rep.Total != 1 || len(rep.Errors) != 1 || rep.Errors[0].Record != ref {
+		t.Errorf("Errors = %+v, %v", rep, err)
+	}
+	if _, err := c.Errors(ctx, "Typos", 0); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("Errors of an unknown category = %v, want ErrInvalid", err)
+	}
+	x, err := c.Explain(ctx, ref, 10)
+	if err != nil || x.Record != ref || len(x.SyncErrors) != 1 || x.Link != nil {
+		t.Errorf("Explain = %+v, %v", x, err)
+	}
+	if _, err := c.Explain(ctx, crmsync.RecordRef{Side: "zoho", Object: "contact", ID: "1"}, 0); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("Explain of a bad ref = %v, want ErrInvalid", err)
+	}
+
+	s, err := c.Settings(ctx)
+	if err != nil || s.Version != 0 || !s.Objects.Contacts || len(s.Mappings) == 0 {
+		t.Fatalf("Settings = %+v, %v; want the defaults", s.Objects, err)
+	}
+	s.Objects.Deals = true
+	stored, err := c.PutSettings(ctx, s)
+	if err != nil || stored.Version != 1 {
+		t.Fatalf("PutSettings = v%d, %v", stored.Version, err)
+	}
+	if got, err := f.store.GetSettings(ctx); err != nil || !got.Objects.Deals {
+		t.Errorf("stored settings = %+v, %v", got.Objects, err)
+	}
+	if _, err := c.PutSettings(ctx, s); !errors.Is(err, crmsync.ErrVersionConflict) {
+		t.Errorf("stale PutSettings = %v, want ErrVersionConflict", err)
+	}
+	bad := stored
+	bad.DefaultRule = "sometimes"
+	if _, err := c.PutSettings(ctx, bad); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("invalid PutSettings = %v, want ErrInvalid", err)
+	}
+
+	// What this stack cannot do is 501, not a failure of the call.
+	for _, call := range []func() error{
+		func() error { _, err := c.Redrive(ctx, time.Time{}, time.Time{}); return err },
+		func() error { _, _, err := c.ResyncList(ctx, ResyncListRequest{ListID: "1"}); return err },
+	} {
+		var ae *AdminError
+		if err := call(); !errors.As(err, &ae) || ae.Status != http.StatusNotImplemented {
+			t.Errorf("= %v, want 501", err)
+		}
+	}
+	resp, err := http.Post(f.url+"/_crmsync/settings", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, PUT" {
+		t.Errorf("POST settings = %d (Allow %q), want 405 GET, PUT", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// The stack tells which data file it holds, so the CLI knows it reached
+// the right one.
+func TestAdminInfo(t *testing.T) {
+	a := &Admin{DataFile: "/var/lib/crmsync/state.db", Logger: discard}
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	info, err := (&AdminClient{BaseURL: srv.URL}).Info(context.Background())
+	if err != nil || info.DataFile != a.DataFile {
+		t.Errorf("Info = %+v, %v", info, err)
+	}
+	other := httptest.NewServer(http.NotFoundHandler())
+	defer other.Close()
+	var ae *AdminError
+	if _, err := (&AdminClient{BaseURL: other.URL}).Info(context.Background()); !errors.As(err, &ae) || !strings.Contains(err.Error(), "not an admin answer") {
+		t.Errorf("Info of something else = %v", err)
 	}
 }

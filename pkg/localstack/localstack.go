@@ -70,6 +70,9 @@ type Config struct {
 	// where clocks are one and commits instant).
 	SweepEvery time.Duration
 	SweepLag   time.Duration
+	// DataFile is the absolute path of the bbolt file behind Store ("" when
+	// none), which the admin info route reports.
+	DataFile string
 	// Seed seeds the simulators.
 	Seed   uint64
 	Logger *slog.Logger
@@ -160,7 +163,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/hubspot", httpapi.Handler(hr.Handle))
 	mux.Handle("/webhooks/salesforce", httpapi.Handler(sr.Handle))
-	mux.Handle(AdminPath, &Admin{Queue: cfg.Queue, Store: cfg.Store, Logger: log}) // crmsync resync -local
+	admin := &Admin{Queue: cfg.Queue, Store: cfg.Store, Lists: s.HubSpotClient, DataFile: cfg.DataFile, Logger: log}
+	if r, ok := cfg.Queue.(redriver); ok {
+		admin.Redrive = r.Redrive
+	}
+	mux.Handle(AdminPath, admin) // the CLI's way in while the stack holds the file and the queue
 	servers[0].h = mux
 
 	s.Engine = &engine.Engine{Store: cfg.Store, HubSpot: s.HubSpotClient, Salesforce: s.SalesforceClient, Logger: log}
@@ -211,6 +218,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 					return
 				case <-t.C:
 					if rep, err := s.Sweeper.Run(runCtx); err != nil {
+						if runCtx.Err() != nil {
+							return // stopped mid-sweep: not a failure
+						}
 						log.Warn("sweep failed", "error", err)
 					} else if cfg.OnSweep != nil {
 						cfg.OnSweep(rep)
@@ -220,6 +230,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		})
 	}
 	return s, nil
+}
+
+// redriver is a queue that keeps dead letters and can move them back
+// (localqueue).
+type redriver interface {
+	Redrive(ctx context.Context, since, until time.Time) (int, error)
 }
 
 // served is a listener and what serves it.

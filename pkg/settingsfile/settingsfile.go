@@ -2,8 +2,10 @@
 // edit (`crmsync settings export | validate | import`).
 //
 // Decode refuses unknown keys (a misspelt setting must not be silently
-// ignored) and reports every problem with the line it is on: YAML syntax
-// and type errors from the parser, and the domain's validation problems
+// ignored) and reports every problem with the line it is on, in the
+// file's words: YAML syntax errors from the parser, unknown keys and
+// values of the wrong kind from a walk of the file beside the settings'
+// shape (shape.go), and the domain's validation problems
 // (crmsync.Settings.Validate) mapped from their paths back to lines.
 // Durations are written as Go durations ("20m0s", "24h0m0s").
 package settingsfile
@@ -12,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -96,6 +99,14 @@ func Decode(b []byte) (crmsync.Settings, error) {
 	}
 	if len(root.Content) == 0 {
 		return s, &Error{Problems: []LineProblem{{Message: "the file is empty"}}}
+	}
+	if root.Content[0].Kind != yaml.MappingNode {
+		return s, &Error{Problems: []LineProblem{{Line: root.Content[0].Line, Message: "want the settings' keys (version, objects, mappings, …), got " + describe(root.Content[0])}}}
+	}
+	var shape []LineProblem
+	checkShape(root.Content[0], reflect.TypeOf(s), "", &shape)
+	if len(shape) > 0 {
+		return s, &Error{Problems: shape}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

@@ -43,8 +43,16 @@ func TestDecodeReportsLines(t *testing.T) {
 		want []string
 	}{
 		{"syntax", "objects:\n  contacts: true\n mappings: [\n", []string{"line 2: did not find expected key"}},
-		{"unknown key", "objects:\n  contacts: true\n  widgets: true\n", []string{"line 3: field widgets not found"}},
-		{"wrong type", "objects:\n  contacts: maybe\n", []string{"line 2:"}},
+		{"unknown key", "objects:\n  contacts: true\n  widgets: true\n", []string{`line 3: objects: unknown key "widgets" (known here: contacts, companies, deals)`}},
+		{"misspelt key", "objectz:\n  contacts: true\n", []string{`line 1: unknown key "objectz" (did you mean "objects"?)`}},
+		{"wrong type", "objects:\n  contacts: maybe\n", []string{`line 2: objects.contacts: want true or false, got "maybe"`}},
+		{"duration", "retry:\n  interval: 20 minutes\n", []string{`line 2: retry.interval: want a duration such as 20m, 1h30m or 24h (units ns, us, ms, s, m, h), got "20 minutes"`}},
+		{"number", "retry:\n  max_attempts: ten\n", []string{`line 2: retry.max_attempts: want a whole number, got "ten"`}},
+		{"list for one value", "deletes: [mirror]\n", []string{`line 1: deletes: want one value, got a list`}},
+		{"one value for a list", "mappings: 5\n", []string{`line 1: mappings: want a list (lines starting with "- "), got "5"`}},
+		{"value for keys", "objects: all\n", []string{`line 1: objects: want keys (contacts, companies, deals), got "all"`}},
+		{"in a list", "mappings:\n  - hubspot_object: contact\n    rulez: two_way\n", []string{`line 3: mappings[0]: unknown key "rulez" (did you mean "rule"?)`}},
+		{"not keys", "- a\n- b\n", []string{`line 1: want the settings' keys`}},
 		{"empty", "", []string{"empty"}},
 		{"validation", strings.Join([]string{
 			"default_rule: two_way",
@@ -72,6 +80,12 @@ func TestDecodeReportsLines(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			// The file's words, never the parser's Go types.
+			for _, goWord := range []string{"unmarshal", "!!", "crmsync.", "time.Duration", " int", "bool", "struct"} {
+				if strings.Contains(err.Error(), goWord) {
+					t.Errorf("error speaks Go (%q):\n%v", goWord, err)
 				}
 			}
 		})

@@ -162,3 +162,19 @@ func BenchmarkQueue(b *testing.B) {
 		return New(client, queueURL)
 	})
 }
+
+func TestRedrive(t *testing.T) {
+	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvSQS, "fauxqs", "TestRedrive/sqsqueue")
+	client := newClient(endpoint)
+	crmsynctest.TestRedrive(t, func(t *testing.T, maxReceives int) (crmsync.Queue, crmsync.Queue, crmsynctest.RedriveFunc) {
+		queueURL, dlqURL := freshQueues(t, client, maxReceives)
+		found, err := DeadLetterQueueURL(t.Context(), client, queueURL)
+		if err != nil || found != dlqURL {
+			t.Fatalf("DeadLetterQueueURL = %q, %v; want %q", found, err, dlqURL)
+		}
+		return New(client, queueURL), New(client, dlqURL), func(ctx context.Context, since, until time.Time) (int, error) {
+			res, err := Redrive(ctx, client, dlqURL, queueURL, since, until)
+			return res.Moved, err
+		}
+	})
+}

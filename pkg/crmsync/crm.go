@@ -115,3 +115,21 @@ type PrimaryChange struct {
 	Known    bool
 	Previous string
 }
+
+// ContactRoles is implemented by CRMs whose opportunities have contact
+// roles (Salesforce OpportunityContactRole), for lifecycle stages.
+type ContactRoles interface {
+	// OpportunityOfRole returns the opportunity of a contact role;
+	// ErrNotFound when the role does not exist.
+	OpportunityOfRole(ctx context.Context, roleID string) (string, error)
+	// OpportunityRoles returns whether the opportunity is closed and won
+	// and the contacts that have a role on it; ErrNotFound when it does
+	// not exist.
+	OpportunityRoles(ctx context.Context, opportunityID string) (Roles, error)
+}
+
+// Roles is an opportunity's state and the contacts with a role on it.
+type Roles struct {
+	Closed, Won bool
+	ContactIDs  []string
+}

@@ -232,7 +232,7 @@ func DefaultSettings() Settings {
 
 // Unsupported lists, by their paths in the YAML/JSON form, the settings
 // that are set (not their zero value) although this version does not act
-// on them yet: lifecycle transitions, activities and the form campaign,
+// on them yet: activities and the form campaign,
 // and selective sync. Validate refuses them: a setting that is accepted
 // and silently does nothing is the worst kind of defect.
 func (s Settings) Unsupported() []string {
@@ -242,10 +242,6 @@ func (s Settings) Unsupported() []string {
 			out = append(out, path)
 		}
 	}
-	l := s.Lifecycle
-	flag(l.OpenOpportunityToOpportunity, "lifecycle.open_opportunity_to_opportunity")
-	flag(l.ClosedWonToCustomer, "lifecycle.closed_won_to_customer")
-	flag(l.PropagateToCompanyContacts, "lifecycle.propagate_to_company_contacts")
 	a := s.Activities
 	flag(a.FormSubmissions, "activities.form_submissions")
 	flag(a.MarketingEmails, "activities.marketing_emails")

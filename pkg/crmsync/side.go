@@ -47,10 +47,13 @@ const (
 
 // Salesforce object types.
 const (
-	SFLead           ObjectType = "Lead"
-	SFContact        ObjectType = "Contact"
-	SFAccount        ObjectType = "Account"
-	SFOpportunity    ObjectType = "Opportunity"
+	SFLead        ObjectType = "Lead"
+	SFContact     ObjectType = "Contact"
+	SFAccount     ObjectType = "Account"
+	SFOpportunity ObjectType = "Opportunity"
+	// SFContactRole is OpportunityContactRole: a contact's role on an
+	// opportunity, which drives HubSpot lifecycle stages.
+	SFContactRole    ObjectType = "OpportunityContactRole"
 	SFCampaignMember ObjectType = "CampaignMember"
 	SFTask           ObjectType = "Task"
 )
@@ -60,7 +63,7 @@ var objectSides = map[ObjectType]Side{
 	HSFormSubmission: HubSpot, HSMarketingEmailEvent: HubSpot, HSSalesEmail: HubSpot,
 	HSMeeting: HubSpot, HSCall: HubSpot, HSNote: HubSpot, HSDocumentView: HubSpot, HSTask: HubSpot,
 	SFLead: Salesforce, SFContact: Salesforce, SFAccount: Salesforce,
-	SFOpportunity: Salesforce, SFCampaignMember: Salesforce, SFTask: Salesforce,
+	SFOpportunity: Salesforce, SFContactRole: Salesforce, SFCampaignMember: Salesforce, SFTask: Salesforce,
 }
 
 // Side returns the side the object type belongs to, or "" when unknown.

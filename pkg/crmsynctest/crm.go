@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ type CRM struct {
 	users   map[string]string // owner id → email
 	assocs  map[assocKey]*assocSet
 	merges  map[crmsync.RecordRef]crmsync.RecordRef // loser → survivor
+	roles   map[string][2]string                    // contact role id → opportunity id, contact id
 
 	// Fail injects errors: op is "get", "find", "create", "update",
 	// "associated" or "setprimary" (and the others named by their methods).
@@ -48,6 +50,7 @@ var _ crmsync.BatchCRM = (*CRM)(nil)
 var _ crmsync.Deleter = (*CRM)(nil)
 var _ crmsync.Associations = (*CRM)(nil)
 var _ crmsync.MergeResolver = (*CRM)(nil)
+var _ crmsync.ContactRoles = (*CRM)(nil)
 
 // OwnerProperty is the property the fake takes owner ids in: writing it
 // sets the record's OwnerEmail to that user's email.
@@ -61,7 +64,59 @@ func NewCRM(s crmsync.Side, now func() time.Time) *CRM {
 	}
 	return &CRM{side: s, now: now, records: map[crmsync.RecordRef]crmsync.Record{},
 		lists: map[string]map[string]bool{}, calls: map[string]int{}, users: map[string]string{},
-		assocs: map[assocKey]*assocSet{}, merges: map[crmsync.RecordRef]crmsync.RecordRef{}}
+		assocs: map[assocKey]*assocSet{}, merges: map[crmsync.RecordRef]crmsync.RecordRef{}, roles: map[string][2]string{}}
+}
+
+// AddRole gives contactID a contact role on opportunityID and returns the
+// role's id (as a Salesforce user adding an OpportunityContactRole).
+func (c *CRM) AddRole(opportunityID, contactID string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.next++
+	id := fmt.Sprintf("%s-%d", crmsync.SFContactRole, c.next)
+	c.roles[id] = [2]string{opportunityID, contactID}
+	return id
+}
+
+// OpportunityOfRole implements crmsync.ContactRoles.
+func (c *CRM) OpportunityOfRole(ctx context.Context, roleID string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("roles", crmsync.RecordRef{Side: c.side, Object: crmsync.SFContactRole, ID: roleID}); err != nil {
+		return "", err
+	}
+	r, ok := c.roles[roleID]
+	if !ok {
+		return "", fmt.Errorf("role %s: %w", roleID, crmsync.ErrNotFound)
+	}
+	return r[0], nil
+}
+
+// OpportunityRoles implements crmsync.ContactRoles: IsClosed and IsWon
+// are the opportunity record's properties.
+func (c *CRM) OpportunityRoles(ctx context.Context, opportunityID string) (crmsync.Roles, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ref := crmsync.RecordRef{Side: c.side, Object: crmsync.SFOpportunity, ID: opportunityID}
+	if err := c.fail("roles", ref); err != nil {
+		return crmsync.Roles{}, err
+	}
+	rec, ok := c.records[ref]
+	if !ok || rec.Archived {
+		return crmsync.Roles{}, fmt.Errorf("opportunity %s: %w", opportunityID, crmsync.ErrNotFound)
+	}
+	out := crmsync.Roles{Closed: rec.Properties["IsClosed"] == "true", Won: rec.Properties["IsWon"] == "true"}
+	ids := make([]string, 0, len(c.roles))
+	for id := range c.roles {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if r := c.roles[id]; r[0] == opportunityID {
+			out.ContactIDs = append(out.ContactIDs, r[1])
+		}
+	}
+	return out, nil
 }
 
 // Merge merges loser into survivor as a user would: loser is deleted and

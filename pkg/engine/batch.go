@@ -119,6 +119,8 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 	switch {
 	case t.Record.Object.IsActivity():
 		e.skipNow(ctx, j, fmt.Sprintf("%s activities are not synced by this version", t.Record.Object))
+	case (!ok || !p.enabled) && drivesLifecycle(t, j.settings):
+		e.lifecycleNow(ctx, j)
 	case !ok:
 		e.skipNow(ctx, j, fmt.Sprintf("object type %s is not synced", t.Record.Object))
 	case !p.enabled:
@@ -195,6 +197,31 @@ func (e *Engine) resolveJobs(ctx context.Context, jobs []*job) {
 		}
 	}
 	e.apply(ctx, live)
+	for _, j := range live {
+		if j.res.err != nil || !drivesLifecycle(j.t, j.settings) {
+			continue
+		}
+		p, writes, err := e.resolveLifecycle(ctx, j)
+		j.res.out.Writes = append(j.res.out.Writes, writes...)
+		j.res.out.Reason += "; " + p.Reason
+		j.res.err = err
+	}
+}
+
+// lifecycleNow resolves a trigger that only moves lifecycle stages (an
+// opportunity while deals do not sync, a contact role).
+func (e *Engine) lifecycleNow(ctx context.Context, j *job) {
+	j.res.done = true
+	if err := e.checkBudget(ctx, j.t, j.settings); err != nil {
+		j.res.err = err
+		return
+	}
+	p, writes, err := e.resolveLifecycle(ctx, j)
+	j.res.writes, j.res.err = writes, err
+	j.res.out = Outcome{Decision: p.Decision, Reason: p.Reason, Writes: writes}
+	if p.Error != nil {
+		j.res.out.Category = p.Error.Category
+	}
 }
 
 // finish turns a job into trigger t's outcome as Resolve reports it: a

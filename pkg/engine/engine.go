@@ -48,14 +48,15 @@ type HubSpotCRM interface {
 }
 
 // SalesforceCRM is the Salesforce side as production always has it
-// (*salesforce.Client): records, SOQL/collections, owners, deletes and
-// merge lookups. SalesforceSchema and OrgAPIUsage are optional.
+// (*salesforce.Client): records, SOQL/collections, owners, deletes, merge
+// lookups and opportunity contact roles. SalesforceSchema and OrgAPIUsage are optional.
 type SalesforceCRM interface {
 	crmsync.CRM
 	crmsync.BatchCRM
 	crmsync.Owners
 	crmsync.Deleter
 	crmsync.MergeResolver
+	crmsync.ContactRoles
 }
 
 // Engine resolves triggers. Its fields are its dependencies; all are

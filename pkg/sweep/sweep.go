@@ -209,7 +209,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 			if src == nil {
 				continue
 			}
-			for _, o := range objectsOf(side, r.settings.Objects) {
+			for _, o := range objectsOf(side, r.settings) {
 				r.object(ctx, side, o, src)
 			}
 		}
@@ -250,8 +250,10 @@ func (s *Sweeper) loadSettings(ctx context.Context) (crmsync.Settings, error) {
 	return st, nil
 }
 
-// objectsOf lists the object types of side that the toggles sync.
-func objectsOf(side crmsync.Side, t crmsync.ObjectToggles) []crmsync.ObjectType {
+// objectsOf lists the object types of side that the settings sync (or
+// that move lifecycle stages).
+func objectsOf(side crmsync.Side, s crmsync.Settings) []crmsync.ObjectType {
+	t := s.Objects
 	var out []crmsync.ObjectType
 	if side == crmsync.HubSpot {
 		if t.Contacts {
@@ -271,8 +273,13 @@ func objectsOf(side crmsync.Side, t crmsync.ObjectToggles) []crmsync.ObjectType 
 	if t.Companies {
 		out = append(out, crmsync.SFAccount)
 	}
-	if t.Deals {
+	if t.Deals || engine.LifecycleOn(s) {
 		out = append(out, crmsync.SFOpportunity)
+	}
+	if engine.LifecycleOn(s) {
+		// Contact roles have no outbound message: only the sweep finds
+		// them (see engine's lifecycle.go).
+		out = append(out, crmsync.SFContactRole)
 	}
 	return out
 }
@@ -341,7 +348,7 @@ func (r *run) retries(ctx context.Context) {
 		}
 		ts := make([]crmsync.Trigger, 0, len(due))
 		for _, e := range due {
-			if !slices.Contains(objectsOf(e.Record.Side, r.settings.Objects), e.Record.Object) {
+			if !slices.Contains(objectsOf(e.Record.Side, r.settings), e.Record.Object) {
 				continue // its sync is off: the engine would skip it
 			}
 			at := e.LastSeen

@@ -204,7 +204,27 @@ func (f *facts) mergeInput() (mapping.Input, error) {
 		return mapping.Input{}, err
 	}
 	f.valuesToSalesforce(hs, sf)
-	return mapping.Input{Mappings: f.mappings(), HubSpot: hs, Salesforce: sf, Shadow: f.mergeShadow(), Now: f.now}, nil
+	return mapping.Input{Mappings: f.mappings(), HubSpot: hs, Salesforce: sf, Shadow: f.firstSyncShadow(hs), Now: f.now}, nil
+}
+
+// firstSyncShadow is the shadow the merge starts from. On the first sync
+// with an existing Salesforce record (an identity match), the Salesforce
+// record keeps its owner: the owner is taken as unchanged in HubSpot, so
+// the Salesforce owner wins; after that the most recent change wins.
+func (f *facts) firstSyncShadow(hs crmsync.Record) map[string]crmsync.FieldShadow {
+	sh := f.mergeShadow()
+	if f.found.match == nil {
+		return sh
+	}
+	if _, ok := sh[ownerShadowKey]; ok {
+		return sh
+	}
+	out := make(map[string]crmsync.FieldShadow, len(sh)+1)
+	for k, v := range sh {
+		out[k] = v
+	}
+	out[ownerShadowKey] = crmsync.NewFieldShadow(hs.Properties[ownerKey], f.now)
+	return out
 }
 
 // values are the value maps of the pair.
@@ -474,11 +494,44 @@ func (f *facts) ownerWrite(s crmsync.Side, props map[string]string, p *Plan) {
 		return
 	}
 	id := f.look.owners[s][email]
-	if id == "" {
+	switch {
+	case id != "":
+		props[f.look.ownerProp[s]] = id
+	case s == crmsync.Salesforce && f.resetHubSpotOwner(email, p):
+	case f.recs[s].Ref.IsZero():
+		p.keep(f, ownerShadowKey, fmt.Sprintf("owner %s has no user on %s: the new record is the integration user's", email, s))
+	default:
 		p.keep(f, ownerShadowKey, fmt.Sprintf("owner %s has no user on %s: owner not changed", email, s))
-		return
 	}
-	props[f.look.ownerProp[s]] = id
+}
+
+// resetHubSpotOwner puts the HubSpot owner back to the Salesforce
+// record's owner when the owner set in HubSpot has no Salesforce user (as
+// HubSpot's connector does), and reports it. It reports whether it did.
+func (f *facts) resetHubSpotOwner(email string, p *Plan) bool {
+	hs, sf := f.recs[crmsync.HubSpot], f.recs[crmsync.Salesforce]
+	sfEmail := ownerEmail(sf)
+	id := f.look.owners[crmsync.HubSpot][sfEmail]
+	if sf.Ref.IsZero() || hs.Ref.IsZero() || sfEmail == "" || id == "" {
+		return false
+	}
+	for i := range p.Writes.Updates {
+		if p.Writes.Updates[i].Ref.Side == crmsync.HubSpot {
+			p.Writes.Updates[i].Props[f.look.ownerProp[crmsync.HubSpot]] = id
+			id = ""
+		}
+	}
+	if id != "" {
+		p.Writes.Updates = append(p.Writes.Updates, recordWrite{Ref: hs.Ref, Props: map[string]string{f.look.ownerProp[crmsync.HubSpot]: id}})
+	}
+	p.Link.Next.Shadow[ownerShadowKey] = crmsync.NewFieldShadow(sfEmail, f.now)
+	p.Notes = append(p.Notes, fmt.Sprintf("owner %s set in HubSpot has no Salesforce user: HubSpot owner reset to %s, the Salesforce owner", email, sfEmail))
+	for i := range p.Fields {
+		if p.Fields[i].Mapping.Key() == ownerShadowKey {
+			p.Fields[i].Action, p.Fields[i].Value, p.Fields[i].Why = mapping.WriteHubSpot, sfEmail, "owner reset: no Salesforce user for "+email
+		}
+	}
+	return true
 }
 
 // keep takes a planned write of the field with shadow key back: noted,

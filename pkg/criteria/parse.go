@@ -149,42 +149,34 @@ func (p *parser) advance() error {
 
 // or := and { OR and }
 func (p *parser) or(depth int) (node, error) {
-	first, err := p.and(depth)
-	if err != nil {
-		return nil, err
-	}
-	args := []node{first}
-	for p.tok.kind == tokOr {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		n, err := p.and(depth)
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, n)
-	}
-	return join(true, args), nil
+	return p.chain(true, depth)
 }
 
 // and := not { AND not }
 func (p *parser) and(depth int) (node, error) {
-	first, err := p.not(depth)
-	if err != nil {
-		return nil, err
+	return p.chain(false, depth)
+}
+
+// chain reads operands separated by OR (or is true) or by AND.
+func (p *parser) chain(or bool, depth int) (node, error) {
+	sep, operand := tokAnd, p.not
+	if or {
+		sep, operand = tokOr, p.and
 	}
-	args := []node{first}
-	for p.tok.kind == tokAnd {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		n, err := p.not(depth)
+	var args []node
+	for {
+		n, err := operand(depth)
 		if err != nil {
 			return nil, err
 		}
 		args = append(args, n)
+		if p.tok.kind != sep {
+			return join(or, args), nil
+		}
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
 	}
-	return join(false, args), nil
 }
 
 // join makes a logic node of args, flattening operands of the same kind.

@@ -1,6 +1,7 @@
 package criteria
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -328,6 +329,9 @@ func TestEval(t *testing.T) {
 		{"Phone IN ('555')", false, "Phone IN ('555'): the value is empty"},
 		{"Phone NOT IN ('555')", true, ""},
 		{"NOT Phone = '555'", true, ""},
+		{"Phone = false", true, ""},
+		{"Phone = true", false, "Phone = true: the value is empty"},
+		{"Phone != false", false, "Phone != false: the value is empty"},
 		// Logic and precedence.
 		{"Name = 'x' OR Amount = 42 AND Done__c = true", true, ""},
 		{"(Name = 'x' OR Amount = 42) AND Done__c = false", false, "Done__c = false: the value is true"},
@@ -407,5 +411,26 @@ func TestLikeWorstCase(t *testing.T) {
 	value := strings.Repeat("a", 4000)
 	if likeMatch(pattern, value) {
 		t.Error("likeMatch matched a value without b")
+	}
+}
+
+func TestText(t *testing.T) {
+	var s struct {
+		Criteria *Expr `json:"criteria"`
+	}
+	if err := json.Unmarshal([]byte(`{"criteria":"sync__c = TRUE and email like '%@%'"}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"criteria":"sync__c = true AND email LIKE '%@%'"}`; string(out) != want {
+		t.Errorf("round trip = %s, want %s", out, want)
+	}
+	err = json.Unmarshal([]byte(`{"criteria":"sync__c ="}`), &s)
+	var se *SyntaxError
+	if !errors.As(err, &se) {
+		t.Errorf("Unmarshal(bad) = %v, want a *SyntaxError", err)
 	}
 }

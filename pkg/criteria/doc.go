@@ -74,7 +74,8 @@
 // on a null value is false for =, <, <=, >, >=, LIKE and IN, and true for
 // != and NOT IN (null differs from every value). So Country != 'US' holds
 // for a record without a country; write Country != 'US' AND Country IS NOT
-// NULL to exclude it.
+// NULL to exclude it. Compared with true or false, an empty value is false,
+// as SOQL treats a null checkbox (HubSpot leaves an unset checkbox empty).
 //
 // # What is not there
 //

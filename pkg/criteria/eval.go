@@ -113,7 +113,8 @@ func (ev *evaluator) clause(c *clause) (result, error) {
 
 // holds decides one clause on value v ("" = null). With SOQL's two-valued
 // logic, null equals only null: =, <, <=, >, >=, LIKE and IN are false on a
-// null value, != and NOT IN are true.
+// null value, != and NOT IN are true; compared with true or false, null is
+// false.
 func holds(c *clause, v string) (bool, error) {
 	switch c.op {
 	case opIsNull:
@@ -123,6 +124,9 @@ func holds(c *clause, v string) (bool, error) {
 	}
 	if c.vals[0].kind == litNull {
 		return (v == "") == (c.op == opEq), nil
+	}
+	if v == "" && c.vals[0].kind == litBool {
+		v = "false" // SOQL: on a checkbox, null matches false
 	}
 	if v == "" {
 		return c.op == opNe || c.op == opNotIn, nil

@@ -4,7 +4,8 @@ import "testing"
 
 // FuzzParse checks that Parse never panics, that the canonical form of
 // anything it accepts parses again to the same canonical form, and that
-// Eval never panics on a record holding odd values for every field.
+// Eval never panics on a record holding odd values for every field and
+// gives the same answer for the expression and its canonical form.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"Sync_to_HubSpot__c = true AND Email LIKE '%@%'",
@@ -43,6 +44,10 @@ func FuzzParse(f *testing.F) {
 			ok, failed, err := e.Eval(rec)
 			if err == nil && !ok && failed == "" {
 				t.Fatalf("Eval(%q) on %q failed without a reason", canon, v)
+			}
+			ok2, failed2, err2 := again.Eval(rec)
+			if ok2 != ok || failed2 != failed || (err2 == nil) != (err == nil) {
+				t.Fatalf("Eval on %q: %q gives %v %q %v, its canonical form %v %q %v", v, src, ok, failed, err, ok2, failed2, err2)
 			}
 		}
 	})

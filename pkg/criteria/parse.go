@@ -560,3 +560,20 @@ func quote(s string, pattern bool) string {
 	b.WriteByte('\'')
 	return b.String()
 }
+
+// MarshalText renders e canonically, so an Expr in a settings struct is
+// stored as its text in JSON and YAML.
+func (e *Expr) MarshalText() ([]byte, error) {
+	return []byte(e.String()), nil
+}
+
+// UnmarshalText parses text into e; a syntax error is a *SyntaxError, so
+// loading settings refuses a bad expression.
+func (e *Expr) UnmarshalText(text []byte) error {
+	parsed, err := Parse(string(text))
+	if err != nil {
+		return err
+	}
+	*e = *parsed
+	return nil
+}

@@ -233,6 +233,7 @@ func validateOnline(ctx context.Context, path string, b []byte, s crmsync.Settin
 	}
 	problems, warnings := mapping.CheckMappings(s.Mappings, hsMeta, sfMeta)
 	problems = append(problems, mapping.CheckValueMaps(s.ValueMaps, hsMeta, sfMeta)...)
+	problems = append(problems, mapping.CheckRules(s.Effective().SelectiveSync.Rules, hsMeta, sfMeta)...)
 	for _, w := range settingsfile.Locate(b, warnings) {
 		fmt.Fprintf(out, "%s: warning: %s\n", path, w)
 	}

@@ -2,8 +2,11 @@ package crmsync
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/crmsync/crmsync/pkg/criteria"
 )
 
 // FieldRule says which way a mapped field syncs.
@@ -137,8 +140,9 @@ type ActivitySettings struct {
 	FormCampaignID string `json:"form_campaign_id,omitempty" yaml:"form_campaign_id,omitempty"`
 }
 
-// Criterion is one condition of the selective-sync rule: Field Op Value on
-// the Salesforce record.
+// Criterion is one condition of the selective-sync rule of earlier
+// versions (Field Op Value on the Salesforce record); Effective migrates a
+// list of them into Rules.
 type Criterion struct {
 	Object ObjectType `json:"object" yaml:"object"`
 	Field  string     `json:"field" yaml:"field"`
@@ -147,13 +151,81 @@ type Criterion struct {
 	Values []string `json:"values,omitempty" yaml:"values,omitempty"`
 }
 
-// SelectiveSync models what the integration user can read and write in
-// Salesforce: a record syncs from Salesforce when every criterion holds, or
-// always when the integration user owns it.
+// SelectiveSync decides who syncs with a rule instead of Salesforce
+// sharing (HubSpot's connector needs an Enterprise licence, a profile, a
+// role and sharing rules for this). A record syncs only while it meets
+// the rule of its object type — a criteria expression (package criteria,
+// e.g. "Sync_to_HubSpot__c = true AND Email LIKE '%@%'") evaluated on the
+// re-read record. Salesforce records owned by IntegrationUserID always
+// sync, as in HubSpot; with ExemptCreatedByCrmsync, so do records the
+// integration user created (a form's Lead that would otherwise stop
+// syncing).
 type SelectiveSync struct {
-	Enabled           bool        `json:"enabled" yaml:"enabled"`
-	IntegrationUserID string      `json:"integration_user_id,omitempty" yaml:"integration_user_id,omitempty"`
-	Criteria          []Criterion `json:"criteria,omitempty" yaml:"criteria,omitempty"`
+	// Rules maps an object type (Salesforce: Lead, Contact, Account,
+	// Opportunity; HubSpot: contact, company, deal) to its expression.
+	Rules                  map[ObjectType]string `json:"rules,omitempty" yaml:"rules,omitempty"`
+	IntegrationUserID      string                `json:"integration_user_id,omitempty" yaml:"integration_user_id,omitempty"`
+	ExemptCreatedByCrmsync bool                  `json:"exempt_created_by_crmsync,omitempty" yaml:"exempt_created_by_crmsync,omitempty"`
+	// Enabled and Criteria are the form of earlier versions, read for
+	// migration only (Effective turns them into Rules).
+	Enabled  bool        `json:"enabled,omitempty" yaml:"enabled,omitempty"`
+	Criteria []Criterion `json:"criteria,omitempty" yaml:"criteria,omitempty"`
+}
+
+// migrate turns the criteria list of earlier versions into Rules: the
+// conditions of one object joined with AND.
+func (ss SelectiveSync) migrate() SelectiveSync {
+	if !ss.Enabled || len(ss.Criteria) == 0 {
+		ss.Enabled, ss.Criteria = false, nil
+		return ss
+	}
+	rules := map[ObjectType]string{}
+	for o, r := range ss.Rules {
+		rules[o] = r
+	}
+	byObject := map[ObjectType][]string{}
+	var order []ObjectType
+	for _, c := range ss.Criteria {
+		if _, ok := byObject[c.Object]; !ok {
+			order = append(order, c.Object)
+		}
+		byObject[c.Object] = append(byObject[c.Object], c.expression())
+	}
+	for _, o := range order {
+		if _, ok := rules[o]; !ok {
+			rules[o] = strings.Join(byObject[o], " AND ")
+		}
+	}
+	ss.Rules, ss.Enabled, ss.Criteria = rules, false, nil
+	return ss
+}
+
+// expression is the criterion in the criteria language.
+func (c Criterion) expression() string {
+	quote := func(v string) string {
+		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+	}
+	var vs []string
+	for _, v := range c.Values {
+		vs = append(vs, quote(v))
+	}
+	first := "''"
+	if len(vs) > 0 {
+		first = vs[0]
+	}
+	switch c.Op {
+	case "ne":
+		return c.Field + " != " + first
+	case "in":
+		return c.Field + " IN (" + strings.Join(vs, ", ") + ")"
+	case "not_in":
+		return c.Field + " NOT IN (" + strings.Join(vs, ", ") + ")"
+	case "blank":
+		return c.Field + " IS NULL"
+	case "not_blank":
+		return c.Field + " IS NOT NULL"
+	}
+	return c.Field + " = " + first
 }
 
 // APIBudget keeps crmsync inside the Salesforce API allocation.
@@ -232,8 +304,7 @@ func DefaultSettings() Settings {
 
 // Unsupported lists, by their paths in the YAML/JSON form, the settings
 // that are set (not their zero value) although this version does not act
-// on them yet: activities and the form campaign,
-// and selective sync. Validate refuses them: a setting that is accepted
+// on them yet: activities and the form campaign. Validate refuses them: a setting that is accepted
 // and silently does nothing is the worst kind of defect.
 func (s Settings) Unsupported() []string {
 	var out []string
@@ -252,10 +323,6 @@ func (s Settings) Unsupported() []string {
 	flag(a.Tasks, "activities.tasks")
 	flag(a.DocumentViews, "activities.document_views")
 	flag(a.FormCampaignID != "", "activities.form_campaign_id")
-	ss := s.SelectiveSync
-	flag(ss.Enabled, "selective_sync.enabled")
-	flag(ss.IntegrationUserID != "", "selective_sync.integration_user_id")
-	flag(len(ss.Criteria) > 0, "selective_sync.criteria")
 	return out
 }
 
@@ -275,10 +342,33 @@ func (s Settings) Effective() Settings {
 		ms[i] = m
 	}
 	s.Mappings = ms
+	s.SelectiveSync = s.SelectiveSync.migrate()
 	if s.LeadCompany == "" {
 		s.LeadCompany = DefaultLeadCompany
 	}
 	return s
+}
+
+// validateRules parses each selective-sync rule (field names and types
+// are checked against the CRMs' metadata by settings validate -online).
+func validateRules(rules map[ObjectType]string) []Problem {
+	var probs []Problem
+	objects := make([]ObjectType, 0, len(rules))
+	for o := range rules {
+		objects = append(objects, o)
+	}
+	slices.Sort(objects)
+	for _, o := range objects {
+		at := "selective_sync.rules." + string(o)
+		if o.Side() == "" {
+			probs = append(probs, Problem{Path: at, Message: fmt.Sprintf("%q is not an object type", o)})
+			continue
+		}
+		if _, err := criteria.Parse(rules[o]); err != nil {
+			probs = append(probs, Problem{Path: at, Message: err.Error()})
+		}
+	}
+	return probs
 }
 
 // validateValueMaps checks each value map: its fields, and that each
@@ -382,6 +472,7 @@ func (s Settings) Validate() error {
 		bad(path, "not supported yet: this version does not act on it, so it must stay off (unset)")
 	}
 	probs = append(probs, validateValueMaps(s.ValueMaps)...)
+	probs = append(probs, validateRules(s.SelectiveSync.migrate().Rules)...)
 	seen := map[string]int{}
 	for i, m := range s.Mappings {
 		at := fmt.Sprintf("mappings[%d]", i)

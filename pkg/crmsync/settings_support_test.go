@@ -37,9 +37,11 @@ var settingsSupport = map[string]string{
 	"activities.tasks":                          "refused",
 	"activities.document_views":                 "refused",
 	"activities.form_campaign_id":               "refused",
-	"selective_sync.enabled":                    "refused",
-	"selective_sync.integration_user_id":        "refused",
-	"selective_sync.criteria":                   "refused",
+	"selective_sync.enabled":                    "migrated: Settings.Effective turns the old list into rules (TestSelectiveSyncMigration)",
+	"selective_sync.integration_user_id":        "acted: engine TestSelectiveSync",
+	"selective_sync.rules":                      "acted: engine TestSelectiveSync",
+	"selective_sync.exempt_created_by_crmsync":  "acted: engine TestSelectiveSync",
+	"selective_sync.criteria":                   "migrated: Settings.Effective turns the old list into rules (TestSelectiveSyncMigration)",
 	"budget.salesforce_daily_limit":             "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
 	"budget.pause_low_priority_percent":         "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
 	"budget.resume_low_priority_percent":        "acted: engine TestBudgetStopsAndPausesLowPriorityWithHysteresis",
@@ -148,5 +150,28 @@ func TestDefaultRuleFillsMappingsWithoutRule(t *testing.T) {
 	}
 	if s.Mappings[0].Rule != "" {
 		t.Error("Effective changed its receiver's mappings")
+	}
+}
+
+func TestSelectiveSyncMigration(t *testing.T) {
+	s := DefaultSettings()
+	s.SelectiveSync = SelectiveSync{Enabled: true, Criteria: []Criterion{
+		{Object: SFLead, Field: "Sync__c", Op: "eq", Values: []string{"true"}},
+		{Object: SFLead, Field: "LeadSource", Op: "in", Values: []string{"Web", "O'Hare"}},
+		{Object: SFContact, Field: "Email", Op: "not_blank"},
+	}}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("old criteria: %v", err)
+	}
+	got := s.Effective().SelectiveSync
+	want := map[ObjectType]string{SFLead: `Sync__c = 'true' AND LeadSource IN ('Web', 'O\'Hare')`, SFContact: "Email IS NOT NULL"}
+	if len(got.Rules) != 2 || got.Rules[SFLead] != want[SFLead] || got.Rules[SFContact] != want[SFContact] || got.Enabled || got.Criteria != nil {
+		t.Errorf("migrated %+v, want rules %v", got, want)
+	}
+	bad := DefaultSettings()
+	bad.SelectiveSync.Rules = map[ObjectType]string{SFLead: "Email LIKE", "Nope": "A = 1"}
+	err := bad.Validate()
+	if err == nil || !strings.Contains(err.Error(), "selective_sync.rules.Lead") || !strings.Contains(err.Error(), "selective_sync.rules.Nope") {
+		t.Errorf("bad rules: %v", err)
 	}
 }

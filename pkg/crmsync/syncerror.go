@@ -44,6 +44,9 @@ const (
 	ReasonFlaggedDuplicate   Reason = "flagged_duplicate"
 	ReasonRequiredField      Reason = "required_field_missing"
 	ReasonValidationRule     Reason = "validation_rule"
+	// ReasonNotSelected: the record does not meet its object type's
+	// selective-sync rule (settings selective_sync.rules).
+	ReasonNotSelected Reason = "not_selected_by_rule"
 )
 
 var reasonCategory = map[Reason]Category{
@@ -53,6 +56,7 @@ var reasonCategory = map[Reason]Category{
 	ReasonFlaggedDuplicate:   CategoryDuplicates,
 	ReasonRequiredField:      CategoryPropertyValues,
 	ReasonValidationRule:     CategoryCustomCode,
+	ReasonNotSelected:        CategoryPermissions,
 }
 
 var reasonHint = map[Reason]string{
@@ -62,6 +66,7 @@ var reasonHint = map[Reason]string{
 	ReasonFlaggedDuplicate:   "merge the duplicate records, then resync",
 	ReasonRequiredField:      "fill in the required field on the source record, or map a field to it",
 	ReasonValidationRule:     "change the record so it passes the validation rule, or relax the rule",
+	ReasonNotSelected:        "change the record so it meets its object's selective-sync rule, or change the rule (settings selective_sync.rules); nothing was deleted",
 }
 
 // Valid reports whether r is a known reason.

@@ -125,6 +125,10 @@ func eligibility(f *facts) *Plan {
 		p := refusal(f, crmsync.ReasonNoEmail, fmt.Sprintf("%s has no email address; contacts sync by email", src))
 		return &p
 	}
+	if why := f.notSelected(); why != "" {
+		p := refusal(f, crmsync.ReasonNotSelected, why)
+		return &p
+	}
 	if f.found.inList != nil && !*f.found.inList {
 		p := refusal(f, crmsync.ReasonNotInInclusionList, fmt.Sprintf("%s is not in the inclusion list %s", src, s.InclusionListID))
 		return &p

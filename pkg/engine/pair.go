@@ -99,6 +99,9 @@ func readProperties(settings crmsync.Settings, s crmsync.Side, o crmsync.ObjectT
 	if accountsFor(settings, o) {
 		add(accountField)
 	}
+	for _, f := range ruleFields(settings, o) {
+		add(f)
+	}
 	return out
 }
 

@@ -135,3 +135,29 @@ func TestContactWithoutCompanyBecomesLeadWithDefaultCompany(t *testing.T) {
 		t.Errorf("lead Company = %q, want Acme", got.Properties["Company"])
 	}
 }
+
+// Preview answers "will this record sync, and why (not)" with the
+// engine's own decision, and changes nothing.
+func TestPreviewAppliesNothing(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	noMail := h.hs.Put(hsContact("1", map[string]string{"lastname": "NoMail"}))
+	p, err := h.eng.Preview(ctx, noMail.Ref)
+	if err != nil || p.Decision != DecisionNotEligible || p.Error == nil || p.Error.Reason != crmsync.ReasonNoEmail {
+		t.Fatalf("%+v %v", p, err)
+	}
+	ok := h.hs.Put(hsContact("2", map[string]string{"email": "p@example.com", "lastname": "P"}))
+	p, err = h.eng.Preview(ctx, ok.Ref)
+	if err != nil || p.Decision != DecisionSynced || len(p.Writes) != 1 || p.Writes[0].Op != "create" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if n := len(h.sf.Writes()); n != 0 {
+		t.Errorf("a preview wrote %d records", n)
+	}
+	if _, err := h.store.GetSyncError(ctx, noMail.Ref); err == nil {
+		t.Error("a preview stored a sync error")
+	}
+	if _, err := h.store.GetLink(ctx, ok.Ref); err == nil {
+		t.Error("a preview stored a link")
+	}
+}

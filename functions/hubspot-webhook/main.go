@@ -10,9 +10,10 @@
 //	                            add v1/v2 only for apps that cannot send v3)
 //	HUBSPOT_WEBHOOK_MAX_BODY    body cap in bytes (default 1 MiB)
 //
-// The secret's SecretString is either the client secret itself or a JSON
-// object {"client_secrets": ["current", "previous"]} listing every secret
-// accepted during a rotation. It is read once, at cold start.
+// The secret's SecretString is the client secret, or during a rotation
+// the accepted secrets comma-separated ("new,old") or as JSON
+// {"client_secrets": ["new", "old"]} (hubspot.ParseWebhookSecrets). It is
+// read once, at cold start.
 //
 // The events/hubspot-webhook-*.json samples are signed with the test
 // secret "crmsync-events-test-secret" at 2026-11-23T12:00:00Z; see
@@ -21,7 +22,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,35 +86,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// parseSecrets reads a SecretString: a bare secret, or
-// {"client_secrets": [...]} (a single "client_secret" key also works).
-func parseSecrets(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("secret is empty")
-	}
-	if !strings.HasPrefix(s, "{") {
-		return []string{s}, nil
-	}
-	var v struct {
-		ClientSecrets []string `json:"client_secrets"`
-		ClientSecret  string   `json:"client_secret"`
-	}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return nil, fmt.Errorf("secret is not valid JSON: %w", err)
-	}
-	var out []string
-	for _, x := range append(v.ClientSecrets, v.ClientSecret) {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New(`secret JSON has no "client_secrets"`)
-	}
-	return out, nil
-}
-
 func main() {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
@@ -137,7 +108,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	clientSecrets, err := parseSecrets(raw)
+	clientSecrets, err := hubspot.ParseWebhookSecrets(raw)
 	if err != nil {
 		return fmt.Errorf("read secret %s: %w", cfg.SecretID, err)
 	}

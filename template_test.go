@@ -6,6 +6,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,22 +17,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/awslabs/goformation/v7"
-	"github.com/awslabs/goformation/v7/cloudformation"
 	"gopkg.in/yaml.v3"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/emf"
 )
-
-func openTemplate(t *testing.T) *cloudformation.Template {
-	t.Helper()
-	tmpl, err := goformation.Open("template.yaml")
-	if err != nil {
-		t.Fatalf("parse template.yaml: %v", err)
-	}
-	return tmpl
-}
 
 // makeTargets returns each build-<LogicalId> target's recipe.
 func makeTargets(t *testing.T) map[string]string {
@@ -61,9 +51,8 @@ func makeTargets(t *testing.T) map[string]string {
 var recipeFunction = regexp.MustCompile(`\./functions/([a-z0-9-]+)`)
 
 func TestTemplateFunctionsHaveBuildTargetsAndFolders(t *testing.T) {
-	tmpl := openTemplate(t)
 	targets := makeTargets(t)
-	for id, fn := range tmpl.GetAllServerlessFunctionResources() {
+	for id, fn := range resourcesOfType(yamlTree(t), "AWS::Serverless::Function") {
 		recipe, ok := targets[id]
 		if !ok {
 			t.Errorf("function %s has no build-%s target in the Makefile", id, id)
@@ -82,7 +71,7 @@ func TestTemplateFunctionsHaveBuildTargetsAndFolders(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("functions", m[1], "main.go")); err != nil {
 			t.Errorf("function %s: %v", id, err)
 		}
-		if fn.AWSCloudFormationMetadata["BuildMethod"] != "makefile" {
+		if get(fn, "Metadata", "BuildMethod") != "makefile" {
 			t.Errorf("function %s: Metadata.BuildMethod is not makefile", id)
 		}
 	}
@@ -101,41 +90,40 @@ func TestTemplateGlobalsFollowHouseStyle(t *testing.T) {
 }
 
 func TestTemplateStateTable(t *testing.T) {
-	tmpl := openTemplate(t)
-	tables := tmpl.GetAllDynamoDBTableResources()
+	tables := resourcesOfType(yamlTree(t), "AWS::DynamoDB::Table")
 	table, ok := tables["StateTable"]
 	if !ok || len(tables) != 1 {
 		t.Fatalf("want exactly one table StateTable, got %d", len(tables))
 	}
-	if table.BillingMode == nil || *table.BillingMode != "PAY_PER_REQUEST" {
+	p := get(table, "Properties")
+	if get(p, "BillingMode") != "PAY_PER_REQUEST" {
 		t.Error("table is not PAY_PER_REQUEST")
 	}
-	if table.TimeToLiveSpecification == nil || table.TimeToLiveSpecification.AttributeName == nil || *table.TimeToLiveSpecification.AttributeName != "ttl" ||
-		!table.TimeToLiveSpecification.Enabled {
+	if get(p, "TimeToLiveSpecification", "AttributeName") != "ttl" || get(p, "TimeToLiveSpecification", "Enabled") != "true" {
 		t.Error("TTL on attribute ttl is not enabled")
 	}
-	if table.PointInTimeRecoverySpecification == nil || table.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled == nil ||
-		!*table.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled {
+	if get(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled") != "true" {
 		t.Error("point-in-time recovery is off")
 	}
-	if table.SSESpecification == nil || !table.SSESpecification.SSEEnabled {
+	if get(p, "SSESpecification", "SSEEnabled") != "true" {
 		t.Error("SSE is off")
 	}
-	keys := map[string]string{}
-	for _, k := range table.KeySchema {
-		keys[k.AttributeName] = k.KeyType
+	keys := map[string]any{}
+	list, _ := get(p, "KeySchema").([]any)
+	for _, k := range list {
+		keys[fmt.Sprint(get(k, "AttributeName"))] = get(k, "KeyType")
 	}
 	if keys["PK"] != "HASH" || keys["SK"] != "RANGE" {
 		t.Errorf("key schema = %v, want PK HASH, SK RANGE", keys)
 	}
-	if len(table.GlobalSecondaryIndexes) != 1 || table.GlobalSecondaryIndexes[0].IndexName != "GSI1" {
+	if gsis, _ := get(p, "GlobalSecondaryIndexes").([]any); len(gsis) != 1 || get(gsis[0], "IndexName") != "GSI1" {
 		t.Error("want one GSI named GSI1 (pkg/ddbstore uses it for listings)")
 	}
 }
 
 func TestTemplateTriggerQueue(t *testing.T) {
-	tmpl := openTemplate(t)
-	queues := tmpl.GetAllSQSQueueResources()
+	root := yamlTree(t)
+	queues := resourcesOfType(root, "AWS::SQS::Queue")
 	q, ok := queues["TriggerQueue"]
 	if !ok {
 		t.Fatal("no TriggerQueue")
@@ -144,36 +132,33 @@ func TestTemplateTriggerQueue(t *testing.T) {
 	if !ok {
 		t.Fatal("no TriggerDeadLetterQueue")
 	}
-	if q.FifoQueue == nil || !*q.FifoQueue || dlq.FifoQueue == nil || !*dlq.FifoQueue {
+	if get(q, "Properties", "FifoQueue") != "true" || get(dlq, "Properties", "FifoQueue") != "true" {
 		t.Error("the trigger queue and its DLQ must both be FIFO")
 	}
-	if q.ContentBasedDeduplication != nil && *q.ContentBasedDeduplication {
+	if get(q, "Properties", "ContentBasedDeduplication") == "true" {
 		t.Error("content-based deduplication must be off: crmsync sets the dedupe id")
 	}
-	redrive, _ := json.Marshal(q.RedrivePolicy)
+	redrive, _ := json.Marshal(get(q, "Properties", "RedrivePolicy"))
 	if !strings.Contains(string(redrive), "deadLetterTargetArn") || !strings.Contains(string(redrive), "maxReceiveCount") {
 		t.Errorf("redrive policy incomplete: %s", redrive)
 	}
-	worker, vis := paramDefault(t, tmpl, "WorkerTimeoutSeconds"), paramDefault(t, tmpl, "TriggerVisibilityTimeoutSeconds")
+	worker, vis := paramDefault(t, root, "WorkerTimeoutSeconds"), paramDefault(t, root, "TriggerVisibilityTimeoutSeconds")
 	if vis < 6*worker {
 		t.Errorf("visibility timeout default %v < 6 x worker timeout default %v", vis, worker)
 	}
 }
 
-func paramDefault(t *testing.T, tmpl *cloudformation.Template, name string) float64 {
+func paramDefault(t *testing.T, root map[string]any, name string) float64 {
 	t.Helper()
-	p, ok := tmpl.Parameters[name]
-	if !ok {
+	p := get(root, "Parameters", name)
+	if p == nil {
 		t.Fatalf("no parameter %s", name)
 	}
-	switch v := p.Default.(type) {
-	case float64:
-		return v
-	case int:
-		return float64(v)
+	f, err := strconv.ParseFloat(fmt.Sprint(get(p, "Default")), 64)
+	if err != nil {
+		t.Fatalf("parameter %s default %v is not a number", name, get(p, "Default"))
 	}
-	t.Fatalf("parameter %s default %v is not a number", name, p.Default)
-	return 0
+	return f
 }
 
 // Every file in events/ is <function>-<scenario>.json for a function that
@@ -331,12 +316,39 @@ func resourcesOfType(root map[string]any, typ string) map[string]map[string]any 
 	return out
 }
 
+// secretGrant is a secret ARN a policy names by parameter: exactly one
+// secret, with Secrets Manager's six-character suffix.
+var secretGrant = regexp.MustCompile(`^arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:\$\{(\w+)\}-\?\?\?\?\?\?$`)
+
 // grants lists what a function's policies allow, as "<policy
-// template>:<resource>" or "secret:<parameter>" (secretsmanager reads), for
-// both branches of an !If.
+// template>:<resource>", "<actions, comma-separated>:<resource>" or
+// "secret:<parameter or secret resource>" (secretsmanager reads), for
+// every branch of an !If.
 func grants(t *testing.T, fnID string, policies any) []string {
 	t.Helper()
 	var out []string
+	var secret func(r any)
+	secret = func(r any) {
+		if branches, ok := get(r, "Fn::If").([]any); ok && len(branches) == 3 {
+			secret(branches[1])
+			secret(branches[2])
+			return
+		}
+		if ref, ok := get(r, "Ref").(string); ok {
+			if ref == "AWS::NoValue" {
+				return
+			}
+			out = append(out, "secret:"+ref) // a secret resource's Ref is its ARN
+			return
+		}
+		sub, _ := get(r, "Fn::Sub").(string)
+		m := secretGrant.FindStringSubmatch(sub)
+		if m == nil {
+			t.Errorf("%s: secret resource %v is neither arn:…:secret:${<name>}-?????? nor a secret's Ref", fnID, r)
+			return
+		}
+		out = append(out, "secret:"+m[1])
+	}
 	var policy func(p any)
 	policy = func(p any) {
 		m, ok := p.(map[string]any)
@@ -355,7 +367,15 @@ func grants(t *testing.T, fnID string, policies any) []string {
 			case "Statement":
 				for _, st := range v.([]any) {
 					st := st.(map[string]any)
-					actions := fmt.Sprint(st["Action"])
+					var actions []string
+					if list, ok := st["Action"].([]any); ok {
+						for _, a := range list {
+							actions = append(actions, a.(string))
+						}
+					} else {
+						actions = []string{fmt.Sprint(st["Action"])}
+					}
+					slices.Sort(actions)
 					resources, ok := st["Resource"].([]any)
 					if !ok {
 						resources = []any{st["Resource"]}
@@ -365,18 +385,12 @@ func grants(t *testing.T, fnID string, policies any) []string {
 							t.Errorf("%s: statement resource %q is not a reference to a template resource or parameter", fnID, s)
 							continue
 						}
-						sub, _ := get(r, "Fn::Sub").(string)
-						if actions == "secretsmanager:GetSecretValue" {
-							m := regexp.MustCompile(`^arn:\$\{AWS::Partition\}:secretsmanager:\$\{AWS::Region\}:\$\{AWS::AccountId\}:secret:\$\{(\w+)\}-\*$`).FindStringSubmatch(sub)
-							if m == nil {
-								t.Errorf("%s: secret resource %q is not arn:…:secret:${<name>}-*", fnID, sub)
-								continue
-							}
-							out = append(out, "secret:"+m[1])
+						if slices.Equal(actions, []string{"secretsmanager:GetSecretValue"}) {
+							secret(r)
 							continue
 						}
 						for ref := range refs(r) {
-							out = append(out, actions+":"+ref)
+							out = append(out, strings.Join(actions, ",")+":"+ref)
 						}
 					}
 				}
@@ -392,19 +406,21 @@ func grants(t *testing.T, fnID string, policies any) []string {
 		policy(p)
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // Each function's policies grant what it uses and nothing else: the
 // resources and secret parameters its environment names (its own and the
 // Globals'), with the narrowest SAM policy template for its job.
 func TestTemplateLeastPrivilege(t *testing.T) {
+	const table = "dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem:StateTable"
 	want := map[string][]string{
-		"HubSpotWebhookFunction":     {"SQSSendMessagePolicy:TriggerQueue", "secret:HubSpotWebhookSecretName"},
-		"SalesforceOutboundFunction": {"SQSSendMessagePolicy:TriggerQueue", "secret:SalesforceOutboundTokenSecretName"},
-		"SyncWorkerFunction": {"DynamoDBCrudPolicy:StateTable", "SQSPollerPolicy:TriggerQueue",
+		"HubSpotWebhookFunction": {"SQSSendMessagePolicy:TriggerQueue", "secret:HubSpotWebhookSecretName"},
+		"SalesforceOutboundFunction": {"SQSSendMessagePolicy:TriggerQueue", "secret:SalesforceOutboundTokenSecret",
+			"secret:SalesforceOutboundTokenSecretName"},
+		"SyncWorkerFunction": {"SQSPollerPolicy:TriggerQueue", table,
 			"secret:HubSpotCredentialsSecretName", "secret:SalesforceCredentialsSecretName"},
-		"SweepFunction": {"DynamoDBCrudPolicy:StateTable", "SQSSendMessagePolicy:TriggerQueue",
+		"SweepFunction": {"SQSSendMessagePolicy:TriggerQueue", table,
 			"secret:HubSpotCredentialsSecretName", "secret:SalesforceCredentialsSecretName"},
 	}
 	root := yamlTree(t)
@@ -524,6 +540,21 @@ func TestTemplateSweepSchedule(t *testing.T) {
 var awsMetrics = map[string][]string{
 	"AWS/SQS":    {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesNotVisible", "NumberOfMessagesSent"},
 	"AWS/Lambda": {"Errors", "Throttles", "Duration", "ConcurrentExecutions", "Invocations"},
+	// HTTP APIs (not REST APIs, whose metrics are 4XXError, 5XXError).
+	"AWS/ApiGateway": {"4xx", "5xx", "Count", "Latency", "IntegrationLatency"},
+}
+
+// metricFilters returns the metrics the template's log metric filters
+// make, by namespace/name, with the filter's resource.
+func metricFilters(root map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, f := range resourcesOfType(root, "AWS::Logs::MetricFilter") {
+		list, _ := get(f, "Properties", "MetricTransformations").([]any)
+		for _, m := range list {
+			out[fmt.Sprint(get(m, "MetricNamespace"))+"/"+fmt.Sprint(get(m, "MetricName"))] = f
+		}
+	}
+	return out
 }
 
 // emittedDimension is the dimension each crmsync metric is emitted with
@@ -539,11 +570,17 @@ func TestTemplateAlarms(t *testing.T) {
 	root := yamlTree(t)
 	resources := get(root, "Resources").(map[string]any)
 	alarms := resourcesOfType(root, "AWS::CloudWatch::Alarm")
+	filters := metricFilters(root)
 	watched := map[string]bool{}
 	for id, a := range alarms {
 		p := get(a, "Properties").(map[string]any)
 		if !reflect.DeepEqual(p["AlarmActions"], []any{map[string]any{"Ref": "AlarmTopic"}}) {
 			t.Errorf("%s: AlarmActions = %v, want [!Ref AlarmTopic]", id, p["AlarmActions"])
+		}
+		// A new stack has no data yet: an alarm that treats missing data
+		// as breaching would fire right after creation.
+		if p["TreatMissingData"] == "breaching" {
+			t.Errorf("%s: TreatMissingData breaching fires on a new stack", id)
 		}
 		type metric struct {
 			ns, name string
@@ -598,6 +635,12 @@ func TestTemplateAlarms(t *testing.T) {
 			watched[m.name] = true
 			switch m.ns {
 			case emf.Namespace:
+				if filters[m.ns+"/"+m.name] != nil {
+					if len(m.dims) != 0 {
+						t.Errorf("%s: %s is made by a metric filter without dimensions, but the alarm has %v", id, m.name, m.dims)
+					}
+					continue
+				}
 				if !slices.Contains(emf.Names, m.name) {
 					t.Errorf("%s: %s/%s is not a metric crmsync emits (pkg/emf.Names)", id, m.ns, m.name)
 				}
@@ -613,7 +656,7 @@ func TestTemplateAlarms(t *testing.T) {
 				if m.name == emf.SyncErrors {
 					categories = append(categories, fmt.Sprint(m.dims["Category"]))
 				}
-			case "AWS/SQS", "AWS/Lambda":
+			case "AWS/SQS", "AWS/Lambda", "AWS/ApiGateway":
 				if !slices.Contains(awsMetrics[m.ns], m.name) {
 					t.Errorf("%s: %s/%s is not a metric this test knows AWS provides", id, m.ns, m.name)
 				}
@@ -624,13 +667,14 @@ func TestTemplateAlarms(t *testing.T) {
 					}
 					for ref := range r {
 						typ := get(resources[ref], "Type")
-						if k == "QueueName" && typ != "AWS::SQS::Queue" || k == "FunctionName" && typ != "AWS::Serverless::Function" {
+						if k == "QueueName" && typ != "AWS::SQS::Queue" || k == "FunctionName" && typ != "AWS::Serverless::Function" ||
+							k == "ApiId" && typ != "AWS::Serverless::HttpApi" {
 							t.Errorf("%s: dimension %s names %s (%v)", id, k, ref, typ)
 						}
 					}
 				}
 			default:
-				t.Errorf("%s: namespace %q is neither crmsync nor AWS/SQS or AWS/Lambda", id, m.ns)
+				t.Errorf("%s: namespace %q is neither crmsync nor AWS/SQS, AWS/Lambda or AWS/ApiGateway", id, m.ns)
 			}
 		}
 		if len(categories) > 0 {
@@ -646,7 +690,8 @@ func TestTemplateAlarms(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"ApproximateNumberOfMessagesVisible", "Errors", "Throttles", "ApproximateAgeOfOldestMessage",
-		emf.SyncErrors, emf.SalesforceAPIUsagePercent, emf.SweepLagSeconds, emf.SweepBehindDeletedWindow} {
+		emf.SyncErrors, emf.SalesforceAPIUsagePercent, emf.SweepLagSeconds, emf.SweepBehindDeletedWindow,
+		emf.PoisonMessages, emf.TransientFailures, emf.SweepEnqueued, "5xx", "Invocations"} {
 		if !watched[name] {
 			t.Errorf("no alarm watches %s", name)
 		}
@@ -655,7 +700,8 @@ func TestTemplateAlarms(t *testing.T) {
 		t.Error("want an SNS AlarmTopic with an AlarmEmail subscription parameter")
 	}
 	outputs := get(root, "Outputs").(map[string]any)
-	for _, o := range []string{"HubSpotWebhookURL", "SalesforceOutboundURL", "StateTableName", "TriggerQueueURL", "TriggerDeadLetterQueueURL", "AlarmTopicARN"} {
+	for _, o := range []string{"HubSpotWebhookURL", "SalesforceOutboundURL", "StateTableName", "TriggerQueueURL", "TriggerDeadLetterQueueURL",
+		"TriggerDeadLetterQueueARN", "ReceiverApiId", "SalesforceOutboundTokenSecretARN", "AlarmTopicARN"} {
 		if outputs[o] == nil {
 			t.Errorf("no output %s", o)
 		}
@@ -693,7 +739,7 @@ func samconfigOverrides(t *testing.T) map[string]map[string]string {
 // Every samconfig environment keeps the queue's visibility timeout at least
 // six times the worker's timeout, and overrides only parameters that exist.
 func TestSamconfigOverrides(t *testing.T) {
-	tmpl := openTemplate(t)
+	root := yamlTree(t)
 	envs := samconfigOverrides(t)
 	for _, env := range []string{"default", "dev", "prod"} {
 		o, ok := envs[env]
@@ -702,7 +748,7 @@ func TestSamconfigOverrides(t *testing.T) {
 			continue
 		}
 		for k := range o {
-			if _, ok := tmpl.Parameters[k]; !ok {
+			if get(root, "Parameters", k) == nil {
 				t.Errorf("[%s] overrides %s, which template.yaml does not declare", env, k)
 			}
 		}
@@ -714,7 +760,7 @@ func TestSamconfigOverrides(t *testing.T) {
 				}
 				return f
 			}
-			return paramDefault(t, tmpl, name)
+			return paramDefault(t, root, name)
 		}
 		if w, v := num("WorkerTimeoutSeconds"), num("TriggerVisibilityTimeoutSeconds"); v < 6*w {
 			t.Errorf("[%s] visibility timeout %v < 6 x worker timeout %v", env, v, w)
@@ -732,8 +778,7 @@ func TestBuildTargetsProduceBootstrap(t *testing.T) {
 	if err != nil {
 		t.Skip("make is not installed")
 	}
-	tmpl := openTemplate(t)
-	for id := range tmpl.GetAllServerlessFunctionResources() {
+	for id := range resourcesOfType(yamlTree(t), "AWS::Serverless::Function") {
 		t.Run(id, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -795,6 +840,276 @@ func TestTemplateLogLevelKeepsMetrics(t *testing.T) {
 	for env, o := range samconfigOverrides(t) {
 		if l, ok := o["LogLevel"]; ok && l != "DEBUG" && l != "INFO" {
 			t.Errorf("[%s] LogLevel=%s filters out the EMF metric lines", env, l)
+		}
+	}
+}
+
+// stack evaluates the template's intrinsic functions for one set of
+// parameter values, as CloudFormation would for a stack in account
+// 123456789012, eu-west-1.
+type stack struct {
+	t      *testing.T
+	root   map[string]any
+	params map[string]string
+}
+
+const testStackID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/crmsync-test/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+// newStack fills parameters from values, else their defaults; a
+// parameter with neither fails the test (CloudFormation would refuse).
+func newStack(t *testing.T, root map[string]any, values map[string]string) *stack {
+	t.Helper()
+	s := &stack{t: t, root: root, params: map[string]string{}}
+	for name, p := range get(root, "Parameters").(map[string]any) {
+		if v, ok := values[name]; ok {
+			s.params[name] = v
+		} else if d, ok := get(p, "Default").(string); ok {
+			s.params[name] = d
+		} else {
+			t.Fatalf("parameter %s has no value and no default", name)
+		}
+	}
+	return s
+}
+
+// subVar is a ${…} of Fn::Sub, pseudo parameters included.
+var subVar = regexp.MustCompile(`\$\{[A-Za-z0-9:.]+\}`)
+
+// noValue is what AWS::NoValue evaluates to.
+var noValue = &struct{}{}
+
+func (s *stack) eval(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return v
+	}
+	for k, arg := range m {
+		switch k {
+		case "Ref":
+			return s.ref(arg.(string))
+		case "Fn::Sub":
+			str, vars := arg, map[string]any{}
+			if list, ok := arg.([]any); ok {
+				str, vars = list[0], list[1].(map[string]any)
+			}
+			return subVar.ReplaceAllStringFunc(str.(string), func(ref string) string {
+				name := ref[2 : len(ref)-1]
+				if v, ok := vars[name]; ok {
+					return fmt.Sprint(s.eval(v))
+				}
+				return fmt.Sprint(s.ref(name))
+			})
+		case "Fn::If":
+			list := arg.([]any)
+			if s.condition(list[0].(string)) {
+				return s.eval(list[1])
+			}
+			return s.eval(list[2])
+		case "Fn::Select":
+			list := arg.([]any)
+			i, _ := strconv.Atoi(fmt.Sprint(s.eval(list[0])))
+			return s.eval(list[1]).([]string)[i]
+		case "Fn::Split":
+			list := arg.([]any)
+			return strings.Split(fmt.Sprint(s.eval(list[1])), list[0].(string))
+		}
+	}
+	return v
+}
+
+func (s *stack) ref(name string) any {
+	switch name {
+	case "AWS::NoValue":
+		return noValue
+	case "AWS::Partition":
+		return "aws"
+	case "AWS::Region":
+		return "eu-west-1"
+	case "AWS::AccountId":
+		return "123456789012"
+	case "AWS::StackId":
+		return testStackID
+	}
+	if v, ok := s.params[name]; ok {
+		return v
+	}
+	r, ok := get(s.root, "Resources", name).(map[string]any)
+	if !ok {
+		s.t.Fatalf("!Ref %s: no such parameter or resource", name)
+	}
+	if c, ok := r["Condition"].(string); ok && !s.condition(c) {
+		s.t.Fatalf("!Ref %s: the resource's condition %s is false here", name, c)
+	}
+	if r["Type"] == "AWS::SecretsManager::Secret" {
+		return secretARN(fmt.Sprint(s.eval(get(r, "Properties", "Name"))))
+	}
+	return "physical-id-of-" + name
+}
+
+func (s *stack) condition(name string) bool {
+	c := get(s.root, "Conditions", name)
+	if c == nil {
+		s.t.Fatalf("no condition %s", name)
+	}
+	return s.truth(c)
+}
+
+func (s *stack) truth(v any) bool {
+	for k, arg := range v.(map[string]any) {
+		list, _ := arg.([]any)
+		switch k {
+		case "Fn::Equals":
+			return fmt.Sprint(s.eval(list[0])) == fmt.Sprint(s.eval(list[1]))
+		case "Fn::Not":
+			return !s.truth(list[0])
+		case "Fn::And", "Fn::Or":
+			and := k == "Fn::And"
+			for _, c := range list {
+				if s.truth(c) != and {
+					return !and
+				}
+			}
+			return and
+		case "Fn::Condition", "Condition":
+			return s.condition(arg.(string))
+		}
+	}
+	s.t.Fatalf("condition %v is not one this test evaluates", v)
+	return false
+}
+
+// secretARN is the ARN Secrets Manager gives a secret named name: the
+// name, a hyphen and six random characters (a fixed sample here).
+func secretARN(name string) string {
+	if strings.HasPrefix(name, "arn:") {
+		return name
+	}
+	return "arn:aws:secretsmanager:eu-west-1:123456789012:secret:" + name + "-Ab3dE9"
+}
+
+// iamMatch reports whether an IAM resource pattern (* any run of
+// characters, ? one character) matches arn.
+func iamMatch(pattern, arn string) bool {
+	re := regexp.QuoteMeta(pattern)
+	re = strings.ReplaceAll(re, `\*`, ".*")
+	re = strings.ReplaceAll(re, `\?`, ".")
+	return regexp.MustCompile("^" + re + "$").MatchString(arn)
+}
+
+// functionSecrets returns, per function, the secrets its environment names
+// (variables ending _SECRET_ID, as ARNs) and the resources its
+// GetSecretValue statements grant, in stack s.
+func functionSecrets(s *stack) (named, granted map[string][]string) {
+	named, granted = map[string][]string{}, map[string][]string{}
+	for id, fn := range resourcesOfType(s.root, "AWS::Serverless::Function") {
+		vars, _ := get(fn, "Properties", "Environment", "Variables").(map[string]any)
+		for k, v := range vars {
+			if val := s.eval(v); strings.HasSuffix(k, "_SECRET_ID") && val != "" && val != noValue {
+				named[id] = append(named[id], secretARN(fmt.Sprint(val)))
+			}
+		}
+		var statements func(p any)
+		statements = func(p any) {
+			p = s.eval(p)
+			list, _ := get(p, "Statement").([]any)
+			for _, st := range list {
+				if fmt.Sprint(get(st, "Action")) != "secretsmanager:GetSecretValue" {
+					continue
+				}
+				resources, ok := get(st, "Resource").([]any)
+				if !ok {
+					resources = []any{get(st, "Resource")}
+				}
+				for _, r := range resources {
+					if v := s.eval(r); v != noValue {
+						granted[id] = append(granted[id], fmt.Sprint(v))
+					}
+				}
+			}
+		}
+		policies, _ := get(fn, "Properties", "Policies").([]any)
+		for _, p := range policies {
+			statements(p)
+		}
+	}
+	return named, granted
+}
+
+// No function can read another function's secret, and each can read its
+// own: for the parameters of every samconfig profile, and for the ways of
+// giving the Salesforce endpoint token (generated, named, none). The
+// profiles' names are the ones that overlapped under the old "<name>-*"
+// grants (crmsync/prod/hubspot-* matched crmsync/prod/hubspot-webhook-…).
+func TestTemplateSecretsReadOnlyByTheirFunction(t *testing.T) {
+	root := yamlTree(t)
+	cases := map[string]map[string]string{}
+	for env, overrides := range samconfigOverrides(t) {
+		values := maps.Clone(overrides)
+		if values["SalesforceOrgId"] == "" {
+			values["SalesforceOrgId"] = "00D5e000000AbCdEAK"
+		}
+		cases["["+env+"]"] = values
+		named := maps.Clone(values)
+		named["SalesforceOutboundTokenSecretName"] = "crmsync/" + values["StageName"] + "/salesforce-outbound-token"
+		cases["["+env+"] with a named token secret"] = named
+		// A token secret whose name is another secret's plus a suffix.
+		prefixed := maps.Clone(values)
+		prefixed["SalesforceOutboundTokenSecretName"] = values["SalesforceCredentialsSecretName"] + "-outbound"
+		cases["["+env+"] with a token secret named like the credentials"] = prefixed
+		insecure := maps.Clone(values)
+		insecure["SalesforceOutboundInsecure"] = "true"
+		cases["["+env+"] insecure"] = insecure
+	}
+	for name, values := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newStack(t, root, values)
+			named, granted := functionSecrets(s)
+			for fn, own := range named {
+				for _, arn := range own {
+					if !slices.ContainsFunc(granted[fn], func(g string) bool { return iamMatch(g, arn) }) {
+						t.Errorf("%s cannot read its own secret %s (grants %v)", fn, arn, granted[fn])
+					}
+				}
+			}
+			for fn, grants := range granted {
+				for _, g := range grants {
+					if strings.Contains(g, "*") {
+						t.Errorf("%s: grant %s has a wildcard run; name exactly one secret", fn, g)
+					}
+					for other, secrets := range named {
+						for _, arn := range secrets {
+							if iamMatch(g, arn) && !slices.Contains(named[fn], arn) {
+								t.Errorf("%s can read %s's secret %s through %s", fn, other, arn, g)
+							}
+						}
+					}
+				}
+			}
+			token := named["SalesforceOutboundFunction"]
+			switch {
+			case values["SalesforceOutboundInsecure"] == "true" && values["SalesforceOutboundTokenSecretName"] == "":
+				if len(token) != 0 || len(granted["SalesforceOutboundFunction"]) != 0 {
+					t.Errorf("insecure without a token secret: the receiver names %v and may read %v", token, granted["SalesforceOutboundFunction"])
+				}
+			case len(token) != 1:
+				t.Errorf("the Salesforce receiver names token secrets %v, want one", token)
+			}
+		})
+	}
+}
+
+// The old grants fail the check above: a "-*" grant for crmsync/prod/hubspot
+// matches the webhook secret's ARN, a "-??????" grant does not.
+func TestIAMMatch(t *testing.T) {
+	webhook := secretARN("crmsync/prod/hubspot-webhook")
+	for pattern, want := range map[string]bool{
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:crmsync/prod/hubspot-*":              true,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:crmsync/prod/hubspot-??????":         false,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:crmsync/prod/hubspot-webhook-??????": true,
+		"arn:aws:secretsmanager:eu-west-1:123456789012:secret:crmsync/prod/hubspot-webhook-?????":  false,
+	} {
+		if got := iamMatch(pattern, webhook); got != want {
+			t.Errorf("iamMatch(%s, %s) = %v, want %v", pattern, webhook, got, want)
 		}
 	}
 }

@@ -1113,3 +1113,376 @@ func TestIAMMatch(t *testing.T) {
 		}
 	}
 }
+
+// Every function writes to a log group of the template with the
+// LogRetentionDays retention: the group Lambda would otherwise create
+// itself, without retention (/aws/lambda/<function name>), created before
+// the function. So does the API's access log.
+func TestTemplateLogRetention(t *testing.T) {
+	root := yamlTree(t)
+	retention := map[string]any{"Ref": "LogRetentionDays"}
+	groups := resourcesOfType(root, "AWS::Logs::LogGroup")
+	byName := map[string]string{}
+	for id, g := range groups {
+		if !reflect.DeepEqual(get(g, "Properties", "RetentionInDays"), retention) {
+			t.Errorf("log group %s: RetentionInDays = %v, want !Ref LogRetentionDays", id, get(g, "Properties", "RetentionInDays"))
+		}
+		name, _ := get(g, "Properties", "LogGroupName", "Fn::Sub").(string)
+		byName[name] = id
+	}
+	for id, fn := range resourcesOfType(root, "AWS::Serverless::Function") {
+		name, _ := get(fn, "Properties", "FunctionName", "Fn::Sub").(string)
+		if !strings.HasPrefix(name, "crmsync-${StageName}-") {
+			t.Errorf("%s: FunctionName = %v, want !Sub crmsync-${StageName}-<function>", id, get(fn, "Properties", "FunctionName"))
+			continue
+		}
+		group, ok := byName["/aws/lambda/"+name]
+		if !ok {
+			t.Errorf("%s: no log group /aws/lambda/%s with retention", id, name)
+			continue
+		}
+		if dependsOn := fmt.Sprint(get(fn, "DependsOn")); !strings.Contains(dependsOn, group) {
+			t.Errorf("%s: DependsOn %s, want its log group %s (else Lambda may create the group first)", id, dependsOn, group)
+		}
+	}
+	if dest := get(root, "Resources", "ReceiverApi", "Properties", "AccessLogSettings", "DestinationArn", "Fn::GetAtt"); dest == nil || groups[fmt.Sprint(dest.([]any)[0])] == nil {
+		t.Errorf("the API's access log goes to %v, not a log group of the template", dest)
+	}
+	if !slices.Contains(get(root, "Parameters", "LogRetentionDays", "AllowedValues").([]any), any("30")) {
+		t.Error("LogRetentionDays does not allow 30")
+	}
+}
+
+// httpAPIRoutes returns each function's HttpApi routes ("POST /path").
+func httpAPIRoutes(root map[string]any) map[string][]string {
+	out := map[string][]string{}
+	for id, fn := range resourcesOfType(root, "AWS::Serverless::Function") {
+		events, _ := get(fn, "Properties", "Events").(map[string]any)
+		for _, e := range events {
+			if get(e, "Type") == "HttpApi" {
+				out[id] = append(out[id], fmt.Sprint(get(e, "Properties", "Method"))+" "+fmt.Sprint(get(e, "Properties", "Path")))
+			}
+		}
+		slices.Sort(out[id])
+	}
+	return out
+}
+
+// The receivers cannot be flooded into starving the worker or running up
+// unbounded cost: the API throttles (parameters), every function behind it
+// has reserved (and so capped) concurrency, and the access log records the
+// route, never the path (the Salesforce path carries the endpoint token).
+func TestTemplateReceiversThrottled(t *testing.T) {
+	root := yamlTree(t)
+	api := get(root, "Resources", "ReceiverApi", "Properties")
+	for k, param := range map[string]string{"ThrottlingRateLimit": "ApiThrottlingRateLimit", "ThrottlingBurstLimit": "ApiThrottlingBurstLimit"} {
+		if !reflect.DeepEqual(get(api, "DefaultRouteSettings", k), map[string]any{"Ref": param}) {
+			t.Errorf("ReceiverApi DefaultRouteSettings.%s = %v, want !Ref %s", k, get(api, "DefaultRouteSettings", k), param)
+		}
+	}
+	format := fmt.Sprint(get(api, "AccessLogSettings", "Format"))
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(format), &fields); err != nil {
+		t.Errorf("access log format is not a JSON object: %v", err)
+	}
+	if fields["routeKey"] != "$context.routeKey" || fields["status"] != "$context.status" {
+		t.Errorf("access log format %s lacks routeKey or status (the 401 metric filters read them)", format)
+	}
+	for _, leak := range []string{"$context.path", "$context.rawPath", "pathParameters", "$context.authorizer"} {
+		if strings.Contains(format, leak) {
+			t.Errorf("access log format logs %s, which can carry the endpoint token", leak)
+		}
+	}
+	routes := httpAPIRoutes(root)
+	if len(routes) == 0 {
+		t.Fatal("no function has an HttpApi event")
+	}
+	want := map[string]any{"Fn::If": []any{"HasReceiverReservedConcurrency", map[string]any{"Ref": "ReceiverReservedConcurrency"}, map[string]any{"Ref": "AWS::NoValue"}}}
+	for id := range routes {
+		fn := get(root, "Resources", id, "Properties")
+		if !reflect.DeepEqual(get(fn, "ReservedConcurrentExecutions"), want) {
+			t.Errorf("%s: ReservedConcurrentExecutions = %v, want the ReceiverReservedConcurrency parameter", id, get(fn, "ReservedConcurrentExecutions"))
+		}
+	}
+	if d := paramDefault(t, root, "ReceiverReservedConcurrency"); d < 1 {
+		t.Errorf("ReceiverReservedConcurrency defaults to %v: receivers are not capped by default", d)
+	}
+}
+
+// Every function behind the API has alarms on its errors and throttles, a
+// 401 count from the access log (its routes exactly) with an alarm, and a
+// silence alarm (no invocations while the sweep finds work); the API has a
+// 5xx alarm; the sweep-lag alarm notifies when the sweep goes silent.
+func TestTemplateReceiverAlarms(t *testing.T) {
+	root := yamlTree(t)
+	alarms := resourcesOfType(root, "AWS::CloudWatch::Alarm")
+	// watches lists each alarm's watched metrics as "namespace/name/dimension value".
+	watches := map[string][]string{}
+	for id, a := range alarms {
+		p := get(a, "Properties")
+		add := func(m any) {
+			dims, _ := get(m, "Dimensions").([]any)
+			key := fmt.Sprint(get(m, "Namespace")) + "/" + fmt.Sprint(get(m, "MetricName"))
+			for _, d := range dims {
+				for ref := range refs(get(d, "Value")) {
+					key += "/" + ref
+				}
+			}
+			watches[id] = append(watches[id], key)
+		}
+		if get(p, "MetricName") != nil {
+			add(p)
+		}
+		list, _ := get(p, "Metrics").([]any)
+		for _, q := range list {
+			if m := get(q, "MetricStat", "Metric"); m != nil {
+				add(m)
+			}
+		}
+	}
+	has := func(keys ...string) bool {
+		for _, w := range watches {
+			if len(w) == len(keys) && !slices.ContainsFunc(keys, func(k string) bool { return !slices.Contains(w, k) }) {
+				return true
+			}
+		}
+		return false
+	}
+	filters := metricFilters(root)
+	for id, routes := range httpAPIRoutes(root) {
+		for _, m := range []string{"Errors", "Throttles"} {
+			if !has("AWS/Lambda/" + m + "/" + id) {
+				t.Errorf("%s: no alarm on its %s alone", id, m)
+			}
+		}
+		if !has("AWS/Lambda/Invocations/"+id, "crmsync/"+emf.SweepEnqueued) {
+			t.Errorf("%s: no alarm on its invocations against the sweep's %s", id, emf.SweepEnqueued)
+		}
+		metric := "crmsync/" + strings.TrimSuffix(id, "Function") + "Unauthorized"
+		f := filters[metric]
+		if f == nil {
+			t.Errorf("%s: no metric filter makes %s", id, metric)
+			continue
+		}
+		if !reflect.DeepEqual(get(f, "Properties", "LogGroupName"), map[string]any{"Ref": "ReceiverApiAccessLogGroup"}) {
+			t.Errorf("%s: the metric filter reads %v, not the API's access log", metric, get(f, "Properties", "LogGroupName"))
+		}
+		pattern := fmt.Sprint(get(f, "Properties", "FilterPattern"))
+		var named []string
+		for _, m := range regexp.MustCompile(`\$\.routeKey = "([^"]+)"`).FindAllStringSubmatch(pattern, -1) {
+			named = append(named, m[1])
+		}
+		slices.Sort(named)
+		if !strings.Contains(pattern, `$.status = "401"`) || !slices.Equal(named, routes) {
+			t.Errorf("%s: filter %s, want status 401 on exactly the routes %v", metric, pattern, routes)
+		}
+		if !has(metric) {
+			t.Errorf("%s: no alarm on %s", id, metric)
+		}
+	}
+	if !has("AWS/ApiGateway/5xx/ReceiverApi") {
+		t.Error("no alarm on the receivers' API 5xx")
+	}
+	lag := get(root, "Resources", "SweepLagAlarm", "Properties")
+	if !reflect.DeepEqual(get(lag, "InsufficientDataActions"), []any{map[string]any{"Ref": "AlarmTopic"}}) || get(lag, "TreatMissingData") != "missing" {
+		t.Error("SweepLagAlarm must treat missing data as missing and notify on INSUFFICIENT_DATA (a silent sweep)")
+	}
+}
+
+// The table actions granted are exactly the DynamoDB operations
+// pkg/ddbstore performs: its client calls, and for TransactWriteItems the
+// actions of the item kinds it puts in transactions.
+func TestTemplateTableActionsMatchDDBStore(t *testing.T) {
+	files, err := filepath.Glob("pkg/ddbstore/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("pkg/ddbstore: %v", err)
+	}
+	used := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\.client\.(\w+)\(`).FindAllStringSubmatch(string(b), -1) {
+			if m[1] == "TransactWriteItems" {
+				continue // needs the actions of its items, below
+			}
+			used["dynamodb:"+m[1]] = true
+		}
+		for _, m := range regexp.MustCompile(`types\.TransactWriteItem\{(Put|Update|Delete|ConditionCheck):`).FindAllStringSubmatch(string(b), -1) {
+			used["dynamodb:"+m[1]+"Item"] = true
+		}
+	}
+	var want []string
+	for a := range used {
+		want = append(want, a)
+	}
+	slices.Sort(want)
+	if len(want) == 0 {
+		t.Fatal("found no DynamoDB calls in pkg/ddbstore")
+	}
+	root := yamlTree(t)
+	for id, fn := range resourcesOfType(root, "AWS::Serverless::Function") {
+		policies, _ := get(fn, "Properties", "Policies").([]any)
+		for _, p := range policies {
+			for name := range p.(map[string]any) {
+				if strings.HasPrefix(name, "DynamoDB") {
+					t.Errorf("%s uses the SAM policy template %s, which grants more than pkg/ddbstore calls", id, name)
+				}
+			}
+			list, _ := get(p, "Statement").([]any)
+			for _, st := range list {
+				actions, _ := get(st, "Action").([]any)
+				if !refs(get(st, "Resource"))["StateTable"] {
+					continue
+				}
+				var got []string
+				for _, a := range actions {
+					got = append(got, a.(string))
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: table actions %v, want what pkg/ddbstore calls: %v", id, got, want)
+				}
+			}
+		}
+	}
+}
+
+// The environment variables the functions read (functions/<name>/main.go
+// and, for the worker and the sweep, pkg/crmclients) are set by the
+// template, so every tunable the runbook mentions is a parameter; a few
+// are meant for tests and local runs only.
+func TestTemplateSetsEveryVariableTheFunctionsRead(t *testing.T) {
+	localOnly := map[string]string{
+		"HUBSPOT_BASE_URL":             "points the client at a simulator",
+		"SALESFORCE_INSTANCE_URL":      "points the client at a simulator",
+		"HUBSPOT_SIGNATURE_VERSIONS":   "v3 only in production; v1/v2 for apps that cannot send v3",
+		"HUBSPOT_WEBHOOK_MAX_BODY":     "the default fits HubSpot's 100 events",
+		"SALESFORCE_OUTBOUND_MAX_BODY": "the default fits Salesforce's 100 notifications",
+	}
+	root := yamlTree(t)
+	targets := makeTargets(t)
+	read := regexp.MustCompile(`\("([A-Z][A-Z0-9]*_[A-Z0-9_]+)"`) // getenv("X"), get("X"), duration("X", …)
+	crmclients, err := os.ReadFile("pkg/crmclients/crmclients.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	globals, _ := get(root, "Globals", "Function", "Environment", "Variables").(map[string]any)
+	for id, fn := range resourcesOfType(root, "AWS::Serverless::Function") {
+		m := recipeFunction.FindStringSubmatch(targets[id])
+		if m == nil {
+			continue // TestTemplateFunctionsHaveBuildTargetsAndFolders reports it
+		}
+		src, err := os.ReadFile(filepath.Join("functions", m[1], "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "crmclients.LoadConfig") {
+			src = append(src, crmclients...)
+		}
+		vars, _ := get(fn, "Properties", "Environment", "Variables").(map[string]any)
+		for _, v := range read.FindAllStringSubmatch(string(src), -1) {
+			_, own := vars[v[1]]
+			_, global := globals[v[1]]
+			if !own && !global && localOnly[v[1]] == "" {
+				t.Errorf("%s reads %s, which the template does not set (make it a parameter)", id, v[1])
+			}
+		}
+	}
+}
+
+// Every secret-name parameter has the same name pattern (the optional
+// one also allows empty).
+func TestTemplateSecretParametersSamePattern(t *testing.T) {
+	root := yamlTree(t)
+	const pattern = "^[A-Za-z0-9/_+=.@-]+$"
+	n := 0
+	for name, p := range get(root, "Parameters").(map[string]any) {
+		if !strings.HasSuffix(name, "SecretName") {
+			continue
+		}
+		n++
+		want := pattern
+		if get(p, "Default") == "" {
+			want = strings.Replace(pattern, "+$", "*$", 1)
+		}
+		if got := get(p, "AllowedPattern"); got != want {
+			t.Errorf("%s: AllowedPattern %v, want %s", name, got, want)
+		}
+	}
+	if n < 4 {
+		t.Errorf("found %d secret-name parameters, want the 4", n)
+	}
+}
+
+// The routes of the template are the ones the sample events, the
+// functions' package comments and the local stack's comments use.
+func TestTemplateRoutesMatchEventsAndComments(t *testing.T) {
+	root := yamlTree(t)
+	targets := makeTargets(t)
+	for id, routes := range httpAPIRoutes(root) {
+		m := recipeFunction.FindStringSubmatch(targets[id])
+		if m == nil {
+			continue
+		}
+		files, _ := filepath.Glob(filepath.Join("events", m[1]+"-*.json"))
+		seen := map[string]bool{}
+		for _, f := range files {
+			var ev struct {
+				RouteKey string `json:"routeKey"`
+			}
+			b, err := os.ReadFile(f)
+			if err != nil || json.Unmarshal(b, &ev) != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if ev.RouteKey == "$default" {
+				continue // a Lambda Function URL sample
+			}
+			if !slices.Contains(routes, ev.RouteKey) {
+				t.Errorf("%s: routeKey %q is not a route of %s %v", f, ev.RouteKey, id, routes)
+			}
+			seen[ev.RouteKey] = true
+		}
+		src, err := os.ReadFile(filepath.Join("functions", m[1], "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range routes {
+			if !seen[r] {
+				t.Errorf("no events/%s-*.json sample on route %s", m[1], r)
+			}
+			if !strings.Contains(string(src), r) {
+				t.Errorf("functions/%s/main.go does not name its route %s", m[1], r)
+			}
+		}
+	}
+}
+
+// Every samconfig profile can deploy a new stack as the README's Deploy
+// section describes: each parameter without a default is set by the
+// profile, or is one the section tells you to add to the profile.
+func TestSamconfigProfilesDeployable(t *testing.T) {
+	root := yamlTree(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy, _, _ := strings.Cut(string(readme)[strings.Index(string(readme), "\n## Deploy"):], "\n## Test")
+	for env, o := range samconfigOverrides(t) {
+		for name, p := range get(root, "Parameters").(map[string]any) {
+			if get(p, "Default") != nil {
+				continue
+			}
+			if _, ok := o[name]; ok {
+				continue
+			}
+			if !strings.Contains(deploy, name+`=\"`) {
+				t.Errorf("[%s] does not set %s (no default) and README's Deploy section does not say to add %s=\\\"…\\\" to it", env, name, name)
+			}
+		}
+	}
+}

@@ -1,5 +1,6 @@
-// Command hubspot-webhook is the Lambda behind HubSpot's webhook URL (an
-// API Gateway HTTP API route or a Lambda Function URL). It is wiring only:
+// Command hubspot-webhook is the Lambda behind HubSpot's webhook URL (the
+// HTTP API route POST /webhooks/hubspot of template.yaml, or a Lambda
+// Function URL). It is wiring only:
 // the work is hubspot.WebhookReceiver.
 //
 // Configuration (environment):

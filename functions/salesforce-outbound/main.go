@@ -12,6 +12,8 @@
 //	                                     (required unless SALESFORCE_OUTBOUND_INSECURE is true)
 //	SALESFORCE_OUTBOUND_INSECURE         "true" accepts messages without a token, checked by
 //	                                     org id only (default false; the org id is no secret)
+//	SALESFORCE_OUTBOUND_ALLOWED_CIDRS    comma-separated source ranges messages may come from
+//	                                     (default: any; Salesforce publishes its ranges)
 //	SALESFORCE_OUTBOUND_MAX_BODY         body cap in bytes (default 2 MiB)
 //
 // The token secret's SecretString is read by salesforce.ParseOutboundTokens
@@ -31,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -52,7 +55,9 @@ type config struct {
 	TokenSecretID string
 	// Insecure accepts messages without a token when no token secret is set.
 	Insecure bool
-	MaxBody  int
+	// AllowedSources are the source ranges accepted (none = any).
+	AllowedSources []netip.Prefix
+	MaxBody        int
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -79,6 +84,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.Insecure = b
 	}
+	for _, cidr := range strings.Split(getenv("SALESFORCE_OUTBOUND_ALLOWED_CIDRS"), ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SALESFORCE_OUTBOUND_ALLOWED_CIDRS: %q is not a CIDR range like 13.108.0.0/14", cidr))
+			continue
+		}
+		c.AllowedSources = append(c.AllowedSources, p.Masked())
+	}
 	if s := strings.TrimSpace(getenv("SALESFORCE_OUTBOUND_MAX_BODY")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
@@ -98,7 +114,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 // required unless the configuration is insecure.
 func newReceiver(cfg config, tokens []string, queue salesforce.Enqueuer, logger *slog.Logger) *salesforce.OutboundReceiver {
 	return &salesforce.OutboundReceiver{OrgID: cfg.OrgID, Tokens: tokens, RequireToken: !cfg.Insecure,
-		Queue: queue, MaxBody: cfg.MaxBody, Logger: logger}
+		AllowedSources: cfg.AllowedSources, Queue: queue, MaxBody: cfg.MaxBody, Logger: logger}
 }
 
 func main() {
@@ -135,7 +151,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		logger.Error("salesforce-outbound: no endpoint token secret (SALESFORCE_OUTBOUND_TOKEN_SECRET_ID) and not insecure: every message is refused")
 	}
 	receiver := newReceiver(cfg, tokens, sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL), logger)
-	logger.Info("salesforce-outbound ready", "org_id", cfg.OrgID, "tokens", len(tokens), "insecure", cfg.Insecure, "max_body", cfg.MaxBody)
+	logger.Info("salesforce-outbound ready", "org_id", cfg.OrgID, "tokens", len(tokens), "insecure", cfg.Insecure, "allowed_sources", len(cfg.AllowedSources), "max_body", cfg.MaxBody)
 	lambda.Start(receiver.Handle)
 	return nil
 }

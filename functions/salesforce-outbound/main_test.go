@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"os"
 	"reflect"
 	"strings"
@@ -45,6 +46,14 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.TokenSecretID != "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sf-outbound-AbCdEf" {
 		t.Errorf("token secret id = %q, %v", c.TokenSecretID, err)
 	}
+	c, err = loadConfig(env(with("SALESFORCE_OUTBOUND_ALLOWED_CIDRS", " 13.108.0.0/14, 2a01:111::/32,,")))
+	if want := []netip.Prefix{netip.MustParsePrefix("13.108.0.0/14"), netip.MustParsePrefix("2a01:111::/32")}; err != nil || !reflect.DeepEqual(c.AllowedSources, want) {
+		t.Errorf("allowed sources = %v, %v; want %v", c.AllowedSources, err, want)
+	}
+	c, err = loadConfig(env(with("SALESFORCE_OUTBOUND_INSECURE", "true")))
+	if err != nil || !c.Insecure {
+		t.Errorf("insecure = %v, %v", c.Insecure, err)
+	}
 	c, err = loadConfig(env(with("SALESFORCE_OUTBOUND_MAX_BODY", "65536")))
 	if err != nil || c.MaxBody != 65536 {
 		t.Errorf("max body = %d, %v", c.MaxBody, err)
@@ -60,6 +69,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad body cap", with("SALESFORCE_OUTBOUND_MAX_BODY", "2MiB"), "SALESFORCE_OUTBOUND_MAX_BODY"},
 		{"zero body cap", with("SALESFORCE_OUTBOUND_MAX_BODY", "0"), "SALESFORCE_OUTBOUND_MAX_BODY"},
 		{"insecure not a boolean", with("SALESFORCE_OUTBOUND_INSECURE", "yes please"), "SALESFORCE_OUTBOUND_INSECURE"},
+		{"bad range", with("SALESFORCE_OUTBOUND_ALLOWED_CIDRS", "13.108.0.0/14,13.108.0.0"), `"13.108.0.0" is not a CIDR range`},
 	}
 	for _, tt := range bad {
 		if _, err := loadConfig(env(tt.env)); err == nil || !strings.Contains(err.Error(), tt.want) {

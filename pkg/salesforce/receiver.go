@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -53,7 +54,13 @@ type OutboundReceiver struct {
 	// with RequireToken false and no Tokens is a request accepted without
 	// a token, on the org id alone (the local stack's receiver).
 	RequireToken bool
-	Queue        Enqueuer
+	// AllowedSources, when not empty, are the address ranges requests
+	// may come from (Salesforce's published ranges); the source is the
+	// request context's sourceIp, which API Gateway takes from the
+	// connection. Others get a 403 Client fault before anything else is
+	// looked at.
+	AllowedSources []netip.Prefix
+	Queue          Enqueuer
 	// MaxBody caps the raw body in bytes (0 = DefaultMaxBody).
 	MaxBody int
 	// Logger is the process's logger (nil = slog.Default()).
@@ -66,7 +73,7 @@ type OutboundReceiver struct {
 // Handle answers one request. The error is always nil: every outcome is a
 // SOAP response — 200 with Ack true once the triggers are queued; a
 // soapenv:Client fault with 400 (malformed, empty), 401 (token missing or
-// wrong), 403 (another org), 405 (not POST) or 413 (too large), nothing
+// wrong), 403 (another org, or a source outside AllowedSources), 405 (not POST) or 413 (too large), nothing
 // queued; a soapenv:Server fault with 500 when queueing failed or the
 // receiver is not configured (no org id, or RequireToken without Tokens),
 // so Salesforce retries.
@@ -74,6 +81,11 @@ func (r *OutboundReceiver) Handle(ctx context.Context, req events.APIGatewayV2HT
 	log := r.logger()
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
 		return fault(http.StatusMethodNotAllowed, FaultClient, "outbound messages must be POSTed"), nil
+	}
+	if len(r.AllowedSources) > 0 && !sourceAllowed(req.RequestContext.HTTP.SourceIP, r.AllowedSources) {
+		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce, "reason", "source not allowed",
+			"source_ip", req.RequestContext.HTTP.SourceIP)
+		return fault(http.StatusForbidden, FaultClient, "source address not allowed"), nil
 	}
 	tokens := r.tokens()
 	if len(tokens) == 0 && r.RequireToken {
@@ -119,6 +131,21 @@ func (r *OutboundReceiver) Handle(ctx context.Context, req events.APIGatewayV2HT
 	log.InfoContext(ctx, "salesforce outbound message queued", "side", crmsync.Salesforce,
 		"action_id", om.ActionID, "notifications", len(om.Notifications), "triggers", len(triggers), "skipped", len(skipped))
 	return soapResponse(http.StatusOK, AckResponse), nil
+}
+
+// sourceAllowed says whether ip is in one of the ranges.
+func sourceAllowed(ip string, ranges []netip.Prefix) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, r := range ranges {
+		if r.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokens lists the accepted tokens.

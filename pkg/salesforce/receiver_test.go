@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -88,6 +89,7 @@ func TestOutboundReceiver(t *testing.T) {
 		token     string
 		tokens    []string // besides token
 		require   bool     // RequireToken
+		sources   []string // AllowedSources
 		queueErr  error
 		req       func(t *testing.T) events.APIGatewayV2HTTPRequest
 		status    int
@@ -184,6 +186,19 @@ func TestOutboundReceiver(t *testing.T) {
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
 				return withToken(apiRequest(t, hundred), "path", "s3cret")
 			}, status: 401, fault: FaultClient},
+		// The fixture request comes from 1.2.3.4 (requestContext.http.sourceIp).
+		{name: "source in an allowed range", orgID: testOrg, sources: []string{"13.108.0.0/14", "1.2.3.0/24"},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 200, triggers: 100, sendCalls: 1},
+		{name: "source outside the allowed ranges", orgID: testOrg, token: "s3cret-token", sources: []string{"13.108.0.0/14", "2a01:111::/32"},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "s3cret-token")
+			}, status: 403, fault: FaultClient},
+		{name: "no source address, ranges set", orgID: testOrg, sources: []string{"0.0.0.0/0"},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				r := apiRequest(t, hundred)
+				r.RequestContext.HTTP.SourceIP = ""
+				return r
+			}, status: 403, fault: FaultClient},
 		{name: "no organization configured",
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer},
 	}
@@ -195,7 +210,11 @@ func TestOutboundReceiver(t *testing.T) {
 			if tt.token != "" {
 				tokens = append(tokens, tt.token)
 			}
-			r := &OutboundReceiver{OrgID: tt.orgID, Tokens: tokens, RequireToken: tt.require, Queue: q,
+			var sources []netip.Prefix
+			for _, c := range tt.sources {
+				sources = append(sources, netip.MustParsePrefix(c))
+			}
+			r := &OutboundReceiver{OrgID: tt.orgID, Tokens: tokens, RequireToken: tt.require, AllowedSources: sources, Queue: q,
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 				Now:    func() time.Time { return time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC) }}
 			resp, err := r.Handle(context.Background(), tt.req(t))

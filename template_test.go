@@ -1486,3 +1486,30 @@ func TestSamconfigProfilesDeployable(t *testing.T) {
 		}
 	}
 }
+
+// The receivers' cold start does not pay for the SDK's shared-config
+// loader and its SSO, STS and sign-in credential providers (package
+// initialisation that never serves a Lambda; see secrets.EnvConfig).
+func TestReceiversLinkNoSDKConfigLoader(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not installed")
+	}
+	targets := makeTargets(t)
+	for id := range httpAPIRoutes(yamlTree(t)) {
+		m := recipeFunction.FindStringSubmatch(targets[id])
+		if m == nil {
+			continue
+		}
+		out, err := exec.Command(goTool, "list", "-deps", "./functions/"+m[1]).Output()
+		if err != nil {
+			t.Fatalf("go list -deps ./functions/%s: %v", m[1], err)
+		}
+		for _, pkg := range strings.Fields(string(out)) {
+			if pkg == "github.com/aws/aws-sdk-go-v2/config" || strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/sso") ||
+				strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/sts") {
+				t.Errorf("%s (functions/%s) links %s", id, m[1], pkg)
+			}
+		}
+	}
+}

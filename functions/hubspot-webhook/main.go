@@ -11,6 +11,9 @@
 //	                            add v1/v2 only for apps that cannot send v3)
 //	HUBSPOT_WEBHOOK_MAX_BODY    body cap in bytes (default 1 MiB)
 //
+// and the AWS region and credentials Lambda sets, read by secrets.EnvConfig
+// rather than the SDK's config loader (a shorter cold start).
+//
 // The secret's SecretString is the client secret, or during a rotation
 // the accepted secrets comma-separated ("new,old") or as JSON
 // {"client_secrets": ["new", "old"]} (hubspot.ParseWebhookSecrets). It is
@@ -32,7 +35,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -101,9 +103,10 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// Not config.LoadDefaultConfig: see secrets.EnvConfig (cold start).
+	awsCfg, err := secrets.EnvConfig(os.Getenv)
 	if err != nil {
-		return fmt.Errorf("load aws config: %w", err)
+		return err
 	}
 	raw, err := secrets.Read(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretID)
 	if err != nil {

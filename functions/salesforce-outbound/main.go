@@ -16,6 +16,9 @@
 //	                                     (default: any; Salesforce publishes its ranges)
 //	SALESFORCE_OUTBOUND_MAX_BODY         body cap in bytes (default 2 MiB)
 //
+// and the AWS region and credentials Lambda sets, read by secrets.EnvConfig
+// rather than the SDK's config loader (a shorter cold start).
+//
 // The token secret's SecretString is read by salesforce.ParseOutboundTokens
 // (the token, {"token": "…"}, or several during a rotation). It is read
 // once, at cold start; the endpoint URL configured in Salesforce carries
@@ -40,7 +43,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -131,9 +133,10 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// Not config.LoadDefaultConfig: see secrets.EnvConfig (cold start).
+	awsCfg, err := secrets.EnvConfig(os.Getenv)
 	if err != nil {
-		return fmt.Errorf("load aws config: %w", err)
+		return err
 	}
 	var tokens []string
 	switch {

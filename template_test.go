@@ -1008,8 +1008,7 @@ func functionSecrets(s *stack) (named, granted map[string][]string) {
 				named[id] = append(named[id], secretARN(fmt.Sprint(val)))
 			}
 		}
-		var statements func(p any)
-		statements = func(p any) {
+		statements := func(p any) {
 			p = s.eval(p)
 			list, _ := get(p, "Statement").([]any)
 			for _, st := range list {

@@ -701,7 +701,7 @@ func TestTemplateAlarms(t *testing.T) {
 	}
 	outputs := get(root, "Outputs").(map[string]any)
 	for _, o := range []string{"HubSpotWebhookURL", "SalesforceOutboundURL", "StateTableName", "TriggerQueueURL", "TriggerDeadLetterQueueURL",
-		"TriggerDeadLetterQueueARN", "ReceiverApiId", "SalesforceOutboundTokenSecretARN", "AlarmTopicARN"} {
+		"TriggerDeadLetterQueueARN", "ReceiverApiId", "SalesforceOutboundTokenSecretId", "AlarmTopicARN"} {
 		if outputs[o] == nil {
 			t.Errorf("no output %s", o)
 		}

@@ -195,8 +195,11 @@ func TestEventsNameTheirFunction(t *testing.T) {
 // yamlTree parses template.yaml into maps, slices and strings, with the
 // short intrinsic tags turned into their long forms ({"Ref": x},
 // {"Fn::GetAtt": [r, a]}, {"Fn::Sub": s}, …) as CloudFormation reads them.
-// Unlike goformation it does not resolve references, so tests can see
-// what refers to what.
+// It does not resolve references, so tests can see what refers to what
+// (stack evaluates them for one set of parameters). The tests read the
+// template this way only: goformation, used before, rejects properties SAM
+// has (AccessLogSettings, a function's LoggingConfig); the template is
+// checked against AWS's SAM schema and with cfn-lint by hand (README "Deploy").
 func yamlTree(t *testing.T) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile("template.yaml")

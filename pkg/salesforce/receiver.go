@@ -73,10 +73,10 @@ type OutboundReceiver struct {
 // Handle answers one request. The error is always nil: every outcome is a
 // SOAP response — 200 with Ack true once the triggers are queued; a
 // soapenv:Client fault with 400 (malformed, empty), 401 (token missing or
-// wrong), 403 (another org, or a source outside AllowedSources), 405 (not POST) or 413 (too large), nothing
-// queued; a soapenv:Server fault with 500 when queueing failed or the
-// receiver is not configured (no org id, or RequireToken without Tokens),
-// so Salesforce retries.
+// wrong), 403 (another org, or a source outside AllowedSources), 405 (not
+// POST) or 413 (too large), nothing queued; a soapenv:Server fault with 500
+// when queueing failed or the receiver is not configured (no org id, or
+// RequireToken without a token), so Salesforce retries.
 func (r *OutboundReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	log := r.logger()
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {

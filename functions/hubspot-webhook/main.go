@@ -1,5 +1,6 @@
-// Command hubspot-webhook is the Lambda behind HubSpot's webhook URL (an
-// API Gateway HTTP API route or a Lambda Function URL). It is wiring only:
+// Command hubspot-webhook is the Lambda behind HubSpot's webhook URL (the
+// HTTP API route POST /webhooks/hubspot of template.yaml, or a Lambda
+// Function URL). It is wiring only:
 // the work is hubspot.WebhookReceiver.
 //
 // Configuration (environment):
@@ -10,9 +11,13 @@
 //	                            add v1/v2 only for apps that cannot send v3)
 //	HUBSPOT_WEBHOOK_MAX_BODY    body cap in bytes (default 1 MiB)
 //
-// The secret's SecretString is either the client secret itself or a JSON
-// object {"client_secrets": ["current", "previous"]} listing every secret
-// accepted during a rotation. It is read once, at cold start.
+// and the AWS region and credentials Lambda sets, read by secrets.EnvConfig
+// rather than the SDK's config loader (a shorter cold start).
+//
+// The secret's SecretString is the client secret, or during a rotation
+// the accepted secrets comma-separated ("new,old") or as JSON
+// {"client_secrets": ["new", "old"]} (hubspot.ParseWebhookSecrets). It is
+// read once, at cold start.
 //
 // The events/hubspot-webhook-*.json samples are signed with the test
 // secret "crmsync-events-test-secret" at 2026-11-23T12:00:00Z; see
@@ -21,7 +26,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +35,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -86,35 +89,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// parseSecrets reads a SecretString: a bare secret, or
-// {"client_secrets": [...]} (a single "client_secret" key also works).
-func parseSecrets(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("secret is empty")
-	}
-	if !strings.HasPrefix(s, "{") {
-		return []string{s}, nil
-	}
-	var v struct {
-		ClientSecrets []string `json:"client_secrets"`
-		ClientSecret  string   `json:"client_secret"`
-	}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return nil, fmt.Errorf("secret is not valid JSON: %w", err)
-	}
-	var out []string
-	for _, x := range append(v.ClientSecrets, v.ClientSecret) {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New(`secret JSON has no "client_secrets"`)
-	}
-	return out, nil
-}
-
 func main() {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
@@ -129,15 +103,16 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// Not config.LoadDefaultConfig: see secrets.EnvConfig (cold start).
+	awsCfg, err := secrets.EnvConfig(os.Getenv)
 	if err != nil {
-		return fmt.Errorf("load aws config: %w", err)
+		return err
 	}
 	raw, err := secrets.Read(ctx, secretsmanager.NewFromConfig(awsCfg), cfg.SecretID)
 	if err != nil {
 		return err
 	}
-	clientSecrets, err := parseSecrets(raw)
+	clientSecrets, err := hubspot.ParseWebhookSecrets(raw)
 	if err != nil {
 		return fmt.Errorf("read secret %s: %w", cfg.SecretID, err)
 	}

@@ -65,28 +65,3 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 }
-
-func TestParseSecrets(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-		err  bool
-	}{
-		{"plain-secret\n", []string{"plain-secret"}, false},
-		{`{"client_secrets":["new","old"]}`, []string{"new", "old"}, false},
-		{`{"client_secret":"only"}`, []string{"only"}, false},
-		{`{"client_secrets":["new"],"client_secret":"also"}`, []string{"new", "also"}, false},
-		{"", nil, true},
-		{`{"client_secrets":[]}`, nil, true},
-		{`{"client_secrets":`, nil, true},
-	}
-	for _, tt := range tests {
-		got, err := parseSecrets(tt.in)
-		if (err != nil) != tt.err || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("parseSecrets(%q) = %v, %v", tt.in, got, err)
-		}
-		if err != nil && strings.Contains(err.Error(), tt.in) && tt.in != "" {
-			t.Errorf("error %q repeats the secret", err)
-		}
-	}
-}

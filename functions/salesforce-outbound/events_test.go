@@ -35,6 +35,7 @@ var eventsWant = map[string]struct {
 	"redelivered-duplicate-id": {200, "", 1},
 	"wrong-org":                {403, salesforce.FaultClient, 0},
 	"bad-token":                {401, salesforce.FaultClient, 0},
+	"no-token":                 {401, salesforce.FaultClient, 0},
 	"malformed-xml":            {400, salesforce.FaultClient, 0},
 	"empty-notifications":      {400, salesforce.FaultClient, 0},
 }
@@ -98,7 +99,7 @@ func TestEventFiles(t *testing.T) {
 				t.Fatalf("%s: %v", file, err)
 			}
 			q := &recordingQueue{}
-			r := newReceiver(cfg, eventsToken, q, slog.New(slog.DiscardHandler))
+			r := newReceiver(cfg, []string{eventsToken}, q, slog.New(slog.DiscardHandler))
 			resp, err := r.Handle(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)

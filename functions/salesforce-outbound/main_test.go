@@ -1,9 +1,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/netip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/crmsync/crmsync/pkg/salesforce"
 )
@@ -37,6 +46,14 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.TokenSecretID != "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sf-outbound-AbCdEf" {
 		t.Errorf("token secret id = %q, %v", c.TokenSecretID, err)
 	}
+	c, err = loadConfig(env(with("SALESFORCE_OUTBOUND_ALLOWED_CIDRS", " 13.108.0.0/14, 2a01:111::/32,,")))
+	if want := []netip.Prefix{netip.MustParsePrefix("13.108.0.0/14"), netip.MustParsePrefix("2a01:111::/32")}; err != nil || !reflect.DeepEqual(c.AllowedSources, want) {
+		t.Errorf("allowed sources = %v, %v; want %v", c.AllowedSources, err, want)
+	}
+	c, err = loadConfig(env(with("SALESFORCE_OUTBOUND_INSECURE", "true")))
+	if err != nil || !c.Insecure {
+		t.Errorf("insecure = %v, %v", c.Insecure, err)
+	}
 	c, err = loadConfig(env(with("SALESFORCE_OUTBOUND_MAX_BODY", "65536")))
 	if err != nil || c.MaxBody != 65536 {
 		t.Errorf("max body = %d, %v", c.MaxBody, err)
@@ -51,6 +68,8 @@ func TestLoadConfig(t *testing.T) {
 		{"bad org id", with("SALESFORCE_ORG_ID", "00D5e000000AbC"), "not a 15- or 18-character id"},
 		{"bad body cap", with("SALESFORCE_OUTBOUND_MAX_BODY", "2MiB"), "SALESFORCE_OUTBOUND_MAX_BODY"},
 		{"zero body cap", with("SALESFORCE_OUTBOUND_MAX_BODY", "0"), "SALESFORCE_OUTBOUND_MAX_BODY"},
+		{"insecure not a boolean", with("SALESFORCE_OUTBOUND_INSECURE", "yes please"), "SALESFORCE_OUTBOUND_INSECURE"},
+		{"bad range", with("SALESFORCE_OUTBOUND_ALLOWED_CIDRS", "13.108.0.0/14,13.108.0.0"), `"13.108.0.0" is not a CIDR range`},
 	}
 	for _, tt := range bad {
 		if _, err := loadConfig(env(tt.env)); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -59,19 +78,62 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-func TestParseToken(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain-token\n":             "plain-token",
-		`{"token": " json-token "}`: "json-token",
-		`{"token":"t","other":"x"}`: "t",
-	} {
-		if got, err := parseToken(in); err != nil || got != want {
-			t.Errorf("parseToken(%q) = %q, %v; want %q", in, got, err, want)
-		}
+// The receiver as deployed refuses messages that carry no valid token, and
+// with no token secret configured (and not insecure) it refuses every
+// message, valid or not; only SALESFORCE_OUTBOUND_INSECURE=true accepts
+// one on the org id alone. Nothing is queued on a refusal.
+func TestUnauthenticatedRefusedByDefault(t *testing.T) {
+	b, err := os.ReadFile("../../events/salesforce-outbound-no-token.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, in := range []string{"", "  ", `{"token": ""}`, `{"tok`, `{"secret":"x"}`} {
-		if got, err := parseToken(in); err == nil {
-			t.Errorf("parseToken(%q) = %q, want an error", in, got)
-		}
+	var unauthenticated events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &unauthenticated); err != nil {
+		t.Fatal(err)
+	}
+	withToken := unauthenticated
+	withToken.PathParameters = map[string]string{"token": eventsToken}
+	base := map[string]string{"SALESFORCE_ORG_ID": eventsOrg, "TRIGGER_QUEUE_URL": "https://sqs.example/triggers.fifo"}
+	with := func(k, v string) map[string]string {
+		m := maps.Clone(base)
+		m[k] = v
+		return m
+	}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		tokens []string // as read from the token secret
+		req    events.APIGatewayV2HTTPRequest
+		status int
+		fault  salesforce.FaultCode
+	}{
+		{"no token secret, no token sent", base, nil, unauthenticated, 500, salesforce.FaultServer},
+		{"no token secret, a token sent", base, nil, withToken, 500, salesforce.FaultServer},
+		{"insecure=false, no token sent", with("SALESFORCE_OUTBOUND_INSECURE", "false"), nil, unauthenticated, 500, salesforce.FaultServer},
+		{"token secret, no token sent", base, []string{eventsToken}, unauthenticated, 401, salesforce.FaultClient},
+		{"token secret, token sent", base, []string{eventsToken}, withToken, 200, ""},
+		{"insecure, no token sent", with("SALESFORCE_OUTBOUND_INSECURE", "true"), nil, unauthenticated, 200, ""},
+		{"insecure with a token secret, no token sent", with("SALESFORCE_OUTBOUND_INSECURE", "true"), []string{eventsToken}, unauthenticated, 401, salesforce.FaultClient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := &recordingQueue{}
+			resp, _ := newReceiver(cfg, tt.tokens, q, slog.New(slog.DiscardHandler)).Handle(context.Background(), tt.req)
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			ack, err := salesforce.ParseAck([]byte(resp.Body))
+			var fe *salesforce.FaultError
+			if tt.fault == "" && !ack || tt.fault != "" && (!errors.As(err, &fe) || fe.Code != string(tt.fault)) {
+				t.Errorf("answer = ack %v, err %v; want fault %q", ack, err, tt.fault)
+			}
+			if wantQueued := tt.status == 200; wantQueued != (len(q.sent) > 0) {
+				t.Errorf("%d triggers queued on a %d", len(q.sent), resp.StatusCode)
+			}
+		})
 	}
 }

@@ -11,9 +11,13 @@
 //     and any sObject type (xsi:type, prefix dropped) is parsed.
 //   - The OrganizationId is compared in its 15-character form, so a
 //     configured 18-character id matches a 15-character one and back.
-//     Salesforce cannot sign an Outbound Message, so the receiver can also
-//     require a secret "token" path or query parameter, compared in
-//     constant time (over SHA-256 digests, so length does not leak).
+//     Salesforce cannot sign an Outbound Message and the org id is no
+//     secret, so the receiver checks a secret "token" path parameter (a
+//     query parameter also works), compared in constant time over SHA-256
+//     digests against every accepted token (several during a rotation), so
+//     neither the length nor which token matched leaks. The deployed
+//     receiver requires one (RequireToken); accepting messages on the org
+//     id alone is an explicit choice.
 //   - Each distinct notification becomes one crmsync.Trigger of kind
 //     property_changed. Its dedupe key comes from the notification Id
 //     alone (DedupeKey): Salesforce keeps the Id when it redelivers, so a

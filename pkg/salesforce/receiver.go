@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -38,12 +39,28 @@ type OutboundReceiver struct {
 	// OrgID is the organization whose messages are accepted (15 or 18
 	// characters; compared in the 15-character form).
 	OrgID string
-	// Token, when set, must equal the "token" path parameter or query
-	// parameter of the request (Salesforce cannot sign its messages, so a
+	// Tokens are the accepted endpoint tokens (several during a rotation,
+	// see ParseOutboundTokens). Salesforce cannot sign its messages, so a
 	// secret in the endpoint URL is the only proof of origin besides the
-	// org id).
+	// org id, which is not a secret. When Tokens is not empty, a request
+	// must carry one of them as its "token" path parameter
+	// (/webhooks/salesforce/{token}; a token query parameter also works).
+	Tokens []string
+	// Token, when set, is accepted as well as Tokens (a single token).
 	Token string
-	Queue Enqueuer
+	// RequireToken refuses every request when no token is configured (a 500
+	// soapenv:Server fault, so Salesforce keeps the message and retries
+	// until the receiver is configured). Deployed receivers set it; only
+	// with RequireToken false and no Tokens is a request accepted without
+	// a token, on the org id alone (the local stack's receiver).
+	RequireToken bool
+	// AllowedSources, when not empty, are the address ranges requests
+	// may come from (Salesforce's published ranges); the source is the
+	// request context's sourceIp, which API Gateway takes from the
+	// connection. Others get a 403 Client fault before anything else is
+	// looked at.
+	AllowedSources []netip.Prefix
+	Queue          Enqueuer
 	// MaxBody caps the raw body in bytes (0 = DefaultMaxBody).
 	MaxBody int
 	// Logger is the process's logger (nil = slog.Default()).
@@ -55,15 +72,27 @@ type OutboundReceiver struct {
 
 // Handle answers one request. The error is always nil: every outcome is a
 // SOAP response — 200 with Ack true once the triggers are queued; a
-// soapenv:Client fault with 400 (malformed, empty), 401 (token), 403
-// (another org), 405 (not POST) or 413 (too large), nothing queued; a
-// soapenv:Server fault with 500 when queueing failed, so Salesforce retries.
+// soapenv:Client fault with 400 (malformed, empty), 401 (token missing or
+// wrong), 403 (another org, or a source outside AllowedSources), 405 (not
+// POST) or 413 (too large), nothing queued; a soapenv:Server fault with 500
+// when queueing failed or the receiver is not configured (no org id, or
+// RequireToken without a token), so Salesforce retries.
 func (r *OutboundReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	log := r.logger()
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
 		return fault(http.StatusMethodNotAllowed, FaultClient, "outbound messages must be POSTed"), nil
 	}
-	if r.Token != "" && !r.tokenOK(req) {
+	if len(r.AllowedSources) > 0 && !sourceAllowed(req.RequestContext.HTTP.SourceIP, r.AllowedSources) {
+		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce, "reason", "source not allowed",
+			"source_ip", req.RequestContext.HTTP.SourceIP)
+		return fault(http.StatusForbidden, FaultClient, "source address not allowed"), nil
+	}
+	tokens := r.tokens()
+	if len(tokens) == 0 && r.RequireToken {
+		log.ErrorContext(ctx, "salesforce outbound message refused: the receiver has no endpoint token configured", "side", crmsync.Salesforce)
+		return fault(http.StatusInternalServerError, FaultServer, "receiver not configured"), nil
+	}
+	if len(tokens) > 0 && !tokenOK(req, tokens) {
 		log.WarnContext(ctx, "salesforce outbound message rejected", "side", crmsync.Salesforce, "reason", "bad token")
 		return fault(http.StatusUnauthorized, FaultClient, "invalid endpoint token"), nil
 	}
@@ -104,7 +133,31 @@ func (r *OutboundReceiver) Handle(ctx context.Context, req events.APIGatewayV2HT
 	return soapResponse(http.StatusOK, AckResponse), nil
 }
 
-func (r *OutboundReceiver) tokenOK(req events.APIGatewayV2HTTPRequest) bool {
+// sourceAllowed says whether ip is in one of the ranges.
+func sourceAllowed(ip string, ranges []netip.Prefix) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, r := range ranges {
+		if r.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// tokens lists the accepted tokens.
+func (r *OutboundReceiver) tokens() []string {
+	if r.Token == "" {
+		return r.Tokens
+	}
+	return append([]string{r.Token}, r.Tokens...)
+}
+
+// tokenOK says whether the request's token is one of tokens.
+func tokenOK(req events.APIGatewayV2HTTPRequest, tokens []string) bool {
 	got, ok := req.PathParameters["token"]
 	if !ok {
 		got, ok = req.QueryStringParameters["token"]
@@ -112,9 +165,15 @@ func (r *OutboundReceiver) tokenOK(req events.APIGatewayV2HTTPRequest) bool {
 	if !ok {
 		return false
 	}
-	// Hashing first makes the comparison constant-time in the length too.
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(r.Token))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	// Hashing first makes the comparison constant-time in the length too;
+	// every token is compared, so the time does not tell which matched.
+	a := sha256.Sum256([]byte(got))
+	match := 0
+	for _, token := range tokens {
+		b := sha256.Sum256([]byte(token))
+		match |= subtle.ConstantTimeCompare(a[:], b[:])
+	}
+	return match == 1
 }
 
 // body returns the raw body, or a 4xx status and a reason.

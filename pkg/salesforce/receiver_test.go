@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,7 @@ func TestOutboundReceiver(t *testing.T) {
 	withToken := func(req events.APIGatewayV2HTTPRequest, where, token string) events.APIGatewayV2HTTPRequest {
 		if where == "path" {
 			req.PathParameters = map[string]string{"token": token}
-			req.RawPath = "/salesforce/outbound/" + token
+			req.RawPath = "/webhooks/salesforce/" + token
 		} else {
 			req.QueryStringParameters = map[string]string{"token": token}
 			req.RawQueryString = "token=" + token
@@ -86,6 +87,9 @@ func TestOutboundReceiver(t *testing.T) {
 		name      string
 		orgID     string
 		token     string
+		tokens    []string // besides token
+		require   bool     // RequireToken
+		sources   []string // AllowedSources
 		queueErr  error
 		req       func(t *testing.T) events.APIGatewayV2HTTPRequest
 		status    int
@@ -154,6 +158,47 @@ func TestOutboundReceiver(t *testing.T) {
 		{name: "queue fails partly", orgID: testOrg,
 			queueErr: &crmsync.SendError{Failed: map[int]error{7: errors.New("sqs: internal error")}},
 			req:      func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer, sendCalls: 1},
+		// The deployed receiver requires a token (RequireToken): without one
+		// configured it refuses everything with a Server fault (Salesforce
+		// retries, nothing is lost); without one in the request, 401.
+		{name: "token required, none configured", orgID: testOrg, require: true,
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer},
+		{name: "token required, none configured, one sent", orgID: testOrg, require: true,
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "s3cret-token")
+			}, status: 500, fault: FaultServer},
+		{name: "token required, none sent", orgID: testOrg, require: true, token: "s3cret-token",
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 401, fault: FaultClient},
+		{name: "token required and sent", orgID: testOrg, require: true, token: "s3cret-token",
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "s3cret-token")
+			}, status: 200, triggers: 100, sendCalls: 1},
+		// A rotation: both the new and the previous token are accepted.
+		{name: "rotation, previous token", orgID: testOrg, require: true, tokens: []string{"n3w-token-value"}, token: "s3cret-token",
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "s3cret-token")
+			}, status: 200, triggers: 100, sendCalls: 1},
+		{name: "rotation, new token", orgID: testOrg, require: true, tokens: []string{"n3w-token-value"}, token: "s3cret-token",
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "n3w-token-value")
+			}, status: 200, triggers: 100, sendCalls: 1},
+		{name: "rotation, token prefix", orgID: testOrg, require: true, tokens: []string{"n3w-token-value"}, token: "s3cret-token",
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "s3cret")
+			}, status: 401, fault: FaultClient},
+		// The fixture request comes from 1.2.3.4 (requestContext.http.sourceIp).
+		{name: "source in an allowed range", orgID: testOrg, sources: []string{"13.108.0.0/14", "1.2.3.0/24"},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 200, triggers: 100, sendCalls: 1},
+		{name: "source outside the allowed ranges", orgID: testOrg, token: "s3cret-token", sources: []string{"13.108.0.0/14", "2a01:111::/32"},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				return withToken(apiRequest(t, hundred), "path", "s3cret-token")
+			}, status: 403, fault: FaultClient},
+		{name: "no source address, ranges set", orgID: testOrg, sources: []string{"0.0.0.0/0"},
+			req: func(t *testing.T) events.APIGatewayV2HTTPRequest {
+				r := apiRequest(t, hundred)
+				r.RequestContext.HTTP.SourceIP = ""
+				return r
+			}, status: 403, fault: FaultClient},
 		{name: "no organization configured",
 			req: func(t *testing.T) events.APIGatewayV2HTTPRequest { return apiRequest(t, hundred) }, status: 500, fault: FaultServer},
 	}
@@ -161,7 +206,15 @@ func TestOutboundReceiver(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := &fakeQueue{err: tt.queueErr}
 			var logs bytes.Buffer
-			r := &OutboundReceiver{OrgID: tt.orgID, Token: tt.token, Queue: q,
+			tokens := tt.tokens
+			if tt.token != "" {
+				tokens = append(tokens, tt.token)
+			}
+			var sources []netip.Prefix
+			for _, c := range tt.sources {
+				sources = append(sources, netip.MustParsePrefix(c))
+			}
+			r := &OutboundReceiver{OrgID: tt.orgID, Tokens: tokens, RequireToken: tt.require, AllowedSources: sources, Queue: q,
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 				Now:    func() time.Time { return time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC) }}
 			resp, err := r.Handle(context.Background(), tt.req(t))
@@ -185,7 +238,7 @@ func TestOutboundReceiver(t *testing.T) {
 			if len(q.sent) != tt.triggers || q.calls != tt.sendCalls {
 				t.Errorf("queued %d triggers in %d calls, want %d in %d", len(q.sent), q.calls, tt.triggers, tt.sendCalls)
 			}
-			for _, secret := range []string{"AQsAQOjGFnFJzGPA", "FakeSessionForTests", "s3cret-token"} {
+			for _, secret := range []string{"AQsAQOjGFnFJzGPA", "FakeSessionForTests", "s3cret-token", "n3w-token-value"} {
 				if strings.Contains(logs.String(), secret) || strings.Contains(resp.Body, secret) {
 					t.Errorf("secret %q leaked into logs or response", secret)
 				}

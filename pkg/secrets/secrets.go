@@ -1,5 +1,7 @@
 // Package secrets reads crmsync's credentials from AWS Secrets Manager,
-// once, at a Lambda's cold start. Errors name the secret, never its value.
+// once, at a Lambda's cold start, and builds the light AWS configuration
+// the receivers read them with (EnvConfig). Errors name the secret, never
+// its value.
 package secrets
 
 import (

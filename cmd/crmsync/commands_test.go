@@ -496,3 +496,52 @@ func TestResyncListSQS(t *testing.T) {
 		}
 	}
 }
+
+// explain -eligibility asks the running stack's engine whether a record
+// would sync and why not, changing nothing.
+func TestExplainEligibilityThroughTheStack(t *testing.T) {
+	ctx := context.Background()
+	data := filepath.Join(t.TempDir(), "state.db")
+	st, err := boltstore.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stack, err := localstack.Start(ctx, localstack.Config{Store: st, Queue: localqueue.New(localqueue.Options{}),
+		NoWebhooks: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	noMail, err := stack.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"lastname": "NoMail", "company": "X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"explain", "-eligibility", "-local", stack.ReceiverURL, "hubspot", "contact", noMail.ID}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"eligibility would NOT sync (decision not_eligible)", "has no email address", "fix       add an email address"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := st.GetSyncError(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: noMail.ID}); err == nil {
+		t.Error("the preview stored a sync error")
+	}
+	// A record that would sync shows the write it would make.
+	ok, err := stack.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "ok@example.com", "lastname": "Ok", "company": "X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"explain", "-eligibility", "-local", stack.ReceiverURL, "hubspot", "contact", ok.ID}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "eligibility would sync") || !strings.Contains(out.String(), "would     create salesforce/Lead") {
+		t.Errorf("eligible record:\n%s", out.String())
+	}
+	if n := len(stack.Salesforce.Records("Lead")); n != 0 {
+		t.Errorf("the preview created %d leads", n)
+	}
+}

@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
-const explainUsage = `usage: crmsync explain [-data FILE | -table NAME | -local URL] [-limit N] [-json] <side> <object> <id>
+const explainUsage = `usage: crmsync explain [-data FILE | -table NAME | -local URL] [-limit N] [-json] [-eligibility] <side> <object> <id>
 
 Says what crmsync knows about one record and why it did what it did: the link
 to the record on the other side (both records, status, version, and the
@@ -24,6 +25,13 @@ before → after with the rule that applied and any Two-way conflict, and the
 engine's note. A record without a link shows the ledger kept under the record
 itself (refusals, skips, failed creates).
 
+With -eligibility it answers "will this record sync now, and why (not)"
+instead: the engine reads the record and its counterpart as a resolution
+would and shows its decision — email, inclusion list, selective-sync rule
+with the clause that failed, object toggles, inbound setting, identity —
+and the writes it would make, changing nothing. It needs the running stack
+(crmsync local), which holds the CRM clients.
+
   side     hubspot | salesforce
   object   hubspot: contact, company, deal, …; salesforce: Lead, Contact, Account, Opportunity, …
 `
@@ -32,6 +40,7 @@ func setupExplain(fs *flag.FlagSet) runFunc {
 	sf := addStateFlags(fs)
 	limit := fs.Int("limit", 20, "show at most this many ledger entries (0 = all)")
 	asJSON := fs.Bool("json", false, "write JSON instead of text")
+	eligibility := fs.Bool("eligibility", false, "say whether the record would sync now, and why (not), changing nothing")
 	return func(ctx context.Context, out io.Writer, args []string) error {
 		if err := wantArgs("explain", args, 3, "<side> <object> <id>"); err != nil {
 			return err
@@ -48,6 +57,19 @@ func setupExplain(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		defer release()
+		if *eligibility {
+			p, err := st.Preview(ctx, ref)
+			if err != nil {
+				return fmt.Errorf("explain -eligibility %s: %w", ref, err)
+			}
+			if *asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}
+			printPreview(out, p)
+			return nil
+		}
 		x, err := st.Explain(ctx, ref, *limit)
 		if err != nil {
 			return fmt.Errorf("explain %s: %w", ref, err)
@@ -59,6 +81,39 @@ func setupExplain(fs *flag.FlagSet) runFunc {
 		}
 		printExplanation(out, x, time.Now())
 		return nil
+	}
+}
+
+func printPreview(out io.Writer, p engine.Preview) {
+	fmt.Fprintf(out, "record      %s\n", p.Record)
+	verdict := "would sync"
+	switch {
+	case p.Retry != "":
+		verdict = "would wait and retry: " + p.Retry
+	case p.Decision == engine.DecisionNoChange:
+		verdict = "in sync: nothing to write"
+	case p.Decision != engine.DecisionSynced && p.Decision != engine.DecisionConverted:
+		verdict = "would NOT sync"
+	}
+	fmt.Fprintf(out, "eligibility %s (decision %s)\n", verdict, p.Decision)
+	if p.Reason != "" {
+		fmt.Fprintf(out, "  why       %s\n", p.Reason)
+	}
+	if e := p.Error; e != nil {
+		fmt.Fprintf(out, "  card      %s", e.Category)
+		if e.Reason != "" {
+			fmt.Fprintf(out, " · reason %s", e.Reason)
+		}
+		if e.Code != "" {
+			fmt.Fprintf(out, " · code %s", e.Code)
+		}
+		fmt.Fprintf(out, "\n  fix       %s\n", e.Hint)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(out, "  note      %s\n", n)
+	}
+	for _, w := range p.Writes {
+		fmt.Fprintf(out, "  would     %s %s %v\n", w.Op, w.Ref, w.Properties)
 	}
 }
 

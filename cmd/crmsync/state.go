@@ -37,6 +37,8 @@ type state interface {
 	// Errors and Explain are localstack.ListErrors and localstack.Explain.
 	Errors(ctx context.Context, category crmsync.Category, limit int) (localstack.ErrorsReport, error)
 	Explain(ctx context.Context, ref crmsync.RecordRef, limit int) (localstack.Explanation, error)
+	// Preview is engine.Engine.Preview: what resolving ref now would do.
+	Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error)
 }
 
 var (
@@ -53,6 +55,11 @@ func (s storeState) Settings(ctx context.Context) (crmsync.Settings, error) {
 
 func (s storeState) PutSettings(ctx context.Context, set crmsync.Settings) (crmsync.Settings, error) {
 	return s.st.PutSettings(ctx, set)
+}
+
+// Preview needs both CRMs, which only a running stack has here.
+func (s storeState) Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error) {
+	return engine.Preview{}, usageError("explain -eligibility reads both CRMs: run it against the running stack (crmsync local; -local URL)")
 }
 
 func (s storeState) Errors(ctx context.Context, category crmsync.Category, limit int) (localstack.ErrorsReport, error) {

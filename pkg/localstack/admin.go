@@ -53,6 +53,9 @@ type Admin struct {
 	// Redrive moves dead-lettered triggers back onto Queue (nil: 501);
 	// localqueue's (*Queue).Redrive.
 	Redrive func(ctx context.Context, since, until time.Time) (int, error)
+	// Preview answers "will this record sync, and why (not)" with nothing
+	// applied (engine.Engine.Preview; nil: 501).
+	Preview func(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error)
 	// DataFile is the bbolt file the stack holds ("" when none), for the
 	// CLI to tell that it reached the stack holding its file.
 	DataFile string
@@ -233,6 +236,8 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 		return a.errors, get
 	case AdminPath + "explain":
 		return a.explain, get
+	case AdminPath + "preview":
+		return a.preview, get
 	case AdminPath + "info":
 		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}
@@ -449,6 +454,21 @@ func (a *Admin) explain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, x)
+}
+
+func (a *Admin) preview(w http.ResponseWriter, r *http.Request) {
+	if a.Preview == nil {
+		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot preview"})
+		return
+	}
+	q := r.URL.Query()
+	ref := crmsync.RecordRef{Side: crmsync.Side(q.Get("side")), Object: crmsync.ObjectType(q.Get("object")), ID: q.Get("id")}
+	p, err := a.Preview(r.Context(), ref)
+	if err != nil {
+		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
 }
 
 func queryInt(v string) (int, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
 )
 
 // AdminClient calls a running stack's Admin routes (the CLI's way to the
@@ -119,6 +120,13 @@ func (c *AdminClient) Explain(ctx context.Context, ref crmsync.RecordRef, limit 
 	var out Explanation
 	q := url.Values{"side": {string(ref.Side)}, "object": {string(ref.Object)}, "id": {ref.ID}, "limit": {strconv.Itoa(limit)}}
 	return out, c.do(ctx, http.MethodGet, "explain", q, nil, &out)
+}
+
+// Preview is engine.Engine.Preview on the running stack.
+func (c *AdminClient) Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error) {
+	var out engine.Preview
+	q := url.Values{"side": {string(ref.Side)}, "object": {string(ref.Object)}, "id": {ref.ID}}
+	return out, c.do(ctx, http.MethodGet, "preview", q, nil, &out)
 }
 
 // do calls route and decodes a successful answer into out. A failed

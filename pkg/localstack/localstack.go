@@ -163,7 +163,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/hubspot", httpapi.Handler(hr.Handle))
 	mux.Handle("/webhooks/salesforce", httpapi.Handler(sr.Handle))
-	admin := &Admin{Queue: cfg.Queue, Store: cfg.Store, Lists: s.HubSpotClient, DataFile: cfg.DataFile, Logger: log}
+	admin := &Admin{Queue: cfg.Queue, Store: cfg.Store, Lists: s.HubSpotClient, DataFile: cfg.DataFile, Logger: log,
+		Preview: func(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error) {
+			return s.Engine.Preview(ctx, ref)
+		}}
 	if r, ok := cfg.Queue.(redriver); ok {
 		admin.Redrive = r.Redrive
 	}

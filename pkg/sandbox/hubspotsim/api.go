@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,11 +50,26 @@ func (p *Portal) apiSource() source {
 	return source{changeSource: "INTEGRATION", sourceID: strconv.FormatInt(p.cfg.AppID, 10)}
 }
 
-func splitProps(q string) []string {
-	if q == "" {
+// queryList is a list query parameter as HubSpot reads it: repeated
+// (properties=a&properties=b, as the client libraries send it) and
+// comma-separated (properties=a,b) forms both work, and mix. nil when the
+// parameter is absent. (CRM objects v3 reference: "properties — a
+// comma separated list of the properties to be returned"; the OpenAPI
+// spec declares it an exploded array, which is the repeated form.)
+func queryList(q url.Values, key string) []string {
+	vals, ok := q[key]
+	if !ok {
 		return nil
 	}
-	return strings.Split(q, ",")
+	out := []string{}
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func statusOf(e *apiError) int {
@@ -74,7 +90,9 @@ func (p *Portal) getObject(w http.ResponseWriter, r *http.Request, o crmsync.Obj
 		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", map[string][]string{"id": {r.PathValue("id")}})
 		return
 	}
-	writeJSON(w, http.StatusOK, wire(o, rec, splitProps(r.URL.Query().Get("properties"))))
+	out := wire(o, rec, queryList(r.URL.Query(), "properties"))
+	p.addAssociations(out, o, rec.id, queryList(r.URL.Query(), "associations"))
+	writeJSON(w, http.StatusOK, out)
 }
 
 // listObjects is GET /crm/v3/objects/{type}: a page of live (or, with
@@ -109,7 +127,9 @@ func (p *Portal) listObjects(w http.ResponseWriter, r *http.Request, o crmsync.O
 	slices.SortFunc(recs, func(a, b idRec) int { return cmp.Compare(a.id, b.id) })
 	results := make([]map[string]any, 0, min(limit, len(recs)))
 	for _, x := range recs[:min(limit, len(recs))] {
-		results = append(results, wire(o, x.rec, splitProps(q.Get("properties"))))
+		out := wire(o, x.rec, queryList(q, "properties"))
+		p.addAssociations(out, o, x.rec.id, queryList(q, "associations"))
+		results = append(results, out)
 	}
 	body := map[string]any{"results": results}
 	if len(recs) > limit {

@@ -72,6 +72,7 @@ type cursor struct {
 	ids   []string
 	query *soqlQuery
 	user  string
+	batch int // records per page
 }
 
 func tokenize(q string) ([]string, error) {
@@ -426,7 +427,7 @@ func (o *Org) value(r *record, field, user string) (any, bool) {
 
 // query runs a SOQL query as user; all (queryAll) includes deleted
 // records, which carry IsDeleted true (and MasterRecordId after a merge).
-func (o *Org) query(q, user string, all bool) (int, any) {
+func (o *Org) query(q, user string, all bool, batchSize int) (int, any) {
 	sq, err := parseSOQL(q)
 	if err != nil {
 		return fail(errf(400, "MALFORMED_QUERY", nil, "%v", err))
@@ -501,14 +502,17 @@ func (o *Org) query(q, user string, all bool) (int, any) {
 	for i, r := range matched {
 		ids[i] = r.id()
 	}
-	cur := &cursor{ids: ids, query: sq, user: user}
+	cur := &cursor{ids: ids, query: sq, user: user, batch: o.cfg.QueryBatchSize}
+	if batchSize > 0 {
+		cur.batch = min(batchSize, cur.batch)
+	}
 	return http.StatusOK, o.page(cur, 0)
 }
 
 // page returns the query answer from offset, registering a cursor for
 // the rest.
 func (o *Org) page(cur *cursor, offset int) map[string]any {
-	end := min(offset+o.cfg.QueryBatchSize, len(cur.ids))
+	end := min(offset+cur.batch, len(cur.ids))
 	records := make([]any, 0, end-offset)
 	for _, id := range cur.ids[offset:end] {
 		r := o.records[id]

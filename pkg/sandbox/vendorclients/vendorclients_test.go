@@ -24,8 +24,8 @@ const EnvNodeModules = "CRMSYNC_TEST_NODE_MODULES"
 
 // Versions as pinned in package.json; the report names them.
 const (
-	hubspotClient    = "@hubspot/api-client 14.0.1"
-	salesforceClient = "jsforce 3.10.26"
+	hubspotClient    = "@hubspot/api-client 13.5.0"
+	salesforceClient = "jsforce 3.10.16"
 )
 
 // nodeModules returns the node_modules directory with both clients, or
@@ -98,4 +98,24 @@ func TestHubSpotClient(t *testing.T) {
 	})
 }
 
-var _ = salesforcesim.New
+func TestSalesforceClient(t *testing.T) {
+	modules := nodeModules(t)
+	org := salesforcesim.New(salesforcesim.Config{Seed: 1, IntegrationUserModifyAll: true})
+	limited := salesforcesim.New(salesforcesim.Config{Seed: 2, DailyLimit: 3})
+	mux := http.NewServeMux()
+	mux.Handle("/org/", http.StripPrefix("/org", org))
+	mux.Handle("/limited/", http.StripPrefix("/limited", limited))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	// The token endpoint answers with the org's URL under its mount prefix.
+	org.SetInstanceURL(srv.URL + "/org")
+	crmsynctest.Report("vendor-client tier ("+salesforceClient+")", "salesforcesim", srv.URL)
+	runNode(t, modules, "salesforce.test.cjs", map[string]string{
+		"SF_INSTANCE_URL":  srv.URL + "/org",
+		"SF_ACCESS_TOKEN":  org.Session(""),
+		"SF_REFRESH_TOKEN": org.RefreshToken(""),
+		"SF_ADMIN_URL":     srv.URL + "/org/admin",
+		"SF_LIMITED_URL":   srv.URL + "/limited",
+		"SF_LIMITED_TOKEN": limited.Session(""),
+	})
+}

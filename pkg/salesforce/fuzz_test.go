@@ -21,6 +21,10 @@ func FuzzParseOutboundMessage(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add(testMessage(3).MarshalSOAP())
+	f.Add([]byte("\xEF\xBB\xBF" + envelope(`<notifications xmlns="http://soap.sforce.com/2005/09/outbound">`+header+
+		`<Notification><Id>04l5e00000AbCdEAAV</Id><sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">`+
+		`<sf:Id>00Q5e00000Ab1CdEAF</sf:Id><sf:Phone xsi:nil="true"/></sObject></Notification></notifications>`)))
 	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := ParseOutboundMessage(body)

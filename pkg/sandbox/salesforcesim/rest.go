@@ -165,7 +165,7 @@ func (o *Org) dispatch(c call) (int, any) {
 	case len(s) == 1 && s[0] == "sobjects" && c.method == http.MethodGet:
 		return http.StatusOK, o.describeGlobal()
 	case len(s) >= 2 && s[0] == "sobjects":
-		obj, ok := o.schema[s[1]]
+		obj, ok := o.objectNamed(s[1])
 		if !ok {
 			return fail(errf(404, "NOT_FOUND", nil, "The requested resource does not exist"))
 		}
@@ -567,7 +567,7 @@ func queryBatchSize(header string) int {
 // null for an id that is not found (or not visible), at most 2,000 ids,
 // and fields is required. jsforce's retrieve of several ids calls it.
 func (o *Org) retrieveMany(object string, c call) (int, any) {
-	obj, ok := o.schema[object]
+	obj, ok := o.objectNamed(object)
 	if !ok {
 		return fail(errf(404, salesforce.CodeNotFound, nil, "The requested resource does not exist"))
 	}

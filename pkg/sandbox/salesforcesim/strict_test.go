@@ -151,3 +151,24 @@ func TestStandardDuplicateRules(t *testing.T) {
 		}
 	}
 }
+
+func TestSOQLNamesAreCaseInsensitive(t *testing.T) {
+	s := newSim(t, Config{})
+	acc, _ := s.org.CreateAs("", "Account", map[string]any{"Name": "Acme"})
+	if _, err := s.org.CreateAs("", "Contact", map[string]any{"LastName": "Lovelace", "AccountId": acc}); err != nil {
+		t.Fatal(err)
+	}
+	status, v := s.rest(t, s.org.Session(""), "GET", "query?q="+strings.ReplaceAll("select id, lastname, account.name from contact where lastname = 'Lovelace' order by lastname", " ", "+"), "")
+	m, _ := v.(map[string]any)
+	recs, _ := m["records"].([]any)
+	if status != 200 || len(recs) != 1 {
+		t.Fatalf("lower-case query = %d %v", status, v)
+	}
+	rec := recs[0].(map[string]any)
+	if rec["LastName"] != "Lovelace" || rec["Id"] == nil || rec["Account"].(map[string]any)["Name"] != "Acme" {
+		t.Errorf("fields not answered under their names: %v", rec)
+	}
+	if status, v := s.rest(t, s.org.Session(""), "GET", "sobjects/contact/describe", ""); status != 200 || v.(map[string]any)["name"] != "Contact" {
+		t.Errorf("lower-case sObject in the URL = %d", status)
+	}
+}

@@ -147,6 +147,10 @@ func (p *Portal) AddToList(listID string, o crmsync.ObjectType, id string) {
 	if p.lists[listID] == nil {
 		p.lists[listID] = map[string]time.Time{}
 	}
+	if p.listMeta[listID] == nil {
+		p.listMeta[listID] = &listInfo{ID: listID, Name: "List " + listID, ObjectTypeID: hubspot.ObjectTypeID(o),
+			ProcessingType: "MANUAL", created: p.now(), updated: p.now()}
+	}
 	p.lists[listID][memberKey(o, id)] = p.now()
 }
 

@@ -12,6 +12,7 @@ import (
 
 func (p *Portal) directoryRoutes() {
 	p.userRoutes()
+	p.listRoutes()
 	p.mux.HandleFunc("GET /crm/v3/lists/records/{typeId}/{id}/memberships", p.api(false, p.recordLists))
 	p.mux.HandleFunc("GET /crm/v3/lists/{listId}/memberships", p.api(false, p.listMembers))
 	p.mux.HandleFunc("GET /crm/v3/properties/{type}", p.api(false, p.withType(p.properties)))

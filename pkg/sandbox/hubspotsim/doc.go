@@ -25,7 +25,10 @@
 //     for a wrong method) in the JSON error shape, not Go's plain text.
 //   - Owners are read-only, as in HubSpot's public API; users provisioned
 //     through settings/v3/users are listed as owners (userId set), and
-//     removing a user archives its owner. The vendor-client tier
+//     removing a user archives its owner. Lists v3: MANUAL and SNAPSHOT
+//     lists are created, read and deleted and their members changed
+//     through the API (DYNAMIC lists are refused: filters are not
+//     evaluated). The vendor-client tier
 //     (pkg/sandbox/vendorclients) drives the portal with
 //     @hubspot/api-client.
 //   - Search ties (equal sort values) come back in a random order fixed

@@ -79,6 +79,8 @@ type Portal struct {
 	users     []*user
 	nextUser  int64
 	lists     map[string]map[string]time.Time // list id → record key → added
+	listMeta  map[string]*listInfo            // list id → the list itself
+	nextList  int64
 	burst     []time.Time
 	searches  []time.Time
 	day       string
@@ -113,6 +115,8 @@ func New(cfg Config) *Portal {
 		nextID:    2147483600, // ids soon cross 2^31, as real portals' do
 		assocs:    map[assocKey]map[string]map[string][]hubspot.AssociationLabel{},
 		lists:     map[string]map[string]time.Time{},
+		listMeta:  map[string]*listInfo{},
+		nextList:  100,
 		eventID:   3816279000,
 		nextUser:  9586500,
 		propsMeta: defaultProperties(),

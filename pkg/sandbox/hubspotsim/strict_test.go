@@ -170,3 +170,30 @@ func TestUsersBecomeOwners(t *testing.T) {
 		t.Errorf("archived owners = %v", v)
 	}
 }
+
+func TestListsAPI(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{})
+	c, _ := e.portal.CreateAsUser(crmsync.HSContact, map[string]string{"email": "l@example.com"})
+	status, _, v := e.call(t, "POST", "/crm/v3/lists/", `{"name":"Customers","objectTypeId":"0-1","processingType":"MANUAL"}`)
+	id, _ := field(v, "list", "listId").(string)
+	if status != 200 || id == "" || field(v, "list", "processingType") != "MANUAL" {
+		t.Fatalf("create = %d %v", status, v)
+	}
+	status, _, v = e.call(t, "PUT", "/crm/v3/lists/"+id+"/memberships/add", `["`+c.ID+`","1"]`)
+	if status != 200 || fmt.Sprint(field(v, "recordsIdsAdded")) != "["+c.ID+"]" || fmt.Sprint(field(v, "recordIdsMissing")) != "[1]" {
+		t.Fatalf("add = %d %v", status, v)
+	}
+	in, err := e.client.InList(ctx, id, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: c.ID})
+	if err != nil || !in {
+		t.Errorf("crmsync client's InList = %v, %v", in, err)
+	}
+	if status, _, v := e.call(t, "POST", "/crm/v3/lists", `{"name":"D","objectTypeId":"0-1","processingType":"DYNAMIC"}`); status != 400 {
+		t.Errorf("DYNAMIC = %d %v", status, v)
+	}
+	if status, _, _ := e.call(t, "DELETE", "/crm/v3/lists/"+id, ""); status != 204 {
+		t.Errorf("delete = %d", status)
+	}
+	if status, _, _ := e.call(t, "GET", "/crm/v3/lists/"+id, ""); status != 404 {
+		t.Errorf("deleted list = %d", status)
+	}
+}

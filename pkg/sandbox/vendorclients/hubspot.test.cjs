@@ -218,23 +218,43 @@ test('associations v4: default, labelled, read, batch, archive', async () => {
   });
 });
 
-test('lists: memberships of a list and the lists of a record', async () => {
+test('lists: create a list, add and remove members, memberships both ways', async () => {
   const a = await client.crm.contacts.basicApi.create({ properties: { email: unique('list') }, associations: [] });
   const b = await client.crm.contacts.basicApi.create({ properties: { email: unique('list') }, associations: [] });
-  await admin('PUT', `/lists/9001/contacts/${a.id}`);
-  await admin('PUT', `/lists/9001/contacts/${b.id}`);
+  const name = `Vendor clients ${process.pid}`;
+  const created = await client.crm.lists.listsApi.create({ name, objectTypeId: '0-1', processingType: 'MANUAL' });
+  const listId = created.list.listId;
+  assert.match(listId, /^\d+$/);
+  assert.equal(created.list.processingType, 'MANUAL');
+  assert.ok(created.list.createdAt instanceof Date);
+
+  const added = await client.crm.lists.membershipsApi.add(listId, [a.id, b.id, '1']);
+  assert.deepEqual([...added.recordsIdsAdded].sort(), [a.id, b.id].sort());
+  assert.deepEqual(added.recordIdsMissing, ['1']);
+  // Admin lists (as a person makes them in the UI) sit beside API lists.
   await admin('PUT', `/lists/9002/contacts/${a.id}`);
 
-  const members = await client.crm.lists.membershipsApi.getPage('9001', undefined, undefined, 1);
+  const members = await client.crm.lists.membershipsApi.getPage(listId, undefined, undefined, 1);
   assert.equal(members.results.length, 1);
   assert.ok(members.paging.next.after);
-  const rest = await client.crm.lists.membershipsApi.getPage('9001', members.paging.next.after, undefined, 100);
+  const rest = await client.crm.lists.membershipsApi.getPage(listId, members.paging.next.after, undefined, 100);
   assert.deepEqual([...members.results, ...rest.results].map((m) => m.recordId).sort(), [a.id, b.id].sort());
 
   const lists = await client.crm.lists.membershipsApi.getLists('0-1', a.id);
-  assert.deepEqual(lists.results.map((l) => l.listId).sort(), ['9001', '9002']);
+  assert.deepEqual(lists.results.map((l) => l.listId).sort(), [listId, '9002'].sort());
   assert.equal(lists.total, 2);
 
+  const removed = await client.crm.lists.membershipsApi.remove(listId, [b.id]);
+  assert.deepEqual(removed.recordIdsRemoved, [b.id]);
+  const got = await client.crm.lists.listsApi.getById(listId);
+  assert.equal(got.list.name, name);
+  assert.equal(got.list.size, 1);
+  assert.equal((await client.crm.lists.listsApi.getByName(name, '0-1')).list.listId, listId);
+
+  await rejects(client.crm.lists.listsApi.create({ name, objectTypeId: '0-1', processingType: 'MANUAL' }), 409);
+  await rejects(client.crm.lists.listsApi.create({ name: 'x', objectTypeId: '0-1', processingType: 'SOMETIMES' }), 400);
+  await client.crm.lists.listsApi.remove(listId);
+  await rejects(client.crm.lists.listsApi.getById(listId), 404);
   await rejects(client.crm.lists.membershipsApi.getPage('424242'), 404);
 });
 

@@ -23,12 +23,15 @@ bench:
 ## fuzz: every Fuzz target in the repository (webhook JSON and signatures,
 ## outbound SOAP, settings YAML, trigger decoding, …) for FUZZTIME each.
 ## Not part of test: there the seed corpora run as ordinary tests.
+## Minimising an interesting input may take up to a minute by default,
+## and fuzzing stalls meanwhile: FUZZMINIMIZETIME bounds it.
 FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 1s
 fuzz:
 	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
 		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 			echo "fuzz ./$$(dirname $$f) $$fn for $(FUZZTIME)"; \
-			$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f); \
+			$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$(dirname $$f); \
 		done; \
 	done
 

@@ -2,11 +2,18 @@ package hubspot
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
 // The fuzz targets of the webhook path: what a receiver does with bytes
@@ -87,5 +94,74 @@ func FuzzParseCredentials(f *testing.F) {
 	f.Add(``)
 	f.Fuzz(func(t *testing.T, secret string) {
 		_, _ = ParseCredentials(secret)
+	})
+}
+
+// recorder is an Enqueuer that keeps what it was sent.
+type recorder struct{ got []crmsync.Trigger }
+
+func (q *recorder) Send(_ context.Context, ts []crmsync.Trigger) error {
+	q.got = append(q.got, ts...)
+	return nil
+}
+
+// FuzzWebhookReceiver runs whole deliveries through the receiver: a body
+// (raw or base64) signed with the app secret, with another secret, or not
+// at all. Every outcome is one of the documented statuses, nothing is
+// enqueued on a 4xx, an unsigned or wrongly signed body never gets past
+// the signature, and what is enqueued validates and is deduplicated.
+func FuzzWebhookReceiver(f *testing.F) {
+	b, err := os.ReadFile("testdata/webhook-batch-docs-subscriptionType.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, false, uint8(0), "/webhooks/hubspot", "a=1")
+	f.Add(b, true, uint8(1), "/webhooks/hubspot", "")
+	f.Add([]byte(`[{"eventId":1,"occurredAt":1700000000123,"subscriptionType":"contact.creation","objectId":1},{"eventId":1,"occurredAt":1700000000123,"subscriptionType":"contact.creation","objectId":1}]`), false, uint8(0), "/h", "")
+	f.Add([]byte(`not json`), false, uint8(2), "/h", "")
+	const secret = "app-secret"
+	now := time.UnixMilli(1700000000000)
+	f.Fuzz(func(t *testing.T, body []byte, b64 bool, signing uint8, path, query string) {
+		q := &recorder{}
+		r := WebhookReceiver{Secrets: []string{secret}, Queue: q, Now: func() time.Time { return now }, MaxBody: 64 << 10,
+			Logger: slog.New(slog.DiscardHandler)}
+		req := events.APIGatewayV2HTTPRequest{RawPath: path, RawQueryString: query, Headers: map[string]string{}}
+		req.RequestContext.HTTP.Method = "POST"
+		req.RequestContext.DomainName = "hooks.example.com"
+		req.Body = string(body)
+		if b64 {
+			req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+		ts := strconv.FormatInt(now.UnixMilli(), 10)
+		uri := SignedURI(req.RequestContext.DomainName, path, query)
+		switch signing % 3 {
+		case 0:
+			req.Headers["X-HubSpot-Signature-v3"] = SignV3(secret, "POST", uri, body, ts)
+		case 1:
+			req.Headers["X-HubSpot-Signature-v3"] = SignV3("another-secret", "POST", uri, body, ts)
+		}
+		req.Headers["X-HubSpot-Request-Timestamp"] = ts
+		resp, err := r.Handle(context.Background(), req)
+		if err != nil {
+			t.Fatalf("Handle returned an error: %v", err)
+		}
+		switch resp.StatusCode {
+		case 204, 400, 401, 413:
+		default:
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if resp.StatusCode != 204 && len(q.got) > 0 {
+			t.Fatalf("%d triggers enqueued on a %d", len(q.got), resp.StatusCode)
+		}
+		if signing%3 != 0 && resp.StatusCode == 204 {
+			t.Fatalf("a delivery not signed with the secret was accepted")
+		}
+		seen := map[string]bool{}
+		for _, tr := range q.got {
+			if err := tr.Validate(); err != nil || seen[tr.DedupeKey] {
+				t.Fatalf("enqueued %+v (%v, duplicate %v)", tr, err, seen[tr.DedupeKey])
+			}
+			seen[tr.DedupeKey] = true
+		}
 	})
 }

@@ -1,10 +1,15 @@
 package salesforce
 
 import (
+	"context"
+	"encoding/base64"
+	"log/slog"
 	"os"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
@@ -84,5 +89,61 @@ func FuzzParseSmall(f *testing.F) {
 			t.Fatalf("negative usage from %q: %+v", limitInfo, info)
 		}
 		_, _ = ParseCredentials(secret)
+	})
+}
+
+// queueRecorder is an Enqueuer that keeps what it was sent.
+type queueRecorder struct{ got []crmsync.Trigger }
+
+func (q *queueRecorder) Send(_ context.Context, ts []crmsync.Trigger) error {
+	q.got = append(q.got, ts...)
+	return nil
+}
+
+// FuzzOutboundReceiver runs whole Outbound Message deliveries through the
+// receiver: every outcome is a documented status with a SOAP body (an ack
+// only on 200, which Salesforce reads as delivered), nothing is enqueued
+// without the ack, a message of another org is refused, and what is
+// enqueued validates.
+func FuzzOutboundReceiver(f *testing.F) {
+	b, err := os.ReadFile("testdata/outbound-aspnet-contacts.xml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b, false, "tok")
+	f.Add(b, true, "tok")
+	f.Add(testMessage(3).MarshalSOAP(), false, "wrong")
+	f.Fuzz(func(t *testing.T, body []byte, b64 bool, token string) {
+		q := &queueRecorder{}
+		r := OutboundReceiver{OrgID: "012345678901234", Token: "tok", Queue: q, MaxBody: 256 << 10, Logger: slog.New(slog.DiscardHandler)}
+		req := events.APIGatewayV2HTTPRequest{Body: string(body), QueryStringParameters: map[string]string{"token": token}}
+		req.RequestContext.HTTP.Method = "POST"
+		if b64 {
+			req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+		resp, err := r.Handle(context.Background(), req)
+		if err != nil {
+			t.Fatalf("Handle returned an error: %v", err)
+		}
+		switch resp.StatusCode {
+		case 200, 400, 401, 403, 413:
+		default:
+			t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+		}
+		acked, err := ParseAck([]byte(resp.Body))
+		if resp.StatusCode == 200 && (err != nil || !acked) || resp.StatusCode != 200 && acked {
+			t.Fatalf("status %d with ack %v (%v): %s", resp.StatusCode, acked, err, resp.Body)
+		}
+		if resp.StatusCode != 200 && len(q.got) > 0 {
+			t.Fatalf("%d triggers enqueued on a %d", len(q.got), resp.StatusCode)
+		}
+		if token != "tok" && resp.StatusCode != 401 {
+			t.Fatalf("a wrong token got %d", resp.StatusCode)
+		}
+		for _, tr := range q.got {
+			if err := tr.Validate(); err != nil {
+				t.Fatalf("enqueued %+v: %v", tr, err)
+			}
+		}
 	})
 }

@@ -197,3 +197,54 @@ func TestListsAPI(t *testing.T) {
 		t.Errorf("deleted list = %d", status)
 	}
 }
+
+func TestSearchAsClientsSendIt(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{})
+	for _, n := range []string{"Ada Lovelace", "Grace Hopper", "Alan Turing"} {
+		first, last, _ := strings.Cut(n, " ")
+		if _, err := e.portal.CreateAsUser(crmsync.HSContact, map[string]string{"firstname": first, "lastname": last, "email": strings.ToLower(first) + "@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(v any) []string {
+		var out []string
+		res, _ := field(v, "results").([]any)
+		for _, r := range res {
+			out = append(out, fmt.Sprint(field(r, "properties", "firstname")))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		body string
+		want string
+	}{
+		{`{"sorts":["-firstname"],"properties":["firstname"],"after":0,"limit":10}`, "[Grace Alan Ada]"},
+		{`{"sorts":["firstname"],"properties":["firstname"],"after":"1","limit":10}`, "[Alan Grace]"},
+		{`{"sorts":[{"propertyName":"firstname","direction":"DESCENDING"}],"properties":["firstname"]}`, "[Grace Alan Ada]"},
+		{`{"query":"gra","properties":["firstname"]}`, "[Grace]"},
+		{`{"query":"lovelace ada","properties":["firstname"]}`, "[Ada]"},
+		{`{"query":"ovelace","properties":["firstname"]}`, "[]"},
+	} {
+		status, _, v := e.call(t, "POST", "/crm/v3/objects/contacts/search", tc.body)
+		if got := fmt.Sprint(names(v)); status != 200 || got != tc.want {
+			t.Errorf("%s = %d %s, want %s", tc.body, status, got, tc.want)
+		}
+	}
+	if status, _, v := e.call(t, "POST", "/crm/v3/objects/contacts/search", `{"sorts":[{"propertyName":"firstname","direction":"UP"}]}`); status != 400 {
+		t.Errorf("bad direction = %d %v", status, v)
+	}
+}
+
+func TestGetArchived(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{})
+	c, _ := e.portal.CreateAsUser(crmsync.HSContact, map[string]string{"email": "gone@example.com"})
+	if err := e.portal.DeleteAsUser(crmsync.HSContact, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := e.call(t, "GET", "/crm/v3/objects/contacts/"+c.ID, ""); status != 404 {
+		t.Errorf("archived without archived=true = %d", status)
+	}
+	if status, _, v := e.call(t, "GET", "/crm/v3/objects/contacts/"+c.ID+"?archived=true", ""); status != 200 || field(v, "archived") != true {
+		t.Errorf("archived=true = %d %v", status, v)
+	}
+}

@@ -101,6 +101,9 @@ test('contacts: create, read several properties, update, page, archive', async (
   await rejects(client.crm.contacts.basicApi.getById(created.id), 404, (body) => {
     assert.equal(body.category, 'OBJECT_NOT_FOUND');
   });
+  const archived = await client.crm.contacts.basicApi.getById(created.id, ['email'], undefined, undefined, true);
+  assert.equal(archived.archived, true);
+  assert.ok(archived.archivedAt instanceof Date);
 });
 
 test('search: filters, sorts, properties, paging and its limits', async () => {
@@ -125,6 +128,13 @@ test('search: filters, sorts, properties, paging and its limits', async () => {
   const page3 = await client.crm.contacts.searchApi.doSearch({ ...req, after: '4' });
   assert.deepEqual(page3.results.map((r) => r.properties.firstname), ['F0']);
   assert.equal(page3.paging, undefined);
+
+  // The client's model types sorts as strings and JavaScript callers pass
+  // after as a number: both forms are read.
+  const asStrings = await client.crm.contacts.searchApi.doSearch({ ...req, sorts: ['firstname'], after: 0 });
+  assert.deepEqual(asStrings.results.map((r) => r.properties.firstname), ['F0', 'F1']);
+  const byQuery = await client.crm.contacts.searchApi.doSearch({ query: 'f3', filterGroups: req.filterGroups, properties: ['firstname'], limit: 10, after: '0', sorts: [] });
+  assert.deepEqual(byQuery.results.map((r) => r.properties.firstname), ['F3']);
 
   const tooMany = { ...req, limit: 201 };
   await rejects(client.crm.contacts.searchApi.doSearch(tooMany), 400, (body) => assert.equal(body.category, 'VALIDATION_ERROR'));

@@ -12,6 +12,14 @@
 // a message when they are not installed, and CRMSYNC_TEST_NODE_MODULES
 // names another node_modules directory to use.
 //
+// The pins are the newest releases that run on Node 20, which every
+// machine has: jsforce from 3.10.19 and @hubspot/api-client 14 declare
+// node >= 22 (jsforce's undici 8 does not even load on Node 20), so the
+// tier uses jsforce 3.10.16 and @hubspot/api-client 13.5.0. Neither
+// client gets a limiter or retries here (no limiterOptions, no
+// numberOfApiCallRetries): errors surface at once and the tier takes a
+// few seconds.
+//
 // Every mismatch these tests found between a simulator and the vendor's
 // API was fixed in the simulator, with the reference in a comment there.
 package vendorclients

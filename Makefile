@@ -4,7 +4,7 @@ GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: all test unit bench build lint run clean servers-start servers-stop
+.PHONY: all test unit bench fuzz build lint run clean servers-start servers-stop
 
 all: lint test
 
@@ -19,6 +19,21 @@ unit:
 ## bench: benchmarks of every package (real servers started as for test)
 bench:
 	@bash .ci/test bench
+
+## fuzz: every Fuzz target in the repository (webhook JSON and signatures,
+## outbound SOAP, settings YAML, trigger decoding, …) for FUZZTIME each.
+## Not part of test: there the seed corpora run as ordinary tests.
+## Minimising an interesting input may take up to a minute by default,
+## and fuzzing stalls meanwhile: FUZZMINIMIZETIME bounds it.
+FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 1s
+fuzz:
+	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz ./$$(dirname $$f) $$fn for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$(dirname $$f); \
+		done; \
+	done
 
 ## build: every function as bootstrap for linux/arm64, in bin/<function>/
 build:

@@ -128,7 +128,8 @@ func (p *Portal) Associations(from crmsync.ObjectType, id string, to crmsync.Obj
 	return out
 }
 
-// AddOwner adds a user who can own records.
+// AddOwner adds an owner as it is (no user behind it is created; use
+// the settings/v3/users API or AddUser for a user who owns records).
 func (p *Portal) AddOwner(o hubspot.Owner) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -136,7 +137,7 @@ func (p *Portal) AddOwner(o hubspot.Owner) {
 		o.CreatedAt = p.now()
 		o.UpdatedAt = o.CreatedAt
 	}
-	p.owners = append(p.owners, o)
+	p.owners = append(p.owners, &owner{Owner: o})
 }
 
 // AddToList makes a record a member of a list (creating the list).
@@ -145,6 +146,10 @@ func (p *Portal) AddToList(listID string, o crmsync.ObjectType, id string) {
 	defer p.mu.Unlock()
 	if p.lists[listID] == nil {
 		p.lists[listID] = map[string]time.Time{}
+	}
+	if p.listMeta[listID] == nil {
+		p.listMeta[listID] = &listInfo{ID: listID, Name: "List " + listID, ObjectTypeID: hubspot.ObjectTypeID(o),
+			ProcessingType: "MANUAL", created: p.now(), updated: p.now()}
 	}
 	p.lists[listID][memberKey(o, id)] = p.now()
 }

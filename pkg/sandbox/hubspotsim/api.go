@@ -2,8 +2,11 @@ package hubspotsim
 
 import (
 	"cmp"
+	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,11 +52,26 @@ func (p *Portal) apiSource() source {
 	return source{changeSource: "INTEGRATION", sourceID: strconv.FormatInt(p.cfg.AppID, 10)}
 }
 
-func splitProps(q string) []string {
-	if q == "" {
+// queryList is a list query parameter as HubSpot reads it: repeated
+// (properties=a&properties=b, as the client libraries send it) and
+// comma-separated (properties=a,b) forms both work, and mix. nil when the
+// parameter is absent. (CRM objects v3 reference: "properties — a
+// comma separated list of the properties to be returned"; the OpenAPI
+// spec declares it an exploded array, which is the repeated form.)
+func queryList(q url.Values, key string) []string {
+	vals, ok := q[key]
+	if !ok {
 		return nil
 	}
-	return strings.Split(q, ",")
+	out := []string{}
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func statusOf(e *apiError) int {
@@ -70,11 +88,20 @@ func (p *Portal) getObject(w http.ResponseWriter, r *http.Request, o crmsync.Obj
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rec := p.find(o, r.PathValue("id"), r.URL.Query().Get("idProperty"))
+	if r.URL.Query().Get("archived") == "true" {
+		// archived=true reads an archived record (and only those).
+		rec = p.table(o)[r.PathValue("id")]
+		if rec != nil && !rec.archived {
+			rec = nil
+		}
+	}
 	if rec == nil {
 		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", map[string][]string{"id": {r.PathValue("id")}})
 		return
 	}
-	writeJSON(w, http.StatusOK, wire(o, rec, splitProps(r.URL.Query().Get("properties"))))
+	out := wire(o, rec, queryList(r.URL.Query(), "properties"))
+	p.addAssociations(out, o, rec.id, queryList(r.URL.Query(), "associations"))
+	writeJSON(w, http.StatusOK, out)
 }
 
 // listObjects is GET /crm/v3/objects/{type}: a page of live (or, with
@@ -109,7 +136,9 @@ func (p *Portal) listObjects(w http.ResponseWriter, r *http.Request, o crmsync.O
 	slices.SortFunc(recs, func(a, b idRec) int { return cmp.Compare(a.id, b.id) })
 	results := make([]map[string]any, 0, min(limit, len(recs)))
 	for _, x := range recs[:min(limit, len(recs))] {
-		results = append(results, wire(o, x.rec, splitProps(q.Get("properties"))))
+		out := wire(o, x.rec, queryList(q, "properties"))
+		p.addAssociations(out, o, x.rec.id, queryList(q, "associations"))
+		results = append(results, out)
 	}
 	body := map[string]any{"results": results}
 	if len(recs) > limit {
@@ -366,15 +395,21 @@ func (p *Portal) batchArchive(w http.ResponseWriter, r *http.Request, o crmsync.
 // ≤ 200, at most 5 filter groups of 6 filters, one sort, and no page past
 // the first 10 000 results.
 func (p *Portal) search(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
-	var req hubspot.SearchRequest
+	var req searchRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
+	sorts, err := req.sorts()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", err.Error(), nil)
+		return
+	}
+	req.Sorts = nil
 	limit := req.Limit
 	if limit == 0 {
 		limit = 10
 	}
-	after, _ := strconv.Atoi(cmp.Or(req.After, "0"))
+	after, _ := strconv.Atoi(cmp.Or(strings.Trim(string(req.After), `"`), "0"))
 	switch {
 	case limit < 0 || limit > hubspot.MaxSearchLimit:
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "limit must be between 1 and 200; got "+strconv.Itoa(limit), nil)
@@ -382,7 +417,7 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request, o crmsync.Object
 	case len(req.FilterGroups) > 5:
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "At most 5 filterGroups are allowed", nil)
 		return
-	case len(req.Sorts) > 1:
+	case len(sorts) > 1:
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Only one sort is allowed", nil)
 		return
 	case after+limit > hubspot.SearchResultCap:
@@ -400,13 +435,13 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request, o crmsync.Object
 	defer p.mu.Unlock()
 	var match []*record
 	for _, rec := range p.table(o) {
-		if !rec.archived && matchesGroups(rec, req.FilterGroups) {
+		if !rec.archived && matchesGroups(rec, req.FilterGroups) && matchesQuery(o, rec, req.Query) {
 			match = append(match, rec)
 		}
 	}
 	sortProp, desc := "hs_object_id", false
-	if len(req.Sorts) == 1 {
-		sortProp, desc = req.Sorts[0].PropertyName, req.Sorts[0].Direction == "DESCENDING"
+	if len(sorts) == 1 {
+		sortProp, desc = sorts[0].PropertyName, sorts[0].Direction == "DESCENDING"
 	}
 	// Sort keys are parsed once per record, not once per comparison.
 	type keyed struct {
@@ -447,6 +482,91 @@ func (p *Portal) search(w http.ResponseWriter, r *http.Request, o crmsync.Object
 		body["paging"] = map[string]any{"next": map[string]string{"after": next, "link": "?after=" + next}}
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// searchRequest is PublicObjectSearchRequest as HubSpot reads it, more
+// leniently than crmsync's own hubspot.SearchRequest writes it:
+//   - sorts items are objects {propertyName, direction} (the search
+//     guide) or strings, which @hubspot/api-client's model declares
+//     (sorts: Array<string>; HubSpot/hubspot-api-nodejs#559): "name"
+//     sorts ascending, "-name" descending. A string HubSpot cannot read
+//     as a property is ignored, not refused, as HubSpot ignored the
+//     stringified objects the Ruby client sent
+//     (HubSpot/hubspot-api-ruby#257).
+//   - after is the paging cursor, sent as a string or, by JavaScript
+//     callers, as a number (after: 0).
+//   - query searches the object's default searchable properties.
+type searchRequest struct {
+	FilterGroups []hubspot.FilterGroup `json:"filterGroups"`
+	Sorts        []json.RawMessage     `json:"sorts"`
+	Properties   []string              `json:"properties"`
+	Limit        int                   `json:"limit"`
+	After        json.RawMessage       `json:"after"`
+	Query        string                `json:"query"`
+}
+
+func (req *searchRequest) sorts() ([]hubspot.Sort, error) {
+	var out []hubspot.Sort
+	for _, raw := range req.Sorts {
+		var name string
+		if json.Unmarshal(raw, &name) == nil {
+			desc := strings.HasPrefix(name, "-")
+			name = strings.TrimPrefix(name, "-")
+			if name == "" || strings.ContainsAny(name, " {}=>\"\t") {
+				continue
+			}
+			dir := "ASCENDING"
+			if desc {
+				dir = "DESCENDING"
+			}
+			out = append(out, hubspot.Sort{PropertyName: name, Direction: dir})
+			continue
+		}
+		var s hubspot.Sort
+		if err := json.Unmarshal(raw, &s); err != nil || s.PropertyName == "" {
+			return nil, fmt.Errorf("invalid sort %s: want {\"propertyName\", \"direction\"} or a property name", raw)
+		}
+		if s.Direction == "" {
+			s.Direction = "ASCENDING"
+		}
+		if s.Direction != "ASCENDING" && s.Direction != "DESCENDING" {
+			return nil, fmt.Errorf("direction must be one of ASCENDING, DESCENDING; got %q", s.Direction)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// searchable are the default searchable properties a search's query is
+// matched against (CRM search guide, "Search default searchable
+// properties").
+var searchable = map[crmsync.ObjectType][]string{
+	crmsync.HSContact: {"firstname", "lastname", "email", "hs_additional_emails", "phone", "mobilephone", "fax", "company"},
+	crmsync.HSCompany: {"name", "domain", "website", "phone"},
+	crmsync.HSDeal:    {"dealname", "pipeline", "dealstage", "description", "dealtype"},
+}
+
+// matchesQuery: every word of the query is the start of a word of one of
+// the default searchable properties, case-insensitively (HubSpot matches
+// tokens; "ada" finds "Ada Lovelace", "love" does not).
+func matchesQuery(o crmsync.ObjectType, rec *record, query string) bool {
+	words := strings.Fields(strings.ToLower(query))
+	if len(words) == 0 {
+		return true
+	}
+	var tokens []string
+	for _, prop := range searchable[o] {
+		tokens = append(tokens, strings.FieldsFunc(strings.ToLower(rec.props[prop]), func(r rune) bool {
+			return r == ' ' || r == '@' || r == '.' || r == '-' || r == ',' || r == '+'
+		})...)
+	}
+	for _, w := range words {
+		w = strings.Trim(w, "*")
+		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
+			return false
+		}
+	}
+	return true
 }
 
 func matchesGroups(rec *record, groups []hubspot.FilterGroup) bool {

@@ -34,9 +34,129 @@ func (p *Portal) associationRoutes() {
 	const v4 = "/crm/v4/associations/{from}/{to}"
 	p.mux.HandleFunc("POST "+v4+"/batch/read", p.api(false, p.withPair(p.assocRead)))
 	p.mux.HandleFunc("POST "+v4+"/batch/create", p.api(false, p.withPair(p.assocCreate)))
-	p.mux.HandleFunc("POST "+v4+"/batch/associate/default", p.api(false, p.withPair(p.assocCreate)))
+	p.mux.HandleFunc("POST "+v4+"/batch/associate/default", p.api(false, p.withPair(p.assocCreateDefault)))
 	p.mux.HandleFunc("POST "+v4+"/batch/archive", p.api(false, p.withPair(p.assocArchive)))
-	p.mux.HandleFunc("GET /crm/v4/objects/{from}/{id}/associations/{to}", p.api(false, p.withPair(p.assocPage)))
+	const one = "/crm/v4/objects/{from}/{id}/associations"
+	p.mux.HandleFunc("GET "+one+"/{to}", p.api(false, p.withPair(p.assocPage)))
+	p.mux.HandleFunc("PUT "+one+"/default/{to}/{toId}", p.api(false, p.withPair(p.assocPutDefault)))
+	p.mux.HandleFunc("PUT "+one+"/{to}/{toId}", p.api(false, p.withPair(p.assocPutLabels)))
+	p.mux.HandleFunc("DELETE "+one+"/{to}/{toId}", p.api(false, p.withPair(p.assocDeletePair)))
+}
+
+// invalidIDs is the error of an association between ids that do not
+// exist (HubSpot: 400, subCategory crm.associations.INVALID_OBJECT_IDS).
+func invalidIDs(fromID, toID string) *apiError {
+	e := newAPIError("VALIDATION_ERROR", "One or more of the object ids are invalid", map[string][]string{"fromObjectId": {fromID}, "toObjectId": {toID}})
+	e.SubCategory = "crm.associations.INVALID_OBJECT_IDS"
+	return e
+}
+
+// defaultAssociation is PublicDefaultAssociation, one result of creating
+// a default association.
+func defaultAssociation(from crmsync.ObjectType, fromID string, to crmsync.ObjectType, toID string) map[string]any {
+	l := defaultLabel(from, to)
+	return map[string]any{"from": map[string]string{"id": fromID}, "to": map[string]string{"id": toID},
+		"associationSpec": map[string]any{"associationCategory": l.Category, "associationTypeId": l.TypeID}}
+}
+
+// assocPutDefault is PUT /crm/v4/objects/{fromObjectType}/{fromObjectId}/
+// associations/default/{toObjectType}/{toObjectId}: it associates the two
+// records with the default (unlabelled) type and answers 200 with
+// BatchResponsePublicDefaultAssociation (associations v4 reference;
+// @hubspot/api-client BasicApi.createDefault).
+func (p *Portal) assocPutDefault(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	fromID, toID := r.PathValue("id"), r.PathValue("toId")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.find(from, fromID, "") == nil || p.find(to, toID, "") == nil {
+		e := invalidIDs(fromID, toID)
+		writeJSON(w, statusOf(e), e)
+		return
+	}
+	p.link(from, fromID, to, toID, []hubspot.AssociationLabel{defaultLabel(from, to)}, p.apiSource())
+	p.batchAnswer(w, http.StatusOK, []map[string]any{defaultAssociation(from, fromID, to, toID)}, nil)
+}
+
+// assocPutLabels is PUT /crm/v4/objects/{objectType}/{objectId}/
+// associations/{toObjectType}/{toObjectId} with a body of
+// [{associationCategory, associationTypeId}]: 201 with
+// LabelsBetweenObjectPair.
+func (p *Portal) assocPutLabels(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	var specs []struct {
+		Category string `json:"associationCategory"`
+		TypeID   int    `json:"associationTypeId"`
+	}
+	if !readJSON(w, r, &specs) {
+		return
+	}
+	if len(specs) == 0 {
+		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "At least one association type is required", nil)
+		return
+	}
+	labels := make([]hubspot.AssociationLabel, 0, len(specs))
+	for _, s := range specs {
+		switch s.Category {
+		case "HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED":
+		default:
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "associationCategory must be one of HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED; got "+strconv.Quote(s.Category), nil)
+			return
+		}
+		labels = append(labels, hubspot.AssociationLabel{Category: s.Category, TypeID: s.TypeID})
+	}
+	fromID, toID := r.PathValue("id"), r.PathValue("toId")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.find(from, fromID, "") == nil || p.find(to, toID, "") == nil {
+		e := invalidIDs(fromID, toID)
+		writeJSON(w, statusOf(e), e)
+		return
+	}
+	p.link(from, fromID, to, toID, labels, p.apiSource())
+	writeJSON(w, http.StatusCreated, map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(fromID),
+		"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(toID), "labels": []string{}})
+}
+
+// assocDeletePair is DELETE /crm/v4/objects/{objectType}/{objectId}/
+// associations/{toObjectType}/{toObjectId}: every association between the
+// two records goes; 204 whether or not there was one.
+func (p *Portal) assocDeletePair(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unlink(from, r.PathValue("id"), to, r.PathValue("toId"), p.apiSource())
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// addAssociations adds to out (a record in wire shape) the
+// "associations" member that GET /crm/v3/objects/{type}/{id}?associations=…
+// answers with: per requested type that has any, {results: [{id, type}]},
+// the type named from_to_to ("contact_to_company"). Unknown types are
+// left out, as HubSpot leaves out types without associations. p.mu is
+// held.
+func (p *Portal) addAssociations(out map[string]any, o crmsync.ObjectType, id string, types []string) {
+	assocs := map[string]any{}
+	for _, t := range types {
+		to, ok := objectTypeOf(t)
+		if !ok {
+			continue
+		}
+		m := p.assocs[assocKey{o, to}][id]
+		if len(m) == 0 {
+			continue
+		}
+		ids := make([]string, 0, len(m))
+		for k := range m {
+			ids = append(ids, k)
+		}
+		slices.SortFunc(ids, compareValues)
+		results := make([]map[string]string, 0, len(ids))
+		for _, k := range ids {
+			results = append(results, map[string]string{"id": k, "type": string(o) + "_to_" + string(to)})
+		}
+		assocs[hubspot.ObjectPath(to)] = map[string]any{"results": results}
+	}
+	if len(assocs) > 0 {
+		out["associations"] = assocs
+	}
 }
 
 type pairHandler func(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType)
@@ -224,7 +344,36 @@ func (p *Portal) assocPage(w http.ResponseWriter, r *http.Request, from, to crms
 	writeJSON(w, http.StatusOK, body)
 }
 
+// assocCreate is POST /crm/v4/associations/{from}/{to}/batch/create:
+// 201 with LabelsBetweenObjectPair results.
 func (p *Portal) assocCreate(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	p.assocBatchCreate(w, r, from, to, http.StatusCreated, func(in assocInput, toID string) map[string]any {
+		labels := []hubspot.AssociationLabel{defaultLabel(from, to)}
+		if len(in.Types) > 0 {
+			labels = labels[:0]
+			for _, t := range in.Types {
+				labels = append(labels, hubspot.AssociationLabel{Category: t.Category, TypeID: t.TypeID})
+			}
+		}
+		p.link(from, in.From.ID, to, toID, labels, p.apiSource())
+		return map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(in.From.ID),
+			"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(toID), "labels": []string{}}
+	})
+}
+
+// assocCreateDefault is POST /crm/v4/associations/{from}/{to}/batch/
+// associate/default: 200 with PublicDefaultAssociation results (not the
+// 201 LabelsBetweenObjectPair of batch/create).
+func (p *Portal) assocCreateDefault(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
+	p.assocBatchCreate(w, r, from, to, http.StatusOK, func(in assocInput, toID string) map[string]any {
+		p.link(from, in.From.ID, to, toID, []hubspot.AssociationLabel{defaultLabel(from, to)}, p.apiSource())
+		return defaultAssociation(from, in.From.ID, to, toID)
+	})
+}
+
+// assocBatchCreate checks each input's ids and calls create (p.mu held)
+// for the valid ones; invalid ones are the batch's errors.
+func (p *Portal) assocBatchCreate(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType, okStatus int, create func(in assocInput, toID string) map[string]any) {
 	inputs, ok := p.readAssocBatch(w, r)
 	if !ok {
 		return
@@ -236,23 +385,12 @@ func (p *Portal) assocCreate(w http.ResponseWriter, r *http.Request, from, to cr
 	for _, in := range inputs {
 		tos := toIDs(in.To)
 		if len(tos) != 1 || p.find(from, in.From.ID, "") == nil || p.find(to, tos[0], "") == nil {
-			e := newAPIError("VALIDATION_ERROR", "One or more of the object ids are invalid", map[string][]string{"fromObjectId": {in.From.ID}, "toObjectId": tos})
-			e.SubCategory = "crm.associations.INVALID_OBJECT_IDS"
-			errs = append(errs, e)
+			errs = append(errs, invalidIDs(in.From.ID, strings.Join(tos, ",")))
 			continue
 		}
-		labels := []hubspot.AssociationLabel{defaultLabel(from, to)}
-		if len(in.Types) > 0 {
-			labels = labels[:0]
-			for _, t := range in.Types {
-				labels = append(labels, hubspot.AssociationLabel{Category: t.Category, TypeID: t.TypeID})
-			}
-		}
-		p.link(from, in.From.ID, to, tos[0], labels, p.apiSource())
-		results = append(results, map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(in.From.ID),
-			"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(tos[0]), "labels": []string{}})
+		results = append(results, create(in, tos[0]))
 	}
-	p.batchAnswer(w, http.StatusCreated, results, errs)
+	p.batchAnswer(w, okStatus, results, errs)
 }
 
 func (p *Portal) assocArchive(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {

@@ -11,10 +11,10 @@ import (
 )
 
 func (p *Portal) directoryRoutes() {
+	p.userRoutes()
+	p.listRoutes()
 	p.mux.HandleFunc("GET /crm/v3/lists/records/{typeId}/{id}/memberships", p.api(false, p.recordLists))
 	p.mux.HandleFunc("GET /crm/v3/lists/{listId}/memberships", p.api(false, p.listMembers))
-	p.mux.HandleFunc("GET /crm/v3/owners", p.api(false, p.listOwners))
-	p.mux.HandleFunc("GET /crm/v3/owners/{id}", p.api(false, p.getOwner))
 	p.mux.HandleFunc("GET /crm/v3/properties/{type}", p.api(false, p.withType(p.properties)))
 }
 
@@ -72,44 +72,6 @@ func (p *Portal) listMembers(w http.ResponseWriter, r *http.Request) {
 		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-func (p *Portal) listOwners(w http.ResponseWriter, r *http.Request) {
-	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	email := r.URL.Query().Get("email")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var owners []hubspot.Owner
-	for _, o := range p.owners {
-		if email == "" || strings.EqualFold(o.Email, email) {
-			owners = append(owners, o)
-		}
-	}
-	page := owners[min(offset, len(owners)):min(offset+limit, len(owners))]
-	body := map[string]any{"results": page}
-	if page == nil {
-		body["results"] = []any{}
-	}
-	if offset+limit < len(owners) {
-		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
-	}
-	writeJSON(w, http.StatusOK, body)
-}
-
-func (p *Portal) getOwner(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, o := range p.owners {
-		if o.ID == r.PathValue("id") {
-			writeJSON(w, http.StatusOK, o)
-			return
-		}
-	}
-	writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Owner "+r.PathValue("id")+" not found", nil)
 }
 
 func (p *Portal) properties(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {

@@ -19,6 +19,18 @@
 //     maintained by the portal at millisecond resolution. A batch create
 //     whose inputs all carry objectWriteTraceId answers per input (207);
 //     otherwise one bad input refuses the whole batch, as HubSpot does.
+//   - List query parameters (properties, associations) are read in both
+//     forms HubSpot accepts: repeated (as the client libraries send them)
+//     and comma-separated. A route that does not exist answers 404 (405
+//     for a wrong method) in the JSON error shape, not Go's plain text.
+//   - Owners are read-only, as in HubSpot's public API; users provisioned
+//     through settings/v3/users are listed as owners (userId set), and
+//     removing a user archives its owner. Lists v3: MANUAL and SNAPSHOT
+//     lists are created, read and deleted and their members changed
+//     through the API (DYNAMIC lists are refused: filters are not
+//     evaluated). The vendor-client tier
+//     (pkg/sandbox/vendorclients) drives the portal with
+//     @hubspot/api-client.
 //   - Search ties (equal sort values) come back in a random order fixed
 //     per record, never id order, so clients cannot lean on it.
 //   - Limits, when configured: a sliding burst window (429

@@ -75,8 +75,12 @@ type Portal struct {
 	objects   map[crmsync.ObjectType]map[string]*record
 	nextID    int64
 	assocs    map[assocKey]map[string]map[string][]hubspot.AssociationLabel // from id → to id → labels
-	owners    []hubspot.Owner
+	owners    []*owner
+	users     []*user
+	nextUser  int64
 	lists     map[string]map[string]time.Time // list id → record key → added
+	listMeta  map[string]*listInfo            // list id → the list itself
+	nextList  int64
 	burst     []time.Time
 	searches  []time.Time
 	day       string
@@ -111,7 +115,10 @@ func New(cfg Config) *Portal {
 		nextID:    2147483600, // ids soon cross 2^31, as real portals' do
 		assocs:    map[assocKey]map[string]map[string][]hubspot.AssociationLabel{},
 		lists:     map[string]map[string]time.Time{},
+		listMeta:  map[string]*listInfo{},
+		nextList:  100,
 		eventID:   3816279000,
+		nextUser:  9586500,
 		propsMeta: defaultProperties(),
 	}
 	p.hooks = newWebhookQueue(p)
@@ -134,7 +141,40 @@ func (p *Portal) Calls() int {
 	return p.calls
 }
 
-func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API. A request no route takes is answered in
+// HubSpot's JSON error shape ({status, message, correlationId, category}),
+// as HubSpot's API gateway does, not Go's plain-text 404/405: the vendors'
+// clients parse every error body as JSON when the content type says so.
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := p.mux.Handler(r); pattern != "" {
+		p.mux.ServeHTTP(w, r)
+		return
+	}
+	// No pattern: the mux would answer 404, or 405 with Allow when the
+	// path exists for other methods. Keep its status and Allow header.
+	rec := &statusRecorder{header: http.Header{}}
+	p.mux.ServeHTTP(rec, r)
+	if allow := rec.header.Get("Allow"); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		writeError(w, http.StatusMethodNotAllowed, "VALIDATION_ERROR", "Method "+r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+rec.header.Get("Allow"), nil)
+	default:
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Unable to route "+r.Method+" request to "+r.URL.Path, nil)
+	}
+}
+
+// statusRecorder keeps the status and headers of the mux's own error
+// answers and drops their plain-text bodies.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header         { return s.header }
+func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 
 // api wraps an API handler with auth, limits and faults.
 func (p *Portal) api(search bool, h http.HandlerFunc) http.HandlerFunc {

@@ -68,7 +68,19 @@ func newEnv(t *testing.T, cfg hubspotsim.Config, opts ...hubspot.Option) *env {
 
 func (e *env) post(t *testing.T, path, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+prefix+path, strings.NewReader(body))
+	resp, b := e.raw(t, http.MethodPost, path, body)
+	return resp.StatusCode, string(b)
+}
+
+// raw sends an authenticated JSON request and returns the answer with
+// its body read.
+func (e *env) raw(t *testing.T, method, path, body string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+prefix+path, rd)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.srv.Client().Do(req)
@@ -77,7 +89,7 @@ func (e *env) post(t *testing.T, path, body string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp, b
 }
 
 var ctx = context.Background()

@@ -243,6 +243,7 @@ func (o *Org) ConvertLead(userID, leadID string, opts ConvertOptions) (ConvertRe
 //	DELETE /admin/sobjects/{type}/{id}?as=…    delete as a user
 //	POST   /admin/leads/{id}/convert?as=…      convert ({"createOpportunity": true})
 //	POST   /admin/sessions?as=…                an access token for a user
+//	DELETE /admin/sessions                     expire every session (ExpireSessions)
 //	POST   /admin/outbound/deliver             deliver due outbound messages
 //	GET    /admin/outbound                     pending count and delivery log
 //	GET    /admin/usage                        API calls in 24 h and the limit
@@ -308,6 +309,9 @@ func (o *Org) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"accountId": res.AccountID, "contactId": res.ContactID, "opportunityId": res.OpportunityID})
 	case len(s) == 1 && s[0] == "sessions" && r.Method == http.MethodPost:
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": o.Session(as)})
+	case len(s) == 1 && s[0] == "sessions" && r.Method == http.MethodDelete:
+		o.ExpireSessions()
+		writeJSON(w, http.StatusNoContent, nil)
 	case len(s) == 2 && s[0] == "outbound" && s[1] == "deliver" && r.Method == http.MethodPost:
 		n, err := o.DeliverOutbound(context.WithoutCancel(r.Context()))
 		if err != nil {

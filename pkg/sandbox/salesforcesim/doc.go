@@ -44,6 +44,14 @@
 //   - Faults (Faults: UNABLE_TO_LOCK_ROW, 503, dropped connections, calls
 //     that never answer, latency) are drawn from a random source seeded
 //     by Config.Seed, so a failing run repeats.
+//   - Also as the API has them: field names are case-insensitive ("id"
+//     in a collection update); sObject Collections retrieve (POST or GET
+//     /composite/sobjects/{type}, null for ids not found); Describe
+//     Global (GET /sobjects); the Sforce-Query-Options batchSize header
+//     (200–2000, clamped); Config.StandardDuplicateRules, the Lead and
+//     Contact duplicate rules a new org ships with (Alert), off by
+//     default. The vendor-client tier (pkg/sandbox/vendorclients) drives
+//     all this with jsforce.
 //   - Not simulated: composite allOrNone=true rollback (it stops at the
 //     first failure but keeps earlier writes), allOrNone=true rollback of
 //     collection upserts, Bulk API, SOQL parentheses/aggregates/sub-queries,

@@ -29,6 +29,15 @@ type Config struct {
 	// every record, whoever owns it. Off (the default), sharing applies to
 	// it like to any user — the setting selective sync is built on.
 	IntegrationUserModifyAll bool
+	// StandardDuplicateRules turns on the duplicate rules a new org ships
+	// with active: "Standard Lead Duplicate Rule" and "Standard Contact
+	// Duplicate Rule", action Alert on create and edit. An API save that
+	// matches one (same Email here; the real matching rules also compare
+	// names and, for leads, contacts) is refused with DUPLICATES_DETECTED
+	// unless it sends Sforce-Duplicate-Rule-Header: allowSave=true. Off
+	// by default, as crmsync's local stack has it for now; the local
+	// stack can turn it on to run against an org as it ships.
+	StandardDuplicateRules bool
 }
 
 // Access is what a user may do with a record shared with them.
@@ -112,6 +121,8 @@ type Org struct {
 	outbound outboundState
 	refresh  map[string]string // refresh token → user id
 
+	sessionSeq int // access tokens issued
+
 	instanceURL string
 
 	// IntegrationUserID is the user the API acts as with sessions from
@@ -141,6 +152,10 @@ func New(cfg Config) *Org {
 		refresh: map[string]string{},
 	}
 	o.IntegrationUserID = o.AddUser("integration@crmsync.example", "Integration User")
+	if cfg.StandardDuplicateRules {
+		o.dups = append(o.dups, DuplicateRule{Object: "Lead", Name: "Standard_Lead_Duplicate_Rule"},
+			DuplicateRule{Object: "Contact", Name: "Standard_Contact_Duplicate_Rule"})
+	}
 	return o
 }
 
@@ -181,7 +196,10 @@ func (o *Org) newSession(userID string) string {
 	if userID == "" {
 		userID = o.IntegrationUserID
 	}
-	tok := fmt.Sprintf("%s!SIM%06d%s", salesforce.ID15(o.cfg.OrgID), len(o.sessions)+1, strings.Repeat("x", 8))
+	// A counter, not len(o.sessions): after ExpireSessions an expired
+	// token must never be issued again (it would come back to life).
+	o.sessionSeq++
+	tok := fmt.Sprintf("%s!SIM%06d%s", salesforce.ID15(o.cfg.OrgID), o.sessionSeq, strings.Repeat("x", 8))
 	o.sessions[tok] = userID
 	return tok
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +62,9 @@ type call struct {
 	body      []byte
 	user      string
 	allowSave bool
+	// batchSize is the query batch size the Sforce-Query-Options header
+	// asked for (0 = the org's default).
+	batchSize int
 }
 
 func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +112,8 @@ func (o *Org) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := call{method: r.Method, segments: splitPath(rest), query: r.URL.Query(), body: body, user: user,
-		allowSave: strings.Contains(strings.ReplaceAll(r.Header.Get("Sforce-Duplicate-Rule-Header"), " ", ""), "allowSave=true")}
+		allowSave: strings.Contains(strings.ReplaceAll(r.Header.Get("Sforce-Duplicate-Rule-Header"), " ", ""), "allowSave=true"),
+		batchSize: queryBatchSize(r.Header.Get("Sforce-Query-Options"))}
 	status, out := o.dispatch(c)
 	writeJSON(w, status, out)
 }
@@ -148,15 +153,19 @@ func (o *Org) dispatch(c call) (int, any) {
 		if len(s) == 2 {
 			return o.queryMore(s[1], c.user)
 		}
-		return o.query(c.query.Get("q"), c.user, s[0] == "queryAll")
+		return o.query(c.query.Get("q"), c.user, s[0] == "queryAll", c.batchSize)
 	case len(s) == 1 && s[0] == "composite" && c.method == http.MethodPost:
 		o.mu.Unlock()
 		defer o.mu.Lock()
 		return o.composite(c)
+	case len(s) == 3 && s[0] == "composite" && s[1] == "sobjects" && (c.method == http.MethodPost || c.method == http.MethodGet):
+		return o.retrieveMany(s[2], c)
 	case len(s) >= 2 && s[0] == "composite" && s[1] == "sobjects":
 		return o.collection(c)
+	case len(s) == 1 && s[0] == "sobjects" && c.method == http.MethodGet:
+		return http.StatusOK, o.describeGlobal()
 	case len(s) >= 2 && s[0] == "sobjects":
-		obj, ok := o.schema[s[1]]
+		obj, ok := o.objectNamed(s[1])
 		if !ok {
 			return fail(errf(404, "NOT_FOUND", nil, "The requested resource does not exist"))
 		}
@@ -323,7 +332,8 @@ func (o *Org) collection(c call) (int, any) {
 	for i, in := range req.Records {
 		var e *apiError
 		var p *pending
-		id, _ := in["Id"].(string)
+		idv, _ := fieldValue(in, "Id")
+		id, _ := idv.(string)
 		attrs, _ := in["attributes"].(map[string]any)
 		typ, _ := attrs["type"].(string)
 		switch c.method {
@@ -345,7 +355,8 @@ func (o *Org) collection(c call) (int, any) {
 					e = errf(400, "INVALID_TYPE", nil, "record type %s does not match %s", typ, upsertObj.Name)
 					break
 				}
-				value := fmt.Sprint(in[extField])
+				v, _ := fieldValue(in, extField)
+				value := fmt.Sprint(v)
 				delete(in, "attributes")
 				var res any
 				res, e = o.upsert(obj, extField, value, in, opts)
@@ -397,7 +408,8 @@ func (o *Org) collection(c call) (int, any) {
 				results[i] = map[string]any{"success": false, "errors": []any{errf(400, salesforce.CodeAllOrNoneRolledBack, nil,
 					"Record rolled back because not all records were valid and the request was using AllOrNone header").wire("statusCode")}}
 			case !failed && p != nil:
-				results[i] = o.commitPending(c.method, fmt.Sprint(req.Records[i]["Id"]), p.obj, p.existing, p.rec, p.changed, c.user)
+				id, _ := fieldValue(req.Records[i], "Id")
+				results[i] = o.commitPending(c.method, fmt.Sprint(id), p.obj, p.existing, p.rec, p.changed, c.user)
 			}
 		}
 	}
@@ -527,4 +539,98 @@ func describe(obj *Object) map[string]any {
 	}
 	return map[string]any{"name": obj.Name, "label": obj.Name, "keyPrefix": obj.KeyPrefix,
 		"createable": obj.Name != "User", "updateable": obj.Name != "User", "queryable": true, "fields": fields}
+}
+
+// queryBatchSize reads batchSize from a Sforce-Query-Options header
+// ("batchSize=500"). The REST API Developer Guide (Query Options Header):
+// the default is 2,000, the minimum 200, the maximum 2,000, and the batch
+// answered may be smaller than asked; values out of range are clamped.
+func queryBatchSize(header string) int {
+	for _, opt := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(opt), "=")
+		if !strings.EqualFold(k, "batchSize") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return 0
+		}
+		return min(max(n, 200), 2000)
+	}
+	return 0
+}
+
+// retrieveMany is the sObject Collections retrieve: POST
+// /composite/sobjects/{type} with {"ids": [...], "fields": [...]}, or GET
+// with ?ids=…&fields=… (REST API Developer Guide, "Get Multiple Records
+// with Fewer Round-Trips"). It answers an array in the order of ids with
+// null for an id that is not found (or not visible), at most 2,000 ids,
+// and fields is required. jsforce's retrieve of several ids calls it.
+func (o *Org) retrieveMany(object string, c call) (int, any) {
+	obj, ok := o.objectNamed(object)
+	if !ok {
+		return fail(errf(404, salesforce.CodeNotFound, nil, "The requested resource does not exist"))
+	}
+	var req struct {
+		IDs    []string `json:"ids"`
+		Fields []string `json:"fields"`
+	}
+	if c.method == http.MethodGet {
+		req.IDs = splitList(c.query.Get("ids"))
+		req.Fields = splitList(c.query.Get("fields"))
+	} else if err := decodeJSON(bytes.NewReader(c.body), &req); err != nil {
+		return fail(errf(400, "JSON_PARSER_ERROR", nil, "%v", err))
+	}
+	switch {
+	case len(req.IDs) == 0:
+		return fail(errf(400, "INVALID_FIELD", nil, "ids must be set"))
+	case len(req.IDs) > 2000:
+		return fail(errf(400, "EXCEEDED_ID_LIMIT", nil, "too many ids: %d (at most 2000)", len(req.IDs)))
+	case len(req.Fields) == 0:
+		return fail(errf(400, "INVALID_FIELD", nil, "fields must be set"))
+	}
+	for _, f := range req.Fields {
+		if _, ok := obj.Field(f); !ok {
+			return fail(errf(400, "INVALID_FIELD", nil, "No such column '%s' on sobject of type %s", f, obj.Name))
+		}
+	}
+	out := make([]any, len(req.IDs))
+	for i, id := range req.IDs {
+		if !salesforce.ValidID(id) {
+			return fail(errf(400, "MALFORMED_ID", []string{"Id"}, "invalid ID: %s", id))
+		}
+		if r, e := o.visibleRecord(obj.Name, id, c.user); e == nil {
+			out[i] = view(r, req.Fields)
+		}
+	}
+	return http.StatusOK, out
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// describeGlobal is GET /sobjects (Describe Global): the org's sObject
+// types with their key prefixes, abilities and URLs.
+func (o *Org) describeGlobal() map[string]any {
+	var sobjects []any
+	for _, name := range sortedKeys(o.schema) {
+		obj := o.schema[name]
+		writable := obj.Name != "User"
+		base := dataRoot + "sobjects/" + obj.Name
+		sobjects = append(sobjects, map[string]any{
+			"name": obj.Name, "label": obj.Name, "labelPlural": obj.Name + "s", "keyPrefix": obj.KeyPrefix,
+			"custom": strings.HasSuffix(obj.Name, "__c"), "createable": writable, "updateable": writable, "deletable": writable,
+			"queryable": true, "retrieveable": true, "searchable": true, "triggerable": true, "replicateable": true,
+			"layoutable": true, "undeletable": writable,
+			"urls": map[string]string{"sobject": base, "describe": base + "/describe", "rowTemplate": base + "/{ID}"},
+		})
+	}
+	return map[string]any{"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects}
 }

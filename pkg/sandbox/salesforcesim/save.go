@@ -1,6 +1,7 @@
 package salesforcesim
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,6 +22,7 @@ type apiError struct {
 	Message string
 	Fields  []string
 	matched []*record
+	rule    string // the duplicate rule that matched
 }
 
 func errf(status int, code string, fields []string, format string, a ...any) *apiError {
@@ -48,7 +50,7 @@ func (e *apiError) wire(key string) map[string]any {
 			obj = e.matched[0].obj.Name
 		}
 		m["duplicateResult"] = map[string]any{
-			"allowSave": false, "duplicateRule": "Email_Duplicate_Rule", "duplicateRuleEntityType": obj,
+			"allowSave": false, "duplicateRule": cmp.Or(e.rule, "Email_Duplicate_Rule"), "duplicateRuleEntityType": obj,
 			"errorMessage": e.Message, "matchResults": []any{map[string]any{
 				"entityType": obj, "errors": []any{}, "matchEngine": "ExactMatchEngine",
 				"matchRecords": recs, "rule": "Email_Match_Rule", "size": len(recs), "success": true,
@@ -195,7 +197,7 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 		}
 	}
 	for _, name := range sortedKeys(in) {
-		if name == "attributes" || (name == "Id" && !create) {
+		if name == "attributes" || (strings.EqualFold(name, "Id") && !create) {
 			continue
 		}
 		f, ok := obj.Field(name)
@@ -210,12 +212,12 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 		if err != nil {
 			return nil, nil, err
 		}
-		if name == "OwnerId" && v != nil {
+		if f.Name == "OwnerId" && v != nil {
 			if u, ok := o.lookup(v.(string)); !ok || u.obj.Name != "User" || u.fields["IsActive"] != true {
 				return nil, nil, errf(400, salesforce.CodeInvalidCrossReferenceKey, []string{name}, "Owner ID: owner cannot be inactive user")
 			}
 		}
-		rec[name] = v
+		rec[f.Name] = v
 	}
 	if create {
 		for _, f := range obj.Fields {
@@ -280,7 +282,7 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 		if len(matched) > 0 {
 			sortedIDs(matched)
 			e := errf(400, salesforce.CodeDuplicatesDetected, nil, "You're creating a duplicate record. We recommend you use an existing record instead.")
-			e.matched = matched
+			e.matched, e.rule = matched, dr.Name
 			return nil, nil, e
 		}
 	}

@@ -3,6 +3,7 @@ package salesforcesim
 import (
 	"math"
 	"sort"
+	"strings"
 )
 
 // Field types, as describe reports them.
@@ -76,16 +77,19 @@ type Object struct {
 	byName  map[string]*Field
 }
 
-// Field returns the named field.
+// Field returns the named field. Field names are case-insensitive, as
+// in every Salesforce API: jsforce sends "id" in collection updates, as
+// the REST API Developer Guide's own "Update Multiple Records" example
+// does.
 func (o *Object) Field(name string) (*Field, bool) {
-	f, ok := o.byName[name]
+	f, ok := o.byName[strings.ToLower(name)]
 	return f, ok
 }
 
 func (o *Object) index() {
 	o.byName = map[string]*Field{}
 	for _, f := range o.Fields {
-		o.byName[f.Name] = f
+		o.byName[strings.ToLower(f.Name)] = f
 	}
 }
 
@@ -276,6 +280,20 @@ func DefaultSchema() map[string]*Object {
 		out[o.Name] = o
 	}
 	return out
+}
+
+// fieldValue returns the input's value for field name, matched
+// case-insensitively (an exact match first).
+func fieldValue(in map[string]any, name string) (any, bool) {
+	if v, ok := in[name]; ok {
+		return v, true
+	}
+	for k, v := range in {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -72,6 +72,7 @@ type cursor struct {
 	ids   []string
 	query *soqlQuery
 	user  string
+	batch int // records per page
 }
 
 func tokenize(q string) ([]string, error) {
@@ -424,17 +425,77 @@ func (o *Org) value(r *record, field, user string) (any, bool) {
 	return r.fields[field], true
 }
 
+// canonicalize rewrites the query's field names to the schema's spelling:
+// SOQL names are case-insensitive ("select id from contact"), and answers
+// name fields as the schema does. Unknown names stay as written (the
+// query then refuses them with INVALID_FIELD).
+func (o *Org) canonicalize(obj *Object, q *soqlQuery) {
+	name := func(field string) string {
+		if rel, sub, ok := strings.Cut(field, "."); ok {
+			ref, ok := obj.Field(rel + "Id")
+			if !ok {
+				return field
+			}
+			rel = strings.TrimSuffix(ref.Name, "Id")
+			if target, ok := o.schema[ref.ReferenceTo]; ok {
+				if f, ok := target.Field(sub); ok {
+					sub = f.Name
+				}
+			}
+			return rel + "." + sub
+		}
+		if f, ok := obj.Field(field); ok {
+			return f.Name
+		}
+		return field
+	}
+	for i, f := range q.fields {
+		q.fields[i] = name(f)
+	}
+	for i := range q.orderBy {
+		q.orderBy[i].field = name(q.orderBy[i].field)
+	}
+	var walk func(e *expr)
+	walk = func(e *expr) {
+		if e == nil {
+			return
+		}
+		if e.op == "cond" {
+			e.cond.field = name(e.cond.field)
+		}
+		for i := range e.terms {
+			walk(&e.terms[i])
+		}
+	}
+	walk(q.where)
+}
+
+// objectNamed finds an sObject type by name, case-insensitively as the
+// API does.
+func (o *Org) objectNamed(name string) (*Object, bool) {
+	if obj, ok := o.schema[name]; ok {
+		return obj, true
+	}
+	for k, obj := range o.schema {
+		if strings.EqualFold(k, name) {
+			return obj, true
+		}
+	}
+	return nil, false
+}
+
 // query runs a SOQL query as user; all (queryAll) includes deleted
 // records, which carry IsDeleted true (and MasterRecordId after a merge).
-func (o *Org) query(q, user string, all bool) (int, any) {
+func (o *Org) query(q, user string, all bool, batchSize int) (int, any) {
 	sq, err := parseSOQL(q)
 	if err != nil {
 		return fail(errf(400, "MALFORMED_QUERY", nil, "%v", err))
 	}
-	obj, ok := o.schema[sq.object]
+	obj, ok := o.objectNamed(sq.object)
 	if !ok {
 		return fail(errf(400, "INVALID_TYPE", nil, "sObject type '%s' is not supported.", sq.object))
 	}
+	o.canonicalize(obj, sq)
 	probe := &record{obj: obj, fields: map[string]any{}}
 	fields := append([]string{}, sq.fields...)
 	for _, k := range sq.orderBy {
@@ -501,14 +562,17 @@ func (o *Org) query(q, user string, all bool) (int, any) {
 	for i, r := range matched {
 		ids[i] = r.id()
 	}
-	cur := &cursor{ids: ids, query: sq, user: user}
+	cur := &cursor{ids: ids, query: sq, user: user, batch: o.cfg.QueryBatchSize}
+	if batchSize > 0 {
+		cur.batch = min(batchSize, cur.batch)
+	}
 	return http.StatusOK, o.page(cur, 0)
 }
 
 // page returns the query answer from offset, registering a cursor for
 // the rest.
 func (o *Org) page(cur *cursor, offset int) map[string]any {
-	end := min(offset+o.cfg.QueryBatchSize, len(cur.ids))
+	end := min(offset+cur.batch, len(cur.ids))
 	records := make([]any, 0, end-offset)
 	for _, id := range cur.ids[offset:end] {
 		r := o.records[id]

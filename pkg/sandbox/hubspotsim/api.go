@@ -48,8 +48,18 @@ func (p *Portal) withType(h typedHandler) http.HandlerFunc {
 	}
 }
 
-func (p *Portal) apiSource() source {
-	return source{changeSource: "INTEGRATION", sourceID: strconv.FormatInt(p.cfg.AppID, 10)}
+// apiSource is the change source of an API call: the app that owns the
+// call's bearer token (Config.Apps), else the portal's AppID — so a
+// change another integration made is attributed to that integration, as
+// HubSpot attributes it (changeSource INTEGRATION, sourceId the app id).
+func (p *Portal) apiSource(r *http.Request) source {
+	app := p.cfg.AppID
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if id, ok := p.cfg.Apps[token]; ok {
+			app = id
+		}
+	}
+	return source{changeSource: "INTEGRATION", sourceID: strconv.FormatInt(app, 10)}
 }
 
 // queryList is a list query parameter as HubSpot reads it: repeated
@@ -163,12 +173,12 @@ func (p *Portal) createObject(w http.ResponseWriter, r *http.Request, o crmsync.
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	rec, err := p.create(o, in.Properties, p.apiSource())
+	rec, err := p.create(o, in.Properties, p.apiSource(r))
 	if err != nil {
 		writeJSON(w, statusOf(err), err)
 		return
 	}
-	p.associateAtCreate(o, rec.id, in.Associations)
+	p.associateAtCreate(o, rec.id, in.Associations, p.apiSource(r))
 	writeJSON(w, http.StatusCreated, wire(o, rec, nil))
 }
 
@@ -184,7 +194,7 @@ func (p *Portal) updateObject(w http.ResponseWriter, r *http.Request, o crmsync.
 		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", map[string][]string{"id": {r.PathValue("id")}})
 		return
 	}
-	rec, err := p.update(o, rec.id, in.Properties, p.apiSource())
+	rec, err := p.update(o, rec.id, in.Properties, p.apiSource(r))
 	if err != nil {
 		writeJSON(w, statusOf(err), err)
 		return
@@ -196,7 +206,7 @@ func (p *Portal) archiveObject(w http.ResponseWriter, r *http.Request, o crmsync
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// HubSpot answers 204 for an id that does not exist.
-	_ = p.archive(o, r.PathValue("id"), p.apiSource())
+	_ = p.archive(o, r.PathValue("id"), p.apiSource(r))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -293,13 +303,13 @@ func (p *Portal) batchCreate(w http.ResponseWriter, r *http.Request, o crmsync.O
 	var results []map[string]any
 	var errs []*apiError
 	for _, in := range req.Inputs {
-		rec, err := p.create(o, in.Properties, p.apiSource())
+		rec, err := p.create(o, in.Properties, p.apiSource(r))
 		if err != nil {
 			err.Context = map[string][]string{"objectWriteTraceId": {in.ObjectWriteTraceID}}
 			errs = append(errs, err)
 			continue
 		}
-		p.associateAtCreate(o, rec.id, in.Associations)
+		p.associateAtCreate(o, rec.id, in.Associations, p.apiSource(r))
 		res := wire(o, rec, nil)
 		if in.ObjectWriteTraceID != "" {
 			res["objectWriteTraceId"] = in.ObjectWriteTraceID
@@ -324,7 +334,7 @@ func (p *Portal) batchUpdate(w http.ResponseWriter, r *http.Request, o crmsync.O
 			errs = append(errs, newAPIError("OBJECT_NOT_FOUND", "Object not found.", map[string][]string{"ids": {in.ID}}))
 			continue
 		}
-		rec, err := p.update(o, rec.id, in.Properties, p.apiSource())
+		rec, err := p.update(o, rec.id, in.Properties, p.apiSource(r))
 		if err != nil {
 			err.Context = map[string][]string{"ids": {in.ID}}
 			errs = append(errs, err)
@@ -354,7 +364,7 @@ func (p *Portal) batchUpsert(w http.ResponseWriter, r *http.Request, o crmsync.O
 		var err *apiError
 		created := false
 		if existing := p.find(o, in.ID, idProp); existing != nil {
-			rec, err = p.update(o, existing.id, in.Properties, p.apiSource())
+			rec, err = p.update(o, existing.id, in.Properties, p.apiSource(r))
 		} else {
 			props := map[string]string{}
 			for k, v := range in.Properties {
@@ -363,7 +373,7 @@ func (p *Portal) batchUpsert(w http.ResponseWriter, r *http.Request, o crmsync.O
 			if idProp != "hs_object_id" {
 				props[idProp] = in.ID
 			}
-			rec, err = p.create(o, props, p.apiSource())
+			rec, err = p.create(o, props, p.apiSource(r))
 			created = true
 		}
 		if err != nil {
@@ -386,7 +396,7 @@ func (p *Portal) batchArchive(w http.ResponseWriter, r *http.Request, o crmsync.
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, in := range req.Inputs {
-		_ = p.archive(o, in.ID, p.apiSource())
+		_ = p.archive(o, in.ID, p.apiSource(r))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -73,7 +73,7 @@ func (p *Portal) assocPutDefault(w http.ResponseWriter, r *http.Request, from, t
 		writeJSON(w, statusOf(e), e)
 		return
 	}
-	p.link(from, fromID, to, toID, []hubspot.AssociationLabel{defaultLabel(from, to)}, p.apiSource())
+	p.link(from, fromID, to, toID, []hubspot.AssociationLabel{defaultLabel(from, to)}, p.apiSource(r))
 	p.batchAnswer(w, http.StatusOK, []map[string]any{defaultAssociation(from, fromID, to, toID)}, nil)
 }
 
@@ -111,7 +111,7 @@ func (p *Portal) assocPutLabels(w http.ResponseWriter, r *http.Request, from, to
 		writeJSON(w, statusOf(e), e)
 		return
 	}
-	p.link(from, fromID, to, toID, labels, p.apiSource())
+	p.link(from, fromID, to, toID, labels, p.apiSource(r))
 	writeJSON(w, http.StatusCreated, map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(fromID),
 		"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(toID), "labels": []string{}})
 }
@@ -122,7 +122,7 @@ func (p *Portal) assocPutLabels(w http.ResponseWriter, r *http.Request, from, to
 func (p *Portal) assocDeletePair(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.unlink(from, r.PathValue("id"), to, r.PathValue("toId"), p.apiSource())
+	p.unlink(from, r.PathValue("id"), to, r.PathValue("toId"), p.apiSource(r))
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -221,7 +221,7 @@ func (p *Portal) emitAssociation(from crmsync.ObjectType, fromID string, to crms
 	p.queue(e)
 }
 
-func (p *Portal) associateAtCreate(o crmsync.ObjectType, id string, in []hubspot.AssociationInput) {
+func (p *Portal) associateAtCreate(o crmsync.ObjectType, id string, in []hubspot.AssociationInput, src source) {
 	for _, a := range in {
 		// The target's type is not named in a create's associations; the
 		// sim looks the id up among the types it knows.
@@ -231,7 +231,7 @@ func (p *Portal) associateAtCreate(o crmsync.ObjectType, id string, in []hubspot
 				for _, ty := range a.Types {
 					labels = append(labels, hubspot.AssociationLabel{Category: ty.Category, TypeID: ty.TypeID})
 				}
-				p.link(o, id, t, a.To.ID, labels, p.apiSource())
+				p.link(o, id, t, a.To.ID, labels, src)
 				break
 			}
 		}
@@ -355,7 +355,7 @@ func (p *Portal) assocCreate(w http.ResponseWriter, r *http.Request, from, to cr
 				labels = append(labels, hubspot.AssociationLabel{Category: t.Category, TypeID: t.TypeID})
 			}
 		}
-		p.link(from, in.From.ID, to, toID, labels, p.apiSource())
+		p.link(from, in.From.ID, to, toID, labels, p.apiSource(r))
 		return map[string]any{"fromObjectTypeId": hubspot.ObjectTypeID(from), "fromObjectId": parseID(in.From.ID),
 			"toObjectTypeId": hubspot.ObjectTypeID(to), "toObjectId": parseID(toID), "labels": []string{}}
 	})
@@ -366,7 +366,7 @@ func (p *Portal) assocCreate(w http.ResponseWriter, r *http.Request, from, to cr
 // 201 LabelsBetweenObjectPair of batch/create).
 func (p *Portal) assocCreateDefault(w http.ResponseWriter, r *http.Request, from, to crmsync.ObjectType) {
 	p.assocBatchCreate(w, r, from, to, http.StatusOK, func(in assocInput, toID string) map[string]any {
-		p.link(from, in.From.ID, to, toID, []hubspot.AssociationLabel{defaultLabel(from, to)}, p.apiSource())
+		p.link(from, in.From.ID, to, toID, []hubspot.AssociationLabel{defaultLabel(from, to)}, p.apiSource(r))
 		return defaultAssociation(from, in.From.ID, to, toID)
 	})
 }
@@ -402,7 +402,7 @@ func (p *Portal) assocArchive(w http.ResponseWriter, r *http.Request, from, to c
 	defer p.mu.Unlock()
 	for _, in := range inputs {
 		for _, t := range toIDs(in.To) {
-			p.unlink(from, in.From.ID, to, t, p.apiSource())
+			p.unlink(from, in.From.ID, to, t, p.apiSource(r))
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)

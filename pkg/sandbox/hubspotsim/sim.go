@@ -26,6 +26,11 @@ type Config struct {
 	// Token, when set, is the bearer token every API call must carry
 	// (401 otherwise). Admin calls need none.
 	Token string
+	// Apps maps other bearer tokens to the ids of the apps that own them:
+	// a change made with such a token has that app as its sourceId (other
+	// tokens' changes are AppID's, crmsync's own). With Token set, a call
+	// with an Apps token is accepted too.
+	Apps map[string]int64
 	// BurstLimit requests per BurstWindow (0 = unlimited); HubSpot's OAuth
 	// apps get 110 per 10 s. SearchLimit searches per second (0 =
 	// unlimited; HubSpot: 5). DailyLimit calls per UTC day (0 = unlimited).
@@ -176,10 +181,17 @@ func (s *statusRecorder) Header() http.Header         { return s.header }
 func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 
+// otherApp reports whether r carries the token of one of Config.Apps.
+func (p *Portal) otherApp(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	_, known := p.cfg.Apps[token]
+	return ok && known
+}
+
 // api wraps an API handler with auth, limits and faults.
 func (p *Portal) api(search bool, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.cfg.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.cfg.Token {
+		if p.cfg.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.cfg.Token && !p.otherApp(r) {
 			writeError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API supports OAuth 2.0 authentication.", nil)
 			return
 		}

@@ -284,3 +284,32 @@ func TestRunDelivers(t *testing.T) {
 		t.Fatalf("%d triggers delivered by Run, want 2", len(got))
 	}
 }
+
+// A change is attributed to the app whose token made it: crmsync's own
+// writes carry its app id as sourceId, another integration's carry that
+// integration's, so the engine can tell its echoes from other apps.
+func TestChangesAreAttributedToTheTokensApp(t *testing.T) {
+	e, s := newWebhookEnv(t, hookSecret, hubspotsim.Config{Apps: map[string]int64{"other-app-token": 777}})
+	own, err := e.client.CreateObject(ctx, crmsync.HSContact, map[string]string{"email": "own@example.com"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := hubspot.NewClient(hubspot.WithBaseURL(e.srv.URL+prefix), hubspot.WithHTTPClient(e.srv.Client()),
+		hubspot.WithPrivateAppToken("other-app-token"), hubspot.WithRateLimit(0, 0), hubspot.WithSearchRateLimit(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := other.CreateObject(ctx, crmsync.HSContact, map[string]string{"email": "theirs@example.com"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.portal.FlushWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range byKind(s.got(), crmsync.KindCreated) {
+		want := map[string]string{own.ID: "INTEGRATION/1160452", theirs.ID: "INTEGRATION/777"}[tr.Record.ID]
+		if tr.ChangeSource != want {
+			t.Errorf("%s: change source %q, want %q", tr.Record.ID, tr.ChangeSource, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,12 @@ type source struct {
 	changeSource string
 	sourceID     string
 }
+
+// defaultPipelineStages are the stage ids of HubSpot's default sales
+// pipeline ("default"), in order — the only pipeline the sim has. A deal's
+// dealstage must be one of its pipeline's stages, as in HubSpot.
+var defaultPipelineStages = []string{"appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+	"decisionmakerboughtin", "contractsent", "closedwon", "closedlost"}
 
 // lifecycleOrder is HubSpot's default lifecycle stages, in order.
 var lifecycleOrder = []string{"subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
@@ -105,6 +112,12 @@ func (p *Portal) validate(o crmsync.ObjectType, rec *record, props map[string]st
 				details = append(details, errorDetail{Message: fmt.Sprintf("Email address %s is invalid", v), Code: "INVALID_EMAIL",
 					Context: map[string][]string{"propertyName": {k}}})
 			}
+		case o == crmsync.HSDeal && k == "dealstage" && v != "" && !slices.Contains(defaultPipelineStages, v):
+			details = append(details, errorDetail{Message: fmt.Sprintf("%s was not one of the allowed options: [%s]", v, strings.Join(defaultPipelineStages, ", ")),
+				Code: "INVALID_OPTION", Context: map[string][]string{"propertyName": {k}}})
+		case o == crmsync.HSDeal && k == "pipeline" && v != "" && v != "default":
+			details = append(details, errorDetail{Message: fmt.Sprintf("%s was not one of the allowed options: [default]", v),
+				Code: "INVALID_OPTION", Context: map[string][]string{"propertyName": {k}}})
 		case k == "lifecyclestage" && v != "":
 			if lifecycleRank(v) < 0 {
 				details = append(details, errorDetail{Message: fmt.Sprintf("%s was not one of the allowed options", v), Code: "INVALID_OPTION",

@@ -226,7 +226,9 @@ func DefaultSchema() map[string]*Object {
 		{Name: "Opportunity", KeyPrefix: "006", Private: true, Fields: append([]*Field{
 			{Name: "Name", Type: TypeString, Length: 120, Required: true},
 			{Name: "StageName", Type: TypePicklist, Length: 255, Required: true, Restricted: true,
-				Picklist: []string{"Prospecting", "Qualification", "Negotiation/Review", "Closed Won", "Closed Lost"}},
+				// A new org's standard opportunity stages.
+				Picklist: []string{"Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+					"Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"}},
 			{Name: "CloseDate", Type: TypeDate, Required: true},
 			{Name: "Amount", Type: TypeCurrency},
 			{Name: "Description", Type: TypeTextArea, Length: 32000},

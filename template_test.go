@@ -522,12 +522,18 @@ func TestTemplateSweepSchedule(t *testing.T) {
 		t.Fatal("no SweepFunction")
 	}
 	events, _ := get(fn, "Properties", "Events").(map[string]any)
-	if len(events) != 1 {
-		t.Fatalf("sweep events = %v, want one schedule", events)
+	want := map[string]string{"Schedule": "rate(15 minutes)", "InclusionListPoll": "rate(1 minute)"}
+	if len(events) != len(want) {
+		t.Fatalf("sweep events = %v, want the sweep's schedule and the inclusion-list poll", events)
 	}
-	for _, e := range events {
-		if get(e, "Type") != "ScheduleV2" || get(e, "Properties", "ScheduleExpression") != "rate(15 minutes)" {
-			t.Errorf("sweep event = %v, want ScheduleV2 rate(15 minutes)", e)
+	// The poll's events carry the detail-type functions/sweep answers
+	// with a poll only (PollDetailType).
+	if in, _ := get(events["InclusionListPoll"], "Properties", "Input", "Fn::Sub").(string); !strings.Contains(in, `"detail-type":"crmsync inclusion-list poll"`) {
+		t.Errorf("inclusion-list poll input = %q", in)
+	}
+	for name, e := range events {
+		if get(e, "Type") != "ScheduleV2" || get(e, "Properties", "ScheduleExpression") != want[name] {
+			t.Errorf("sweep event %s = %v, want ScheduleV2 %s", name, e, want[name])
 		}
 		// A failed run is not retried: the next one resumes in 15 minutes.
 		if get(e, "Properties", "RetryPolicy", "MaximumRetryAttempts") != "0" || get(fn, "Properties", "EventInvokeConfig", "MaximumRetryAttempts") != "0" {

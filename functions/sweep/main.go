@@ -119,10 +119,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// PollDetailType is the detail-type of the one-minute schedule's events:
+// they poll the inclusion list only (template.yaml, InclusionListPoll).
+const PollDetailType = "crmsync inclusion-list poll"
+
 // handler runs one sweep per scheduled event and reports its metrics.
 type handler struct {
 	// run performs the sweep with a budget (0 = the sweeper's default).
 	run func(ctx context.Context, budget time.Duration) (sweep.Report, error)
+	// poll polls the inclusion list (the one-minute schedule's events).
+	poll func(ctx context.Context) (int, error)
 	// store answers the API usage and the settings' budget.
 	store crmsync.Store
 	// allocation is the configured Salesforce allocation (0 = none).
@@ -148,6 +154,14 @@ func runSweeper(s *sweep.Sweeper) func(context.Context, time.Duration) (sweep.Re
 // Handle is the Lambda handler. The event is only logged: the schedule's
 // time does not change what a sweep does (cursors do).
 func (h *handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
+	if ev.DetailType == PollDetailType {
+		n, err := h.poll(ctx)
+		if err != nil {
+			return fmt.Errorf("inclusion-list poll: %w", err)
+		}
+		h.logger.InfoContext(ctx, "inclusion-list poll", "enqueued", n)
+		return nil
+	}
 	var budget time.Duration
 	if dl, ok := ctx.Deadline(); ok {
 		stop := dl.Add(-h.margin)
@@ -258,11 +272,13 @@ func run(ctx context.Context, logger *slog.Logger) error {
 			crmsync.Salesforce: &sweep.SalesforceSource{Client: sf},
 		},
 		Drift:      &engine.Engine{Store: store, HubSpot: hs, Salesforce: sf, Logger: logger},
+		Lists:      hs,
 		Logger:     logger,
 		DriftLimit: cfg.DriftLimit,
 	}
 	h := &handler{
 		run:        runSweeper(sw),
+		poll:       sw.PollInclusionList,
 		store:      store,
 		allocation: cfg.APIAllocation,
 		orgAllocation: func() int64 {

@@ -43,6 +43,9 @@ const (
 	HSNote                ObjectType = "note"
 	HSDocumentView        ObjectType = "document_view"
 	HSTask                ObjectType = "task"
+	// HSListMembership names the sweep's cursor of the inclusion list's
+	// memberships (not a record type).
+	HSListMembership ObjectType = "list_membership"
 )
 
 // Salesforce object types.
@@ -61,7 +64,7 @@ const (
 var objectSides = map[ObjectType]Side{
 	HSContact: HubSpot, HSCompany: HubSpot, HSDeal: HubSpot,
 	HSFormSubmission: HubSpot, HSMarketingEmailEvent: HubSpot, HSSalesEmail: HubSpot,
-	HSMeeting: HubSpot, HSCall: HubSpot, HSNote: HubSpot, HSDocumentView: HubSpot, HSTask: HubSpot,
+	HSMeeting: HubSpot, HSCall: HubSpot, HSNote: HubSpot, HSDocumentView: HubSpot, HSTask: HubSpot, HSListMembership: HubSpot,
 	SFLead: Salesforce, SFContact: Salesforce, SFAccount: Salesforce,
 	SFOpportunity: Salesforce, SFContactRole: Salesforce, SFCampaignMember: Salesforce, SFTask: Salesforce,
 }

@@ -92,6 +92,45 @@ func (c *Client) ListMembers(ctx context.Context, listID, after string, limit in
 	return ids, page.Paging.after(), nil
 }
 
+// Membership is one record's membership of a list.
+type Membership struct {
+	RecordID string
+	// At is when the record was added (membershipTimestamp).
+	At time.Time
+}
+
+// ListJoins pages through a list's memberships in the order they were
+// added, oldest first. next continues after this page; HubSpot returns
+// it on the last page too, so a later call with it finds only records
+// added since.
+//
+// GET /crm/v3/lists/{listId}/memberships/join-order
+func (c *Client) ListJoins(ctx context.Context, listID, after string, limit int) (ms []Membership, next string, err error) {
+	op := "memberships of list " + listID + " in join order"
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", itoa(limit))
+	}
+	var page struct {
+		Results []struct {
+			RecordID            flexString `json:"recordId"`
+			MembershipTimestamp time.Time  `json:"membershipTimestamp"`
+		} `json:"results"`
+		Paging *wirePaging `json:"paging"`
+	}
+	if err := c.do(ctx, call{op: op, method: "GET", path: "crm/v3/lists/" + url.PathEscape(listID) + "/memberships/join-order",
+		query: q, out: &page, idempotent: true}); err != nil {
+		return nil, "", err
+	}
+	for _, r := range page.Results {
+		ms = append(ms, Membership{RecordID: string(r.RecordID), At: r.MembershipTimestamp})
+	}
+	return ms, page.Paging.after(), nil
+}
+
 // Owner is a HubSpot user who can own records.
 type Owner struct {
 	ID        string    `json:"id"`

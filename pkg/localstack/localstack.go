@@ -186,7 +186,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			crmsync.HubSpot:    &sweep.HubSpotSource{Client: s.HubSpotClient},
 			crmsync.Salesforce: &sweep.SalesforceSource{Client: s.SalesforceClient},
 		},
-		Drift: s.Engine}
+		Drift: s.Engine, Lists: s.HubSpotClient}
 	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -210,6 +210,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			s.HubSpot.Run(runCtx, 200*time.Millisecond, func(err error) { log.Warn("hubspot sandbox dropped a webhook", "error", err) })
 		})
 		s.goRun(func() { s.Salesforce.RunOutbound(runCtx, 200*time.Millisecond) })
+	}
+	if !cfg.NoWebhooks {
+		s.goRun(func() { s.pollLists(runCtx, log) })
 	}
 	if cfg.SweepEvery > 0 {
 		s.goRun(func() {
@@ -294,6 +297,26 @@ func (s *Stack) startSimulators(cfg Config, listen func(string) (net.Listener, s
 		return nil, fmt.Errorf("localstack: sandbox clients: %w", err)
 	}
 	return []served{{hl, s.HubSpot}, {sl, s.Salesforce}}, nil
+}
+
+// ListPollEvery is how often the local stack polls the inclusion list (in
+// AWS: every minute), so a contact added to it syncs within seconds.
+const ListPollEvery = 2 * time.Second
+
+// pollLists polls the inclusion list until ctx is done.
+func (s *Stack) pollLists(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(ListPollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Sweeper.PollInclusionList(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("inclusion-list poll failed", "error", err)
+			}
+		}
+	}
 }
 
 func (s *Stack) goRun(f func()) {

@@ -496,17 +496,29 @@ func inclusionList(t *testing.T, b backend) {
 			t.Fatal("a Salesforce lead reached HubSpot although leads do nothing")
 		}
 	}
-	// Added to the list (and touched, so a webhook fires): it syncs.
+	// Added to the list — nothing else changes, HubSpot sends no webhook
+	// for it — it syncs within seconds (the stack polls the list's
+	// memberships).
 	w.HubSpot.AddToList("77", crmsync.HSContact, c.ID)
-	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"firstname": "Now"}); err != nil {
+	deadline := time.Now().Add(15 * time.Second)
+	for w.leadByEmail("in@example.com") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("contact added to the inclusion list did not sync within 15 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.settle()
+	if _, err := w.store.GetSyncError(ctx, ref); err == nil {
+		t.Error("the inclusion-list error was not cleared")
+	}
+	// Removed from the list: HubSpot changes stop reaching Salesforce.
+	w.HubSpot.RemoveFromList("77", crmsync.HSContact, c.ID)
+	if _, err := w.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"jobtitle": "Left"}); err != nil {
 		t.Fatal(err)
 	}
 	w.settle()
-	if w.leadByEmail("in@example.com") == nil {
-		t.Fatal("contact added to the inclusion list did not sync")
-	}
-	if _, err := w.store.GetSyncError(ctx, ref); err == nil {
-		t.Error("the inclusion-list error was not cleared")
+	if lead := w.leadByEmail("in@example.com"); lead["Title"] == "Left" {
+		t.Error("a contact removed from the inclusion list still synced to Salesforce")
 	}
 }
 

@@ -42,6 +42,9 @@ type Sweeper struct {
 	// Drift checks linked pairs for drift (the engine); nil turns the
 	// drift check off.
 	Drift DriftChecker
+	// Lists polls the inclusion list's memberships (see lists.go); nil
+	// turns the inclusion-list trigger off.
+	Lists ListJoins
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -98,8 +101,11 @@ type Report struct {
 	Stopped bool           `json:"stopped,omitempty"`
 	Objects []ObjectReport `json:"objects,omitempty"`
 	// Retries is the number of errored records re-enqueued.
-	Retries int         `json:"retries"`
-	Drift   DriftReport `json:"drift"`
+	Retries int `json:"retries"`
+	// ListJoins is the number of contacts added to the inclusion list
+	// since the last poll (enqueued).
+	ListJoins int         `json:"list_joins,omitempty"`
+	Drift     DriftReport `json:"drift"`
 	// BehindDeletedWindow is set when some object's cursor is older than
 	// its side keeps deletions: deletes may have been missed.
 	BehindDeletedWindow bool     `json:"behind_deleted_window,omitempty"`
@@ -138,7 +144,7 @@ type DriftReport struct {
 
 // Enqueued is the number of triggers the run enqueued.
 func (r Report) Enqueued() int {
-	n := r.Retries + r.Drift.Drifted
+	n := r.Retries + r.Drift.Drifted + r.ListJoins
 	for _, o := range r.Objects {
 		n += o.Changes + o.Deletes
 	}
@@ -204,6 +210,11 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		r.fail(err)
 	} else {
 		r.retries(ctx)
+		if n, err := s.PollInclusionList(ctx); err != nil {
+			r.fail(err)
+		} else {
+			r.rep.ListJoins = n
+		}
 		for _, side := range crmsync.Sides {
 			src := s.Sources[side]
 			if src == nil {

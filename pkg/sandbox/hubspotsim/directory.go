@@ -15,6 +15,7 @@ func (p *Portal) directoryRoutes() {
 	p.listRoutes()
 	p.mux.HandleFunc("GET /crm/v3/lists/records/{typeId}/{id}/memberships", p.api(false, p.recordLists))
 	p.mux.HandleFunc("GET /crm/v3/lists/{listId}/memberships", p.api(false, p.listMembers))
+	p.mux.HandleFunc("GET /crm/v3/lists/{listId}/memberships/join-order", p.api(false, p.listJoins))
 	p.mux.HandleFunc("GET /crm/v3/properties/{type}", p.api(false, p.withType(p.properties)))
 }
 
@@ -71,6 +72,43 @@ func (p *Portal) listMembers(w http.ResponseWriter, r *http.Request) {
 	if offset+limit < len(keys) {
 		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
 	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// listJoins is GET /crm/v3/lists/{listId}/memberships/join-order: the
+// memberships ordered by when they were added (membershipTimestamp, then
+// record id), paged with an opaque after token — here the position in
+// that order, which a later join only extends.
+func (p *Portal) listJoins(w http.ResponseWriter, r *http.Request) {
+	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 250 {
+		limit = 100
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	members, ok := p.lists[r.PathValue("listId")]
+	if !ok {
+		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "List "+r.PathValue("listId")+" does not exist", nil)
+		return
+	}
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if c := members[a].Compare(members[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	results := []map[string]any{}
+	for _, k := range keys[min(offset, len(keys)):min(offset+limit, len(keys))] {
+		_, id, _ := strings.Cut(k, "/")
+		results = append(results, map[string]any{"recordId": id, "membershipTimestamp": stamp(members[k])})
+	}
+	next := min(offset+limit, len(keys))
+	body := map[string]any{"results": results, "paging": map[string]any{"next": map[string]string{"after": strconv.Itoa(next)}}}
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -1,0 +1,90 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/hubspot"
+)
+
+// The inclusion-list trigger. HubSpot sends no webhook when a record is
+// added to a list (list-membership webhooks exist only for workflow
+// actions), so the sweep polls the inclusion list's memberships in join
+// order (GET /crm/v3/lists/{listId}/memberships/join-order), from a
+// cursor: every contact added since the last poll — new or existing — is
+// enqueued (kind list_membership) and syncs if eligible. Leaving the list
+// needs no trigger: each resolution checks membership, so HubSpot →
+// Salesforce updates stop. Sweeper.PollInclusionList is cheap (one call
+// when nobody joined) and runs at the start of every sweep; the local stack
+// runs it every few seconds, and in AWS a one-minute schedule runs it
+// (template.yaml, InclusionListPoll), so a contact added to the list
+// syncs within a minute instead of a sweep period.
+
+// ListJoins lists a HubSpot list's memberships in join order
+// (*hubspot.Client).
+type ListJoins interface {
+	ListJoins(ctx context.Context, listID, after string, limit int) ([]hubspot.Membership, string, error)
+}
+
+var _ ListJoins = (*hubspot.Client)(nil)
+
+// listPage is the page size of a membership poll (HubSpot's maximum).
+const listPage = 250
+
+// PollInclusionList enqueues the contacts added to the inclusion list
+// since the last poll and returns how many. Without an inclusion list or
+// a Lists source it does nothing.
+func (s *Sweeper) PollInclusionList(ctx context.Context) (int, error) {
+	settings, err := engine.LoadSettings(ctx, s.Store)
+	if err != nil || s.Lists == nil || settings.InclusionListID == "" {
+		return 0, err
+	}
+	listID := settings.InclusionListID
+	cur, err := s.Store.GetCursor(ctx, crmsync.HubSpot, crmsync.HSListMembership)
+	if err != nil && !errors.Is(err, crmsync.ErrNotFound) {
+		return 0, fmt.Errorf("sweep: inclusion list cursor: %w", err)
+	}
+	after := ""
+	if id, token, ok := strings.Cut(cur.LastID, " "); ok && id == listID {
+		after = token // the same list: continue after the last join seen
+	}
+	n := 0
+	for {
+		ms, next, err := s.Lists.ListJoins(ctx, listID, after, listPage)
+		if err != nil {
+			return n, fmt.Errorf("sweep: inclusion list %s: %w", listID, err)
+		}
+		ts := make([]crmsync.Trigger, 0, len(ms))
+		last := cur.Timestamp
+		for _, m := range ms {
+			if m.At.Before(cur.Timestamp) && after != "" {
+				continue // enqueued by an earlier poll
+			}
+			ts = append(ts, crmsync.Trigger{Record: crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: m.RecordID},
+				Kind: crmsync.KindListMembership, OccurredAt: m.At,
+				DedupeKey: crmsync.DedupeKeyOf("list-join", listID, m.RecordID, m.At.UTC().Format(time.RFC3339Nano))})
+			last = m.At
+		}
+		if len(ts) > 0 {
+			if err := s.Queue.Send(ctx, ts); err != nil {
+				return n, fmt.Errorf("sweep: inclusion list %s: %w", listID, err)
+			}
+			n += len(ts)
+		}
+		if next != "" {
+			after = next
+		}
+		cur = crmsync.Cursor{Side: crmsync.HubSpot, Object: crmsync.HSListMembership, Timestamp: last, LastID: listID + " " + after, UpdatedAt: s.now()}
+		if err := s.Store.PutCursor(ctx, cur); err != nil {
+			return n, fmt.Errorf("sweep: inclusion list cursor: %w", err)
+		}
+		if len(ms) < listPage {
+			return n, nil
+		}
+	}
+}

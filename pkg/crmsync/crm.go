@@ -133,3 +133,14 @@ type Roles struct {
 	Closed, Won bool
 	ContactIDs  []string
 }
+
+// DeletionCheck is implemented by CRMs whose reads leave out records the
+// integration user may not see (Salesforce sharing), to tell such a record
+// from a deleted one.
+type DeletionCheck interface {
+	// Deleted reports whether ref was deleted (Salesforce: queryAll finds
+	// it with IsDeleted). false means the CRM does not say so: the record
+	// exists but the integration user cannot read it — or, rarely, it was
+	// purged from the recycle bin.
+	Deleted(ctx context.Context, ref RecordRef) (bool, error)
+}

@@ -62,7 +62,7 @@ var reasonCategory = map[Reason]Category{
 var reasonHint = map[Reason]string{
 	ReasonNoEmail:            "add an email address to the record; contacts sync by email",
 	ReasonNotInInclusionList: "add the contact to the inclusion list, or clear the inclusion list setting",
-	ReasonNotVisible:         "share the record with the integration user, or change the selective-sync rule",
+	ReasonNotVisible:         "the integration user cannot see the record: check its role in the role hierarchy, the sharing rules of the object, and its permission set (log in as the integration user and try to view the record); crmsync explain -eligibility shows what crmsync sees",
 	ReasonFlaggedDuplicate:   "merge the duplicate records, then resync",
 	ReasonRequiredField:      "fill in the required field on the source record, or map a field to it",
 	ReasonValidationRule:     "change the record so it passes the validation rule, or relax the rule",

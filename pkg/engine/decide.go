@@ -90,7 +90,7 @@ func (w writePlan) count() int {
 
 // decide is the whole decision of one resolution: pure, from facts.
 func decide(f *facts) Plan {
-	if !f.found.gone.IsZero() {
+	if !f.found.gone.ref.IsZero() {
 		return decideGone(f)
 	}
 	if p := eligibility(f); p != nil {

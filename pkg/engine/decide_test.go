@@ -148,14 +148,14 @@ func TestDecide(t *testing.T) {
 			}
 		}},
 		{"a gone linked record marks the link", factsFor(hsC, linked(agreed), map[string]string{"email": "a@x"}, nil, func(f *facts) {
-			f.found.gone = sfL
+			f.found.gone.ref = sfL
 		}), DecisionSourceGone, "linked record salesforce/Lead/00Q1 no longer exists", func(t *testing.T, p Plan) {
 			if !p.Link.Store || p.Link.Next.Status != crmsync.LinkDeletedSalesforce || p.Ledger.Result != "link marked deleted_salesforce" {
 				t.Errorf("plan %+v", p.Link)
 			}
 		}},
 		{"a vendor delete mirrors under the mirror policy", factsFor(hsC, linked(agreed), nil, nil, func(f *facts) {
-			f.found.gone = hsC
+			f.found.gone.ref = hsC
 			f.t.Kind = crmsync.KindDeleted
 			f.settings.Deletes = crmsync.DeleteMirror
 		}), DecisionSourceGone, "was deleted", func(t *testing.T, p Plan) {

@@ -54,7 +54,7 @@ func (e *Engine) driftOf(ctx context.Context, j *job, pre *prefetch) Drift {
 	}
 	d.HubSpotModified = f.recs[crmsync.HubSpot].LastModified
 	d.SalesforceModified = f.recs[crmsync.Salesforce].LastModified
-	if gone := f.found.gone; !gone.IsZero() {
+	if gone := f.found.gone.ref; !gone.IsZero() {
 		d.Drifted, d.Source = true, gone
 		return d
 	}

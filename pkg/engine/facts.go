@@ -28,12 +28,9 @@ type facts struct {
 
 // found is what the existence and identity reads found.
 type found struct {
-	// gone is a record of the pair that does not exist (zero: none).
-	gone crmsync.RecordRef
-	// survivor is what the gone source was merged into (zero: not
-	// merged); survivorLinked says whether it has a link of its own.
-	survivor       crmsync.RecordRef
-	survivorLinked bool
+	// gone is what the reads found of a record of the pair that could
+	// not be read (zero: none).
+	gone gone
 	// match is the other side's existing record identity found (nil:
 	// none); matchLink is the link it already has (nil: none).
 	match     *crmsync.Record
@@ -58,6 +55,18 @@ type conversion struct {
 	account, opportunity string
 	// contactLink is the link the contact already has (nil: none).
 	contactLink *crmsync.Link
+}
+
+// gone is a record of the pair that could not be read.
+type gone struct {
+	ref crmsync.RecordRef
+	// survivor is what the gone source was merged into (zero: not
+	// merged); survivorLinked says whether it has a link of its own.
+	survivor       crmsync.RecordRef
+	survivorLinked bool
+	// invisible says the CRM still has it (it was not deleted): the
+	// integration user cannot read it.
+	invisible bool
 }
 
 // lookups are the answers decide needs to turn a merge into writes.

@@ -9,13 +9,17 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
-// decideGone handles a record of the pair that no longer exists (deleted,
-// or not visible). A gone source merged into another record re-points or
+// decideGone handles a record of the pair that could not be read. One the
+// integration user cannot see (it was not deleted) is a Permissions
+// refusal, never "source gone": nothing is marked or deleted. A gone source merged into another record re-points or
 // retires its link; otherwise the link is marked, and the linked record is
 // deleted only with the mirror delete policy and only when the vendor said
 // the source was deleted. A linked record that is gone is never recreated.
 func decideGone(f *facts) Plan {
-	src, gone := f.src(), f.found.gone
+	src, gone := f.src(), f.found.gone.ref
+	if f.found.gone.invisible {
+		return refusal(f, crmsync.ReasonNotVisible, fmt.Sprintf("%s is not visible to the integration user: Salesforce does not return it, and it was not deleted", gone))
+	}
 	if gone != src {
 		p := Plan{Decision: DecisionSourceGone, Reason: fmt.Sprintf("the linked record %s no longer exists or is not visible", gone)}
 		markGone(f, &p, gone)
@@ -29,7 +33,7 @@ func decideGone(f *facts) Plan {
 		p.Ledger.Result = "source gone"
 		return p
 	}
-	if !f.found.survivor.IsZero() {
+	if !f.found.gone.survivor.IsZero() {
 		return decideMergedAway(f)
 	}
 	if other := f.link.Ref(src.Side.Other()); f.settings.Deletes == crmsync.DeleteMirror && deletedByVendor(f.t) && !other.IsZero() {
@@ -72,8 +76,8 @@ func deletedByVendor(t crmsync.Trigger) bool {
 // decideMergedAway re-points (or retires) the link of a source that the
 // vendor merged into another record (Salesforce's MasterRecordId).
 func decideMergedAway(f *facts) Plan {
-	src, survivor := f.src(), f.found.survivor
-	next, note := repoint(*f.link, src, survivor, f.found.survivorLinked, f.now)
+	src, survivor := f.src(), f.found.gone.survivor
+	next, note := repoint(*f.link, src, survivor, f.found.gone.survivorLinked, f.now)
 	return Plan{Decision: DecisionMerged, Reason: fmt.Sprintf("%s was merged into %s", src, survivor),
 		Link: linkPlan{Next: next, Store: true}, Notes: []string{note}, ClearError: true,
 		Ledger: ledgerPlan{Target: next.Ref(survivor.Side.Other()), Result: "merged"}}

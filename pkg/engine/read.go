@@ -63,7 +63,7 @@ func (e *Engine) read(ctx context.Context, j *job, pre *prefetch) (*facts, error
 		return f, err
 	}
 	if other := f.linkedOther(); !other.IsZero() {
-		if err := e.readOther(ctx, f, pre, other); err != nil || !f.found.gone.IsZero() || conversionRefusal(f) != nil {
+		if err := e.readOther(ctx, f, pre, other); err != nil || !f.found.gone.ref.IsZero() || conversionRefusal(f) != nil {
 			return f, err
 		}
 	} else if err := e.readIdentity(ctx, f); err != nil || f.found.matchLink != nil {
@@ -77,8 +77,8 @@ func (e *Engine) read(ctx context.Context, j *job, pre *prefetch) (*facts, error
 func (e *Engine) readOther(ctx context.Context, f *facts, pre *prefetch, other crmsync.RecordRef) error {
 	orec, err := e.get(ctx, pre, f, other)
 	if errors.Is(err, crmsync.ErrNotFound) {
-		f.found.gone = other
-		return nil
+		f.found.gone.ref = other
+		return e.readVisibility(ctx, f, other)
 	}
 	if err != nil {
 		return opError{"read " + other.String(), err}
@@ -94,7 +94,10 @@ func (e *Engine) readOther(ctx context.Context, f *facts, pre *prefetch, other c
 // (crmsync.MergeResolver) and whether the survivor has a link.
 func (e *Engine) readGone(ctx context.Context, f *facts) error {
 	src := f.src()
-	f.found.gone = src
+	f.found.gone.ref = src
+	if err := e.readVisibility(ctx, f, src); err != nil || f.found.gone.invisible {
+		return err
+	}
 	if f.link == nil || f.link.Status == crmsync.LinkPending {
 		return nil
 	}
@@ -109,12 +112,28 @@ func (e *Engine) readGone(ctx context.Context, f *facts) error {
 	if !ok {
 		return nil
 	}
-	f.found.survivor = survivor
+	f.found.gone.survivor = survivor
 	_, err = e.Store.GetLink(ctx, survivor)
-	f.found.survivorLinked = err == nil
+	f.found.gone.survivorLinked = err == nil
 	if err != nil && !errors.Is(err, crmsync.ErrNotFound) {
 		return fmt.Errorf("get link of %s: %w", survivor, err)
 	}
+	return nil
+}
+
+// readVisibility tells a record the CRM did not return because the
+// integration user cannot see it from a deleted one (crmsync.DeletionCheck),
+// unless the trigger says the vendor deleted it.
+func (e *Engine) readVisibility(ctx context.Context, f *facts, ref crmsync.RecordRef) error {
+	dc, ok := e.crm(ref.Side).(crmsync.DeletionCheck)
+	if !ok || (ref == f.src() && deletedByVendor(f.t)) {
+		return nil
+	}
+	deleted, err := dc.Deleted(ctx, ref)
+	if err != nil {
+		return opError{"ask whether " + ref.String() + " was deleted", err}
+	}
+	f.found.gone.invisible = !deleted
 	return nil
 }
 

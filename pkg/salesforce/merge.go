@@ -35,3 +35,19 @@ func (c *Client) MergedInto(ctx context.Context, ref crmsync.RecordRef) (crmsync
 	}
 	return crmsync.RecordRef{Side: crmsync.Salesforce, Object: ref.Object, ID: master}, true, nil
 }
+
+var _ crmsync.DeletionCheck = (*Client)(nil)
+
+// Deleted reports whether ref is in the recycle bin (crmsync.DeletionCheck):
+// queryAll finds it with IsDeleted true. A record the integration user
+// cannot see is found by neither query nor queryAll.
+func (c *Client) Deleted(ctx context.Context, ref crmsync.RecordRef) (bool, error) {
+	if !ValidID(ref.ID) || !validName(string(ref.Object)) {
+		return false, fmt.Errorf("salesforce: deleted: %w: bad ref %s", crmsync.ErrInvalid, ref)
+	}
+	res, err := c.QueryAll(ctx, "SELECT Id, IsDeleted FROM "+string(ref.Object)+" WHERE Id = "+QuoteSOQL(ref.ID))
+	if err != nil {
+		return false, err
+	}
+	return len(res.Records) > 0 && res.Records[0].Text("IsDeleted") == "true", nil
+}

@@ -114,6 +114,11 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 		j.res = result{done: true, out: Outcome{Decision: DecisionDuplicate, Reason: "delivery already handled"}}
 		return false
 	}
+	if e.ownEcho(t) {
+		j.res = result{done: true, out: Outcome{Decision: DecisionNoChange,
+			Reason: "echo of crmsync's own write (" + t.ChangeSource + "): dropped without a read"}}
+		return false
+	}
 	p, ok := pairFor(t.Record, j.settings)
 	j.pair = p
 	switch {
@@ -129,6 +134,16 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 		return true
 	}
 	return false
+}
+
+// ownEcho reports whether t is HubSpot telling crmsync of its own write
+// (change source INTEGRATION/<its app id>): it carries nothing crmsync
+// does not know, so it is dropped before any read. (A change by someone
+// else arrives as its own event, with its own source.)
+func (e *Engine) ownEcho(t crmsync.Trigger) bool {
+	return e.OwnHubSpotAppID != "" && t.Record.Side == crmsync.HubSpot &&
+		(t.Kind == crmsync.KindPropertyChanged || t.Kind == crmsync.KindCreated) &&
+		t.ChangeSource == "INTEGRATION/"+e.OwnHubSpotAppID
 }
 
 // skipNow applies a skip plan: the ledger says why nothing was done.

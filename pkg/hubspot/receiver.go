@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ type WebhookReceiver struct {
 	// Logger gets one line per rejected request or skipped event
 	// (slog.Default when nil).
 	Logger *slog.Logger
+	// PerEvent enqueues one trigger per event instead of coalescing a
+	// record's events (Coalesce); tests of event delivery use it.
+	PerEvent bool
 }
 
 // Handle serves one API Gateway HTTP API v2 or Lambda Function URL
@@ -98,6 +102,9 @@ func (r *WebhookReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTT
 		}
 		seen[t.DedupeKey] = true
 		triggers = append(triggers, t)
+	}
+	if !r.PerEvent {
+		triggers = Coalesce(triggers)
 	}
 	if len(triggers) > 0 {
 		if r.Queue == nil {
@@ -172,4 +179,57 @@ func header(h map[string]string, name string) string {
 
 func respond(status int) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{StatusCode: status}
+}
+
+// Coalesce merges a delivery's creation and property-change triggers for
+// one record into one: HubSpot sends an event per property, so one
+// create or edit arrives as five or six, and each would re-read both
+// records. The merged trigger is a creation if any was, lists every
+// property, keeps the change source only when all agree (so an echo of
+// crmsync's own write stays recognisable, and a mix does not), occurred
+// at the latest time, and has a dedupe key made of the merged keys (a
+// redelivery batched the same way is dropped; batched differently it is
+// resolved again, which re-reads and finds no change). Other triggers
+// (deletes, merges, associations) pass as they are, in order.
+func Coalesce(ts []crmsync.Trigger) []crmsync.Trigger {
+	out := make([]crmsync.Trigger, 0, len(ts))
+	at := map[crmsync.RecordRef]int{}
+	keys := map[crmsync.RecordRef][]string{}
+	for _, t := range ts {
+		if t.Kind != crmsync.KindPropertyChanged && t.Kind != crmsync.KindCreated {
+			out = append(out, t)
+			continue
+		}
+		i, ok := at[t.Record]
+		if !ok {
+			at[t.Record] = len(out)
+			keys[t.Record] = []string{t.DedupeKey}
+			out = append(out, t)
+			continue
+		}
+		m := &out[i]
+		keys[t.Record] = append(keys[t.Record], t.DedupeKey)
+		if t.Kind == crmsync.KindCreated {
+			m.Kind = crmsync.KindCreated
+		}
+		for _, p := range t.Properties {
+			if !slices.Contains(m.Properties, p) {
+				m.Properties = append(m.Properties, p)
+			}
+		}
+		if m.ChangeSource != t.ChangeSource {
+			m.ChangeSource = ""
+		}
+		if t.OccurredAt.After(m.OccurredAt) {
+			m.OccurredAt = t.OccurredAt
+		}
+	}
+	for ref, ks := range keys {
+		if len(ks) > 1 {
+			slices.Sort(ks)
+			out[at[ref]].DedupeKey = crmsync.DedupeKeyOf(append([]string{"coalesced"}, ks...)...)
+			out[at[ref]].DeliveryID = ""
+		}
+	}
+	return out
 }

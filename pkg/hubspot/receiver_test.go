@@ -249,8 +249,9 @@ func TestReceiverRedelivery(t *testing.T) {
 		}
 		keys = append(keys, dedupeKeys(q.triggers()))
 	}
-	if len(keys[0]) != 3 || len(slices.Compact(slices.Clone(keys[0]))) != 3 {
-		t.Fatalf("first delivery keys %v, want 3 distinct", keys[0])
+	// The contact's creation and property change coalesce into one.
+	if len(keys[0]) != 2 || len(slices.Compact(slices.Clone(keys[0]))) != 2 {
+		t.Fatalf("first delivery keys %v, want 2 distinct (the contact's events coalesced, the company's)", keys[0])
 	}
 	if !slices.Equal(keys[0], keys[1]) {
 		t.Errorf("retry keys differ:\n%v\n%v", keys[0], keys[1])
@@ -289,4 +290,36 @@ type countingQueue struct{ n int }
 func (q *countingQueue) Send(_ context.Context, ts []crmsync.Trigger) error {
 	q.n += len(ts)
 	return nil
+}
+
+// A record's creation and property changes in one delivery coalesce into
+// one trigger; a mix of change sources is not an echo; other kinds pass.
+func TestCoalesce(t *testing.T) {
+	c := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "1"}
+	d := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "2"}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	in := []crmsync.Trigger{
+		{Record: c, Kind: crmsync.KindCreated, OccurredAt: t0, DedupeKey: "a", ChangeSource: "INTEGRATION/1", Properties: []string{"email"}},
+		{Record: c, Kind: crmsync.KindPropertyChanged, OccurredAt: t0.Add(time.Second), DedupeKey: "b", ChangeSource: "INTEGRATION/1", Properties: []string{"firstname"}},
+		{Record: d, Kind: crmsync.KindPropertyChanged, OccurredAt: t0, DedupeKey: "c", ChangeSource: "INTEGRATION/1"},
+		{Record: d, Kind: crmsync.KindPropertyChanged, OccurredAt: t0, DedupeKey: "d", ChangeSource: "CRM_UI"},
+		{Record: c, Kind: crmsync.KindDeleted, OccurredAt: t0, DedupeKey: "e"},
+	}
+	out := Coalesce(in)
+	if len(out) != 3 {
+		t.Fatalf("%d triggers, want 3: %+v", len(out), out)
+	}
+	if m := out[0]; m.Kind != crmsync.KindCreated || !slices.Equal(m.Properties, []string{"email", "firstname"}) ||
+		m.ChangeSource != "INTEGRATION/1" || !m.OccurredAt.Equal(t0.Add(time.Second)) || m.DedupeKey == "a" {
+		t.Errorf("coalesced %+v", m)
+	}
+	if out[1].ChangeSource != "" {
+		t.Errorf("mixed sources kept %q", out[1].ChangeSource)
+	}
+	if out[2].Kind != crmsync.KindDeleted {
+		t.Errorf("the delete did not pass: %+v", out[2])
+	}
+	if again := Coalesce(in); again[0].DedupeKey != out[0].DedupeKey {
+		t.Error("the coalesced dedupe key is not stable")
+	}
 }

@@ -62,7 +62,7 @@ func newWebhookEnv(t *testing.T, secret string, cfg hubspotsim.Config) (*env, *s
 	s := &sink{}
 	// Now is set to the portal's clock once the portal exists (the hook
 	// server's URL is needed first).
-	recv := &hubspot.WebhookReceiver{Secrets: []string{"old-secret", hookSecret}, Queue: s,
+	recv := &hubspot.WebhookReceiver{Secrets: []string{"old-secret", hookSecret}, Queue: s, PerEvent: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h := httpapi.Handler(recv.Handle)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

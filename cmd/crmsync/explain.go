@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/health"
 )
 
 const explainUsage = `usage: crmsync explain [-data FILE | -table NAME] [-limit N] [-json] <side> <object> <id>
@@ -31,18 +30,7 @@ itself (refusals, skips, failed creates).
 `
 
 // explanation is the -json form of crmsync explain.
-type explanation struct {
-	Record crmsync.RecordRef `json:"record"`
-	// Link is absent when the record is not linked.
-	Link *crmsync.Link `json:"link,omitempty"`
-	// SyncErrors are the errors of the record and of its linked record.
-	SyncErrors []crmsync.SyncError `json:"sync_errors"`
-	// Ledger is newest first: the link's entries and those kept under
-	// either record before it was linked (engine.LedgerKey).
-	Ledger []crmsync.LedgerEntry `json:"ledger"`
-	// More is true when -limit cut the ledger short.
-	More bool `json:"more"`
-}
+type explanation = health.Explanation
 
 func runExplain(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
@@ -87,57 +75,10 @@ func runExplain(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// explain gathers what the store holds about ref.
+// explain gathers what the store holds about ref: package health does it,
+// for this command and the Sync Health record card alike.
 func explain(ctx context.Context, st crmsync.Store, ref crmsync.RecordRef, limit int) (explanation, error) {
-	x := explanation{Record: ref, SyncErrors: []crmsync.SyncError{}, Ledger: []crmsync.LedgerEntry{}}
-	refs := []crmsync.RecordRef{ref}
-	switch l, err := st.GetLink(ctx, ref); {
-	case err == nil:
-		x.Link = &l
-		refs = l.Refs()
-	case !errors.Is(err, crmsync.ErrNotFound):
-		return x, fmt.Errorf("get link: %w", err)
-	}
-	keys := []string{}
-	if x.Link != nil {
-		keys = append(keys, x.Link.ID)
-	}
-	for _, r := range refs {
-		keys = append(keys, engine.LedgerKey(r))
-		switch e, err := st.GetSyncError(ctx, r); {
-		case err == nil:
-			x.SyncErrors = append(x.SyncErrors, e)
-		case !errors.Is(err, crmsync.ErrNotFound):
-			return x, fmt.Errorf("get sync error of %s: %w", r, err)
-		}
-	}
-	// Each key's entries are newest first; read up to limit of each, then
-	// merge.
-	for _, k := range keys {
-		page := crmsync.PageRequest{Limit: 100}
-		for {
-			if limit > 0 {
-				page.Limit = min(100, limit+1)
-			}
-			entries, next, err := st.ListLedger(ctx, k, page)
-			if err != nil {
-				return x, fmt.Errorf("list ledger %s: %w", k, err)
-			}
-			x.Ledger = append(x.Ledger, entries...)
-			if next == "" || limit > 0 {
-				if next != "" {
-					x.More = true
-				}
-				break
-			}
-			page.Token = next
-		}
-	}
-	sort.SliceStable(x.Ledger, func(i, j int) bool { return x.Ledger[i].At.After(x.Ledger[j].At) })
-	if limit > 0 && len(x.Ledger) > limit {
-		x.Ledger, x.More = x.Ledger[:limit], true
-	}
-	return x, nil
+	return health.Explain(ctx, st, ref, limit)
 }
 
 func printExplanation(out io.Writer, x explanation, now time.Time) {

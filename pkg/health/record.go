@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
@@ -125,19 +124,4 @@ func lastWrite(entries []crmsync.LedgerEntry, side crmsync.Side) *crmsync.Ledger
 		}
 	}
 	return nil
-}
-
-// since formats how long ago t was, for people.
-func since(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "in " + (-d).Round(time.Second).String()
-	case d < time.Minute:
-		return d.Round(time.Second).String() + " ago"
-	case d < time.Hour:
-		return d.Round(time.Minute).String() + " ago"
-	default:
-		return d.Round(time.Hour).String() + " ago"
-	}
 }

@@ -39,7 +39,7 @@ func chromium(t *testing.T) string {
 		var err error
 		if path, err = exec.LookPath("chromium"); err != nil {
 			t.Skipf("SKIPPED: no chromium on the PATH (and %s not set) — the Sync Health browser suite did not run "+
-				"(make test installs it: apt-get install chromium)", EnvChromium)
+				"(make test requires it; .ci/run installs it, by hand: apt-get install chromium)", EnvChromium)
 		}
 	}
 	out, err := exec.Command(path, "--version").Output()

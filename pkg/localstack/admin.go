@@ -17,6 +17,7 @@ import (
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/health"
 )
 
 // Admin is the local stack's operator endpoint, served on the receivers'
@@ -100,46 +101,20 @@ type Enqueued struct {
 	DedupeKey string            `json:"dedupe_key"`
 }
 
-// Delivery ids of hand-made resyncs, so the ledger tells them from the
-// sweep's scheduled retries (same kind, no delivery id).
+// Delivery ids of hand-made resyncs (package health defines them).
 const (
-	DeliveryResync       = "crmsync-resync"
-	DeliveryResyncErrors = "crmsync-resync-errors"
+	DeliveryResync       = health.DeliveryResync
+	DeliveryResyncErrors = health.DeliveryResyncErrors
 )
 
-// ResyncTrigger is the trigger of a manual resync of ref at now. Its dedupe
-// key is unique per call (the time in nanoseconds is part of it), so a
-// resync is never dropped as a repeat of an earlier one.
+// ResyncTrigger is health.ResyncTrigger, kept for `crmsync resync`.
 func ResyncTrigger(ref crmsync.RecordRef, now time.Time) crmsync.Trigger {
-	return crmsync.Trigger{Record: ref, Kind: crmsync.KindManualResync, OccurredAt: now, DeliveryID: DeliveryResync,
-		DedupeKey: crmsync.DedupeKeyOf("resync", string(ref.Side), string(ref.Object), ref.ID,
-			strconv.FormatInt(now.UnixNano(), 10))}
+	return health.ResyncTrigger(ref, now)
 }
 
-// ResyncErrorTriggers returns a manual-resync trigger for every record
-// with a sync error in category ("" = every category), in record-key order.
-// An unknown category is crmsync.ErrInvalid.
+// ResyncErrorTriggers is health.ResyncErrorTriggers, kept for `crmsync resync`.
 func ResyncErrorTriggers(ctx context.Context, store crmsync.Store, category crmsync.Category, now time.Time) ([]crmsync.Trigger, error) {
-	if category != "" && !category.Valid() {
-		return nil, fmt.Errorf("resync errors: %w: unknown category %q", crmsync.ErrInvalid, category)
-	}
-	var out []crmsync.Trigger
-	page := crmsync.PageRequest{Limit: 500}
-	for {
-		errs, next, err := store.ListSyncErrors(ctx, category, page)
-		if err != nil {
-			return nil, fmt.Errorf("resync errors: %w", err)
-		}
-		for _, e := range errs {
-			t := ResyncTrigger(e.Record, now)
-			t.DeliveryID = DeliveryResyncErrors
-			out = append(out, t)
-		}
-		if next == "" {
-			return out, nil
-		}
-		page.Token = next
-	}
+	return health.ResyncErrorTriggers(ctx, store, category, now)
 }
 
 // Delivery id of a resync of a HubSpot list's members.

@@ -8,7 +8,9 @@
 // local servers.
 //
 // Routes on the receiver port are the deployed ones: POST /webhooks/hubspot
-// and POST /webhooks/salesforce.
+// and POST /webhooks/salesforce, plus the Sync Health pages (package
+// health: GET /health, GET /health.json and the pages' actions, loopback
+// callers only) and the admin routes (Admin).
 //
 // Decisions: the simulators' clocks are real time; HubSpot webhooks are
 // flushed and Salesforce outbound messages delivered every 200 ms with
@@ -31,8 +33,10 @@ import (
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/health"
 	"github.com/crmsync/crmsync/pkg/httpapi"
 	"github.com/crmsync/crmsync/pkg/hubspot"
+	"github.com/crmsync/crmsync/pkg/localqueue"
 	"github.com/crmsync/crmsync/pkg/salesforce"
 	"github.com/crmsync/crmsync/pkg/sandbox/hubspotsim"
 	"github.com/crmsync/crmsync/pkg/sandbox/salesforcesim"
@@ -177,6 +181,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Real == nil {
 		s.Engine.OwnHubSpotAppID = strconv.FormatInt(SandboxAppID, 10)
 	}
+	sweeps := &health.SweepLog{}
+	healthPages := &health.Handler{Store: cfg.Store, Queue: cfg.Queue, DeadLetters: deadLetters(cfg.Queue),
+		Settings: s.Engine.Settings, Sweeps: sweeps, Connection: s.connection(cfg), Logger: log}
+	mux.Handle("/health", healthPages)
+	mux.Handle("/health.json", healthPages)
+	mux.Handle("/health/", healthPages)
 	lag := cfg.SweepLag
 	if lag == 0 {
 		lag = 2 * time.Second
@@ -223,7 +233,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 				case <-runCtx.Done():
 					return
 				case <-t.C:
-					if rep, err := s.Sweeper.Run(runCtx); err != nil {
+					rep, err := s.Sweeper.Run(runCtx)
+					sweeps.Record(rep, err)
+					if err != nil {
 						if runCtx.Err() != nil {
 							return // stopped mid-sweep: not a failure
 						}
@@ -242,6 +254,25 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 // (localqueue).
 type redriver interface {
 	Redrive(ctx context.Context, since, until time.Time) (int, error)
+}
+
+// deadLetters is the local queue's dead-letter queue, for the health
+// page (nil when q has none it can read).
+func deadLetters(q crmsync.Queue) health.StatsReader {
+	if lq, ok := q.(*localqueue.Queue); ok && lq.DeadLetters() != nil {
+		return lq.DeadLetters()
+	}
+	return nil
+}
+
+// connection is what the health page shows of the connected accounts.
+func (s *Stack) connection(cfg Config) health.Connection {
+	if cfg.Real != nil {
+		return health.Connection{SalesforceOrgID: cfg.Real.OrgID}
+	}
+	user, _ := s.Salesforce.Get(s.Salesforce.IntegrationUserID)
+	return health.Connection{SalesforceOrgID: s.Salesforce.OrgID(), SalesforceOrgKind: "sandbox (simulator)",
+		IntegrationUser: fmt.Sprint(user["Username"]), HubSpotPortal: "simulator"}
 }
 
 // served is a listener and what serves it.

@@ -228,17 +228,26 @@ func (c Criterion) expression() string {
 	return c.Field + " = " + first
 }
 
-// APIBudget keeps crmsync inside the Salesforce API allocation.
+// APIBudget keeps crmsync inside the Salesforce API allocation, by
+// priority: each class of work pauses at its own share of the allocation
+// and resumes below ResumeLowPriorityPercent (see package engine: P0
+// creations, P1 updates, P2 activities, P3 the sweep's and bulk work).
 type APIBudget struct {
 	// SalesforceDailyLimit is the share of the org's 24-hour allocation
 	// crmsync may use (0 = take it from /limits).
 	SalesforceDailyLimit int `json:"salesforce_daily_limit" yaml:"salesforce_daily_limit"`
-	// PauseLowPriorityPercent: at this share of the limit, low-priority work
-	// (activities, backfill) pauses.
+	// PauseLowPriorityPercent: at this share P3 work (sweep, retries,
+	// bulk resyncs, backfill) pauses.
 	PauseLowPriorityPercent int `json:"pause_low_priority_percent" yaml:"pause_low_priority_percent"`
-	// ResumeLowPriorityPercent: it resumes below this share (hysteresis).
+	// PauseActivitiesPercent: at this share P2 work (activities) pauses.
+	PauseActivitiesPercent int `json:"pause_activities_percent" yaml:"pause_activities_percent"`
+	// PauseUpdatesPercent: at this share P1 work (field updates) pauses.
+	PauseUpdatesPercent int `json:"pause_updates_percent" yaml:"pause_updates_percent"`
+	// ResumeLowPriorityPercent: paused classes resume below this share
+	// (hysteresis).
 	ResumeLowPriorityPercent int `json:"resume_low_priority_percent" yaml:"resume_low_priority_percent"`
-	// StopPercent: at this share all Salesforce calls stop until usage falls.
+	// StopPercent: at this share P0 work (creations) waits too: nothing
+	// calls Salesforce until usage falls.
 	StopPercent int `json:"stop_percent" yaml:"stop_percent"`
 }
 
@@ -295,8 +304,8 @@ func DefaultSettings() Settings {
 		LeadCompany:       DefaultLeadCompany,
 		LeadsToHubSpot:    InboundCreateOrUpdate,
 		ContactsToHubSpot: InboundCreateOrUpdate,
-		Budget: APIBudget{PauseLowPriorityPercent: 80, ResumeLowPriorityPercent: 70,
-			StopPercent: 95},
+		Budget: APIBudget{PauseLowPriorityPercent: 75, PauseActivitiesPercent: 90, PauseUpdatesPercent: 97,
+			ResumeLowPriorityPercent: 70, StopPercent: 100},
 		Deletes: DeleteNothing,
 		Retry:   RetrySettings{Interval: 20 * time.Minute, MaxAttempts: 10, ThenEvery: 24 * time.Hour},
 	}
@@ -343,6 +352,11 @@ func (s Settings) Effective() Settings {
 	}
 	s.Mappings = ms
 	s.SelectiveSync = s.SelectiveSync.migrate()
+	if b := &s.Budget; b.PauseActivitiesPercent == 0 && b.PauseUpdatesPercent == 0 {
+		// Settings stored before the priority classes: updates and
+		// activities pause where everything stopped.
+		b.PauseActivitiesPercent, b.PauseUpdatesPercent = b.StopPercent, b.StopPercent
+	}
 	if s.LeadCompany == "" {
 		s.LeadCompany = DefaultLeadCompany
 	}
@@ -461,9 +475,10 @@ func (s Settings) Validate() error {
 		bad("budget.salesforce_daily_limit", "must not be negative")
 	}
 	if !(0 < b.ResumeLowPriorityPercent && b.ResumeLowPriorityPercent < b.PauseLowPriorityPercent &&
-		b.PauseLowPriorityPercent <= b.StopPercent && b.StopPercent <= 100) {
-		bad("budget", "need 0 < resume_low_priority_percent (%d) < pause_low_priority_percent (%d) <= stop_percent (%d) <= 100",
-			b.ResumeLowPriorityPercent, b.PauseLowPriorityPercent, b.StopPercent)
+		b.PauseLowPriorityPercent <= b.PauseActivitiesPercent && b.PauseActivitiesPercent <= b.PauseUpdatesPercent &&
+		b.PauseUpdatesPercent <= b.StopPercent && b.StopPercent <= 100) {
+		bad("budget", "need 0 < resume_low_priority_percent (%d) < pause_low_priority_percent (%d) <= pause_activities_percent (%d) <= pause_updates_percent (%d) <= stop_percent (%d) <= 100",
+			b.ResumeLowPriorityPercent, b.PauseLowPriorityPercent, b.PauseActivitiesPercent, b.PauseUpdatesPercent, b.StopPercent)
 	}
 	if s.Retry.Interval <= 0 || s.Retry.MaxAttempts < 0 || s.Retry.ThenEvery <= 0 {
 		bad("retry", "interval and then_every must be positive, max_attempts not negative")

@@ -249,6 +249,7 @@ func (e *Engine) finish(ctx context.Context, t crmsync.Trigger, j *job) (Outcome
 	}
 	out.Trigger = t
 	if err != nil {
+		e.noteBudget(err)
 		if ferr := e.Store.Forget(ctx, t.DedupeKey); ferr != nil {
 			err = errors.Join(err, fmt.Errorf("forget dedupe key: %w", ferr))
 		}

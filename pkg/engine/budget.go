@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -20,27 +21,75 @@ type OrgAPIUsage interface {
 // hours of usage buckets is a store query, too dear for every trigger.
 const budgetCacheFor = 30 * time.Second
 
-// budget keeps crmsync inside the Salesforce API allocation
-// (Settings.Budget): at StopPercent every trigger waits (it is retried
-// with back-off through the queue); at PauseLowPriorityPercent
-// low-priority work — the sweep's triggers (changes found late, retries of
-// errored records, drift) — waits until usage falls below
-// ResumeLowPriorityPercent (hysteresis: between the two, the last state
-// holds). The share is crmsync's own counted calls over
-// SalesforceDailyLimit when that is set, else the org's usage over its
-// allocation as Salesforce reports it; with neither known, nothing waits.
-type budget struct {
-	mu       sync.Mutex
-	paused   bool
-	share    float64
-	known    bool
-	computed time.Time
+// SuspendFor is how long every Salesforce call waits after Salesforce
+// answered REQUEST_LIMIT_EXCEEDED (the allocation is spent; its 24-hour
+// window frees calls gradually): then one trigger tries again.
+const SuspendFor = 15 * time.Minute
+
+// Priority is a class of work for the Salesforce API budget. Each class
+// pauses at its own share of the allocation (Settings.Budget) and resumes
+// below the resume share; paused work waits on the queue (retried with
+// back-off) and is never dropped.
+type Priority int
+
+// Priorities, most important first.
+const (
+	// P0: record creations (a new contact, company or deal).
+	P0 Priority = iota
+	// P1: field updates, deletes, merges, association changes, a person's
+	// resync of one record.
+	P1
+	// P2: activities.
+	P2
+	// P3: what the sweep found (changes found late, drift, retries of
+	// errored records) and bulk work: resync of every errored record or
+	// of a list, backfill.
+	P3
+)
+
+func (p Priority) String() string { return fmt.Sprintf("P%d", int(p)) }
+
+// priorityOf classifies a trigger.
+func priorityOf(t crmsync.Trigger) Priority {
+	switch {
+	case t.Kind == crmsync.KindCreated:
+		return P0
+	case t.Kind == crmsync.KindActivity:
+		return P2
+	case t.Kind == crmsync.KindSweep, t.Kind == crmsync.KindManualResync && t.DeliveryID != "" && t.DeliveryID != "crmsync-resync":
+		return P3
+	}
+	return P1
 }
 
-// lowPriority reports whether work of kind k waits first: what the sweep
-// found (its changes and drift). Webhooks, deletes, merges and resyncs a
-// person asked for go on until the stop threshold.
-func lowPriority(k crmsync.TriggerKind) bool { return k == crmsync.KindSweep }
+// pauseAt is the usage share (percent) at which work of priority p pauses.
+func pauseAt(b crmsync.APIBudget, p Priority) int {
+	switch p {
+	case P0:
+		return b.StopPercent
+	case P1:
+		return b.PauseUpdatesPercent
+	case P2:
+		return b.PauseActivitiesPercent
+	}
+	return b.PauseLowPriorityPercent
+}
+
+// budget keeps crmsync inside the Salesforce API allocation
+// (Settings.Budget). The share is crmsync's own counted calls over
+// SalesforceDailyLimit when that is set, else the org's usage over its
+// allocation as Salesforce reports it; with neither known, nothing waits.
+// Each priority class pauses at its share and resumes below
+// ResumeLowPriorityPercent (hysteresis: between the two, the last state
+// holds); creations (P0) wait only while usage is at StopPercent. REQUEST_LIMIT_EXCEEDED suspends every class for SuspendFor.
+type budget struct {
+	mu        sync.Mutex
+	paused    [P3 + 1]bool
+	share     float64
+	known     bool
+	computed  time.Time
+	suspended time.Time // until
+}
 
 // usage returns the Salesforce usage share in percent.
 func (e *Engine) usage(ctx context.Context, b crmsync.APIBudget) (float64, bool, error) {
@@ -60,7 +109,7 @@ func (e *Engine) usage(ctx context.Context, b crmsync.APIBudget) (float64, bool,
 			return 0, false, fmt.Errorf("read API usage: %w", err)
 		}
 		share, known = 100*float64(used)/float64(b.SalesforceDailyLimit), true
-	} else if o, ok := e.Salesforce.(OrgAPIUsage); ok {
+	} else if o, ok := e.crm(crmsync.Salesforce).(OrgAPIUsage); ok {
 		if used, max, ok := o.OrgAPIUsage(); ok && max > 0 {
 			share, known = 100*float64(used)/float64(max), true
 		}
@@ -71,28 +120,86 @@ func (e *Engine) usage(ctx context.Context, b crmsync.APIBudget) (float64, bool,
 	return share, known, nil
 }
 
-// checkBudget returns a retry error when the trigger must wait for the
-// Salesforce budget.
+// budgetWait is a trigger waiting for the budget: retried, never a sync
+// error (crmsync.Classify: budget).
+type budgetWait struct{ msg string }
+
+func (w budgetWait) Error() string        { return w.msg }
+func (w budgetWait) Is(target error) bool { return target == crmsync.ErrBudget }
+
+// checkBudget returns a budget error when the trigger must wait.
 func (e *Engine) checkBudget(ctx context.Context, t crmsync.Trigger, s crmsync.Settings) error {
+	now := e.now()
+	e.budget.mu.Lock()
+	until := e.budget.suspended
+	e.budget.mu.Unlock()
+	if now.Before(until) {
+		return budgetWait{fmt.Sprintf("Salesforce API budget: Salesforce refused a call with REQUEST_LIMIT_EXCEEDED; every Salesforce call waits until %s", until.Format(time.RFC3339))}
+	}
 	b := s.Budget
 	share, known, err := e.usage(ctx, b)
 	if err != nil || !known {
 		return err
 	}
-	if b.StopPercent > 0 && share >= float64(b.StopPercent) {
-		return errRetry{fmt.Sprintf("Salesforce API budget: %.0f%% used (stop at %d%%); waiting for the 24-hour window", share, b.StopPercent)}
-	}
+	p := priorityOf(t)
 	e.budget.mu.Lock()
-	switch {
-	case b.PauseLowPriorityPercent > 0 && share >= float64(b.PauseLowPriorityPercent):
-		e.budget.paused = true
-	case share < float64(b.ResumeLowPriorityPercent):
-		e.budget.paused = false
+	for q := P0; q <= P3; q++ {
+		at := pauseAt(b, q)
+		switch {
+		case at > 0 && share >= float64(at):
+			e.budget.paused[q] = true
+		case q == P0 || share < float64(b.ResumeLowPriorityPercent):
+			e.budget.paused[q] = false // creations wait only while at the stop share
+		}
 	}
-	paused := e.budget.paused
+	paused := e.budget.paused[p]
 	e.budget.mu.Unlock()
-	if paused && lowPriority(t.Kind) {
-		return errRetry{fmt.Sprintf("Salesforce API budget: %.0f%% used; low-priority work paused until below %d%%", share, b.ResumeLowPriorityPercent)}
+	if paused {
+		return budgetWait{fmt.Sprintf("Salesforce API budget: %.0f%% used; %s work (%s) paused at %d%% until below %d%%",
+			share, p, t.Kind, pauseAt(b, p), b.ResumeLowPriorityPercent)}
 	}
 	return nil
+}
+
+// noteBudget suspends every Salesforce call when err says Salesforce's
+// allocation is spent.
+func (e *Engine) noteBudget(err error) {
+	if err == nil || !errors.Is(err, crmsync.ErrBudget) {
+		return
+	}
+	var w budgetWait
+	if errors.As(err, &w) {
+		return // our own wait, not Salesforce's answer
+	}
+	e.budget.mu.Lock()
+	e.budget.suspended = e.now().Add(SuspendFor)
+	e.budget.mu.Unlock()
+}
+
+// BudgetState is what the budget holds back now, for operators.
+type BudgetState struct {
+	// SharePercent is the last computed usage share (Known: whether
+	// there is one).
+	SharePercent float64
+	Known        bool
+	// Paused lists the paused priority classes ("P3", …).
+	Paused []string
+	// SuspendedUntil is set while REQUEST_LIMIT_EXCEEDED holds every call.
+	SuspendedUntil time.Time
+}
+
+// Budget reports the budget's state.
+func (e *Engine) Budget() BudgetState {
+	e.budget.mu.Lock()
+	defer e.budget.mu.Unlock()
+	st := BudgetState{SharePercent: e.budget.share, Known: e.budget.known}
+	for q := P0; q <= P3; q++ {
+		if e.budget.paused[q] {
+			st.Paused = append(st.Paused, q.String())
+		}
+	}
+	if e.now().Before(e.budget.suspended) {
+		st.SuspendedUntil = e.budget.suspended
+	}
+	return st
 }

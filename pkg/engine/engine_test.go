@@ -353,12 +353,14 @@ type vendorErr struct {
 	code      string
 	cat       crmsync.Category
 	transient bool
+	budget    bool
 }
 
 func (e vendorErr) Error() string              { return "vendor said " + e.code }
 func (e vendorErr) Code() string               { return e.code }
 func (e vendorErr) Category() crmsync.Category { return e.cat }
 func (e vendorErr) Transient() bool            { return e.transient }
+func (e vendorErr) Is(target error) bool       { return target == crmsync.ErrBudget && e.budget }
 
 func TestTerminalFailureBecomesSyncError(t *testing.T) {
 	ctx := context.Background()
@@ -821,9 +823,9 @@ type orgUsage struct {
 
 func (o *orgUsage) OrgAPIUsage() (int64, int64, bool) { return o.used, 100, true }
 
-func TestBudgetStopsAndPausesLowPriorityWithHysteresis(t *testing.T) {
+func TestBudgetPausesEachPriorityWithHysteresis(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, nil) // budget defaults: pause 80, resume 70, stop 95
+	h := newHarness(t, nil) // budget defaults: P3 75, P2 90, P1 97, P0 100, resume below 70
 	org := &orgUsage{CRM: h.sf}
 	h.eng.Salesforce = org
 	c := h.hs.Put(hsContact("1", map[string]string{"email": "b@example.com", "lastname": "B", "company": "X"}))
@@ -834,27 +836,62 @@ func TestBudgetStopsAndPausesLowPriorityWithHysteresis(t *testing.T) {
 		_, err := h.eng.Resolve(ctx, h.trigger(c.Ref, kind))
 		return err
 	}
-	budgetWait := func(err error) bool { return crmsync.IsTransient(err) && strings.Contains(err.Error(), "budget") }
-	if err := try(96, crmsync.KindPropertyChanged); !budgetWait(err) {
-		t.Fatalf("at 96%% a webhook trigger must wait: %v", err)
+	budgetWait := func(err error) bool {
+		return errors.Is(err, crmsync.ErrBudget) && crmsync.Classify(err).Class == crmsync.ClassBudget && strings.Contains(err.Error(), "budget")
+	}
+	if err := try(100, crmsync.KindCreated); !budgetWait(err) {
+		t.Fatalf("at 100%% even a creation must wait: %v", err)
 	}
 	if n := len(h.sf.Writes()); n != 0 {
 		t.Fatalf("wrote %d times over the budget", n)
 	}
+	if err := try(98, crmsync.KindPropertyChanged); !budgetWait(err) {
+		t.Errorf("at 98%% an update (P1) must wait: %v", err)
+	}
+	if err := try(98, crmsync.KindCreated); err != nil {
+		t.Errorf("at 98%% a creation (P0) goes on: %v", err)
+	}
 	if err := try(85, crmsync.KindSweep); !budgetWait(err) {
-		t.Errorf("at 85%% sweep work must pause: %v", err)
+		t.Errorf("at 85%% sweep work (P3) must pause: %v", err)
+	}
+	if err := try(85, crmsync.KindPropertyChanged); !budgetWait(err) {
+		t.Errorf("at 85%% updates paused at 98%% stay paused until below 70%%: %v", err)
+	}
+	if err := try(65, crmsync.KindPropertyChanged); err != nil {
+		t.Errorf("below 70%% updates resume: %v", err)
 	}
 	if err := try(85, crmsync.KindPropertyChanged); err != nil {
-		t.Errorf("at 85%% webhook work goes on: %v", err)
+		t.Errorf("at 85%% after resuming, updates go on: %v", err)
 	}
-	if err := try(75, crmsync.KindSweep); !budgetWait(err) {
-		t.Errorf("at 75%% (between resume and pause) sweep work stays paused: %v", err)
+	if err := try(72, crmsync.KindSweep); !budgetWait(err) {
+		t.Errorf("at 72%% (between resume and pause) sweep work stays paused: %v", err)
 	}
 	if err := try(65, crmsync.KindSweep); err != nil {
 		t.Errorf("below 70%% sweep work resumes: %v", err)
 	}
-	if err := try(75, crmsync.KindSweep); err != nil {
-		t.Errorf("at 75%% after resuming, sweep work goes on: %v", err)
+	if st := h.eng.Budget(); len(st.Paused) != 0 || !st.Known {
+		t.Errorf("budget state %+v", st)
+	}
+	// REQUEST_LIMIT_EXCEEDED from Salesforce suspends every call.
+	h.sf.Fail = func(op string, ref crmsync.RecordRef) error {
+		if op == "get" {
+			return vendorErr{code: "REQUEST_LIMIT_EXCEEDED", cat: crmsync.CategoryOther, budget: true}
+		}
+		return nil
+	}
+	if err := try(10, crmsync.KindPropertyChanged); !errors.Is(err, crmsync.ErrBudget) {
+		t.Fatalf("REQUEST_LIMIT_EXCEEDED: %v", err)
+	}
+	if se, err := h.store.GetSyncError(ctx, c.Ref); err == nil {
+		t.Errorf("a spent allocation became the record's sync error: %+v", se)
+	}
+	h.sf.Fail = nil
+	if err := try(10, crmsync.KindCreated); !budgetWait(err) || h.eng.Budget().SuspendedUntil.IsZero() {
+		t.Errorf("after REQUEST_LIMIT_EXCEEDED every call waits: %v", err)
+	}
+	h.clock.advance(SuspendFor + time.Minute)
+	if err := try(10, crmsync.KindPropertyChanged); err != nil {
+		t.Errorf("after the suspension: %v", err)
 	}
 }
 

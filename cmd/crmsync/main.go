@@ -70,6 +70,7 @@ func commands() []command {
 		{"explain", "show a record's link, shadow, sync error and ledger: why it synced as it did", explainUsage, setupExplain},
 		{"resync", "enqueue records again by hand: one, every errored one (-errors), a HubSpot list's members (-list)", resyncUsage, setupResync},
 		{"redrive", "move dead-lettered triggers back onto the queue (all, or by time range)", redriveUsage, setupRedrive},
+		{"health", "the Sync Health data in the terminal: API usage, error cards, queue, sweep", healthUsage, setupHealth},
 		{"version", "print the module version and the revision it was built from", versionUsage, setupVersion},
 	}
 }

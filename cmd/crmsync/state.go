@@ -16,6 +16,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/health"
 	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
@@ -39,6 +40,8 @@ type state interface {
 	Explain(ctx context.Context, ref crmsync.RecordRef, limit int) (localstack.Explanation, error)
 	// Preview is engine.Engine.Preview: what resolving ref now would do.
 	Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error)
+	// Health is the Sync Health report.
+	Health(ctx context.Context) (health.Report, error)
 }
 
 var (
@@ -55,6 +58,13 @@ func (s storeState) Settings(ctx context.Context) (crmsync.Settings, error) {
 
 func (s storeState) PutSettings(ctx context.Context, set crmsync.Settings) (crmsync.Settings, error) {
 	return s.st.PutSettings(ctx, set)
+}
+
+// Health builds the Sync Health report from the store (the queue's state
+// is the running stack's or the deployed page's to tell).
+func (s storeState) Health(ctx context.Context) (health.Report, error) {
+	h := &health.Handler{Store: s.st, Settings: func(ctx context.Context) (crmsync.Settings, error) { return engine.LoadSettings(ctx, s.st) }}
+	return h.Build(ctx)
 }
 
 // Preview needs both CRMs, which only a running stack has here.

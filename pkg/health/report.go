@@ -214,6 +214,10 @@ func (h *Handler) usage(ctx context.Context, s crmsync.Settings, now time.Time) 
 
 func (h *Handler) queueHealth(ctx context.Context) QueueHealth {
 	var q QueueHealth
+	if h.Queue == nil {
+		q.Notes = append(q.Notes, "queue counts unknown: the report was built from the store alone")
+		return q
+	}
 	st, err := h.Queue.Stats(ctx)
 	if err != nil {
 		q.Notes = append(q.Notes, "queue counts unknown: "+err.Error())

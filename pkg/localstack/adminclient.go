@@ -14,6 +14,7 @@ import (
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/health"
 )
 
 // AdminClient calls a running stack's Admin routes (the CLI's way to the
@@ -49,6 +50,14 @@ func (e *AdminError) Is(target error) bool {
 		return target == crmsync.ErrVersionConflict
 	}
 	return false
+}
+
+// client is c.HTTP, or one with a one-minute timeout.
+func (c *AdminClient) client() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: time.Minute}
 }
 
 // Transient reports a 503.
@@ -122,6 +131,24 @@ func (c *AdminClient) Explain(ctx context.Context, ref crmsync.RecordRef, limit 
 	return out, c.do(ctx, http.MethodGet, "explain", q, nil, &out)
 }
 
+// Health is the running stack's Sync Health report (GET /health.json).
+func (c *AdminClient) Health(ctx context.Context) (health.Report, error) {
+	var out health.Report
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.BaseURL, "/")+"/health.json", nil)
+	if err != nil {
+		return out, err
+	}
+	resp, err := c.client().Do(req)
+	if err != nil {
+		return out, fmt.Errorf("local stack %s: %w", c.BaseURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("local stack %s: /health.json answered %s", c.BaseURL, resp.Status)
+	}
+	return out, json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&out)
+}
+
 // Preview is engine.Engine.Preview on the running stack.
 func (c *AdminClient) Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error) {
 	var out engine.Preview
@@ -152,11 +179,7 @@ func (c *AdminClient) do(ctx context.Context, method, route string, query url.Va
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: time.Minute}
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.client().Do(req)
 	if err != nil {
 		return fmt.Errorf("local stack (is crmsync local running there?): %w", err)
 	}

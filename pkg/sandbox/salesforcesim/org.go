@@ -184,6 +184,16 @@ func (o *Org) AddUser(username, name string) string {
 	return id
 }
 
+// SetUserActive activates or deactivates a user (an admin's Setup >
+// Users > Active), as SOQL on User's IsActive then sees it.
+func (o *Org) SetUserActive(id string, active bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if r, ok := o.records[id]; ok && r.obj.Name == "User" {
+		r.fields["IsActive"] = active
+	}
+}
+
 // Session returns a new access token acting as userID ("" = the
 // integration user).
 func (o *Org) Session(userID string) string {

@@ -132,6 +132,7 @@ func runLocal(ctx context.Context, out io.Writer, o localOptions) error {
 	fmt.Fprintf(out, "queue       in-process FIFO (dead letter after 5 receives; crmsync redrive -local %s moves them back)\n", stack.ReceiverURL)
 	fmt.Fprintf(out, "receivers   POST %s/webhooks/hubspot   POST %s/webhooks/salesforce\n", stack.ReceiverURL, stack.ReceiverURL)
 	fmt.Fprintf(out, "admin       %s%s (crmsync settings/errors/explain/resync/redrive reach the running stack here)\n", stack.ReceiverURL, localstack.AdminPath)
+	fmt.Fprintf(out, "health      %s/health (Sync Health: API usage, error cards, record cards; JSON at /health.json; crmsync health)\n", stack.ReceiverURL)
 	printSyncScope(out, settings)
 	if real != nil {
 		fmt.Fprintf(out, "hubspot     real portal (the sweep finds changes; webhooks reach %s/webhooks/hubspot only through a tunnel you set up)\n", stack.ReceiverURL)

@@ -271,6 +271,9 @@ type Settings struct {
 	LeadsToHubSpot    InboundAction `json:"leads_to_hubspot" yaml:"leads_to_hubspot"`
 	ContactsToHubSpot InboundAction `json:"contacts_to_hubspot" yaml:"contacts_to_hubspot"`
 	InclusionListID   string        `json:"inclusion_list_id,omitempty" yaml:"inclusion_list_id,omitempty"`
+	// StateCountry is how countries and states are matched to the org's
+	// values.
+	StateCountry StateCountrySettings `json:"state_country" yaml:"state_country"`
 	// LeadCompany is the Company a Lead gets when its HubSpot contact has
 	// none (Salesforce requires one); it reads back as blank. Empty means
 	// DefaultLeadCompany.
@@ -302,6 +305,7 @@ func DefaultSettings() Settings {
 		DefaultRule:       RulePreferSalesforce,
 		NewContactsAs:     CreateAsLead,
 		LeadCompany:       DefaultLeadCompany,
+		StateCountry:      StateCountrySettings{Behaviour: StateCountryMatch},
 		LeadsToHubSpot:    InboundCreateOrUpdate,
 		ContactsToHubSpot: InboundCreateOrUpdate,
 		Budget: APIBudget{PauseLowPriorityPercent: 75, PauseActivitiesPercent: 90, PauseUpdatesPercent: 97,
@@ -335,6 +339,22 @@ func (s Settings) Unsupported() []string {
 	return out
 }
 
+// StateCountrySettings is HubSpot's connector's "Matching state and
+// country fields": Behaviour "match" turns HubSpot's free text (names,
+// ISO codes, common variants) into the org's values — CountryCode and
+// StateCode where the org has State and Country/Territory Picklists, the
+// standard names otherwise — and a value that cannot be matched is a
+// Property values error naming it; "as_is" sends HubSpot's text as it is.
+type StateCountrySettings struct {
+	Behaviour string `json:"behaviour" yaml:"behaviour"`
+}
+
+// State/country behaviours.
+const (
+	StateCountryMatch = "match"
+	StateCountryAsIs  = "as_is"
+)
+
 // DefaultLeadCompany is Salesforce's own web-to-lead convention for a lead
 // without a company.
 const DefaultLeadCompany = "[not provided]"
@@ -359,6 +379,9 @@ func (s Settings) Effective() Settings {
 	}
 	if s.LeadCompany == "" {
 		s.LeadCompany = DefaultLeadCompany
+	}
+	if s.StateCountry.Behaviour == "" {
+		s.StateCountry.Behaviour = StateCountryMatch
 	}
 	return s
 }
@@ -466,6 +489,9 @@ func (s Settings) Validate() error {
 		if f.a != InboundNothing && f.a != InboundCreateOrUpdate {
 			bad(f.path, "must be %q or %q, not %q", InboundNothing, InboundCreateOrUpdate, f.a)
 		}
+	}
+	if b := s.StateCountry.Behaviour; b != "" && b != StateCountryMatch && b != StateCountryAsIs {
+		bad("state_country.behaviour", "must be %q or %q, not %q", StateCountryMatch, StateCountryAsIs, b)
 	}
 	if s.Deletes != DeleteNothing && s.Deletes != DeleteMirror {
 		bad("deletes", "must be %q or %q, not %q", DeleteNothing, DeleteMirror, s.Deletes)

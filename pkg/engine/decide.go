@@ -208,6 +208,7 @@ func (f *facts) mergeInput() (mapping.Input, error) {
 		return mapping.Input{}, err
 	}
 	f.valuesToSalesforce(hs, sf)
+	f.addressToMergeForm(hs, sf)
 	return mapping.Input{Mappings: f.mappings(), HubSpot: hs, Salesforce: sf, Shadow: f.firstSyncShadow(hs), Now: f.now}, nil
 }
 
@@ -468,7 +469,9 @@ func (f *facts) vendorWrites(s crmsync.Side, o crmsync.ObjectType, create bool, 
 		f.valuesToHubSpot(w, p)
 		props, err = f.conv.HubSpotWrites(w)
 	} else {
-		props, err = f.conv.SalesforceWrites(mp.Writes(s))
+		w := mp.Writes(s)
+		f.addressWrite(w, p)
+		props, err = f.conv.SalesforceWrites(w)
 	}
 	if err != nil {
 		return nil, err

@@ -80,6 +80,8 @@ type lookups struct {
 	hsPrimary, hsAccount *string
 	// ownerProp is each side's owner property of the pair's object.
 	ownerProp map[crmsync.Side]string
+	// address is the org's address picklists (nil: not handled).
+	address *address
 	// companyOf maps a Salesforce Account id to its linked HubSpot
 	// company ("" = not linked to an active one).
 	companyOf map[string]string

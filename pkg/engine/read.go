@@ -216,6 +216,9 @@ func (e *Engine) readLookups(ctx context.Context, f *facts) error {
 		return err
 	}
 	f.conv = conv
+	if err := e.readAddress(ctx, f); err != nil {
+		return err
+	}
 	if err := e.readAccounts(ctx, f); err != nil {
 		return err
 	}

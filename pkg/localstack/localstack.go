@@ -78,8 +78,11 @@ type Config struct {
 	// none), which the admin info route reports.
 	DataFile string
 	// Seed seeds the simulators.
-	Seed   uint64
-	Logger *slog.Logger
+	Seed uint64
+	// SalesforcePicklists is the simulated org's State and
+	// Country/Territory Picklists setting.
+	SalesforcePicklists salesforcesim.Picklists
+	Logger              *slog.Logger
 	// OnOutcome is called for every resolved trigger.
 	OnOutcome func(engine.Outcome)
 	// OnSweep is called after every ticker sweep.
@@ -302,7 +305,8 @@ func (s *Stack) startSimulators(cfg Config, listen func(string) (net.Listener, s
 	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook, AppID: SandboxAppID})
 	// The integration user has "Modify All Data", as most have; selective
 	// sync scenarios turn sharing back on per test.
-	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true})
+	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true,
+		Picklists: cfg.SalesforcePicklists})
 	s.Salesforce.SetInstanceURL(sURL)
 	s.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Backoff: func(int) time.Duration { return time.Second }})
 	// An outbound message on create and update of each synced object,

@@ -83,6 +83,7 @@ func startWith(t *testing.T, b backend, cfg Config) *world {
 	w := &world{t: t, queue: q, store: st}
 	cfg.Store, cfg.Queue, cfg.Logger = st, q, testLogger()
 	s, err := Start(context.Background(), Config{Store: st, Queue: q, Logger: cfg.Logger, NoWebhooks: cfg.NoWebhooks, SweepLag: cfg.SweepLag,
+		SalesforcePicklists: cfg.SalesforcePicklists,
 		OnOutcome: func(o engine.Outcome) {
 			w.mu.Lock()
 			defer w.mu.Unlock()

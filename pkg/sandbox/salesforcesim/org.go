@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// OrgID is the organization id (default 00D5e0000001SIM…).
 	OrgID string
+	// Picklists is the State and Country/Territory Picklists setting
+	// (default PicklistsCustomized).
+	Picklists Picklists
 	// DailyLimit is the API allocation in a rolling 24 hours (default
 	// 15000). Calls past it answer 403 REQUEST_LIMIT_EXCEEDED.
 	DailyLimit int
@@ -151,6 +154,7 @@ func New(cfg Config) *Org {
 		rng: rand.New(rand.NewSource(cfg.Seed)), usage: map[int64]int{}, cursors: map[string]*cursor{},
 		refresh: map[string]string{},
 	}
+	applyPicklists(o.schema, cfg.Picklists)
 	o.IntegrationUserID = o.AddUser("integration@crmsync.example", "Integration User")
 	if cfg.StandardDuplicateRules {
 		o.dups = append(o.dups, DuplicateRule{Object: "Lead", Name: "Standard_Lead_Duplicate_Rule"},

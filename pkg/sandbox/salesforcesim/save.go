@@ -226,6 +226,9 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 			}
 		}
 	}
+	if err := syncAddress(obj, rec, in); err != nil {
+		return nil, nil, err
+	}
 	var missing []string
 	for _, f := range obj.Fields {
 		if f.Required && (rec[f.Name] == nil || rec[f.Name] == "") {

@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/geo"
+	"github.com/crmsync/crmsync/pkg/mapping"
 )
 
 // States and countries (settings state_country; package geo). HubSpot
@@ -47,29 +47,24 @@ type address struct {
 	pl     geo.Picklists
 }
 
-// readAddress reads the org's picklists of the pair's Salesforce object.
-func (e *Engine) readAddress(ctx context.Context, f *facts) error {
+// readAddress takes the org's picklists of the pair's Salesforce object
+// from its field metadata (nil: none, and addresses are text).
+func (f *facts) readAddress(fields map[string]mapping.SalesforceField) {
 	prefix, ok := addressPrefix(f.pair.sf)
-	schema, has := e.crm(crmsync.Salesforce).(SalesforceSchema)
-	if !ok || !has || !f.mapsAddress(prefix) {
-		return nil
-	}
-	fields, err := schema.MappingFields(ctx, f.pair.sf)
-	if err != nil {
-		return opError{"describe Salesforce " + string(f.pair.sf), err}
+	if !ok || fields == nil || !f.mapsAddress(prefix) {
+		return
 	}
 	a := &address{prefix: prefix, match: f.settings.StateCountry.Behaviour != crmsync.StateCountryAsIs}
 	if cf, ok := fields[prefix+"CountryCode"]; ok {
 		a.pl.Enabled = true
-		if len(cf.PicklistValues) > 0 && len(cf.PicklistValues) < len(geo.Countries()) {
+		if all := geo.Countries(); len(cf.PicklistValues) > 0 && len(cf.PicklistValues) < len(all) {
 			a.pl.Countries = map[string]string{}
 			for _, c := range cf.PicklistValues {
-				a.pl.Countries[c] = geo.Countries()[c]
+				a.pl.Countries[c] = all[c]
 			}
 		}
 	}
 	f.look.address = a
-	return nil
 }
 
 // mapsAddress reports whether the pair maps HubSpot's country and state

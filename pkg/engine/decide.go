@@ -234,7 +234,8 @@ func (f *facts) firstSyncShadow(hs crmsync.Record) map[string]crmsync.FieldShado
 
 // values are the value maps of the pair.
 func (f *facts) values() mapping.Values {
-	return mapping.NewValues(f.settings.ValueMaps, f.pair.hs, f.pair.sf)
+	f.mappings()
+	return f.look.memo.vs
 }
 
 // valuesToSalesforce puts the HubSpot record's value-mapped values in

@@ -82,6 +82,8 @@ type lookups struct {
 	ownerProp map[crmsync.Side]string
 	// address is the org's address picklists (nil: not handled).
 	address *address
+	// memo keeps the pair's mappings and value maps.
+	memo memo
 	// companyOf maps a Salesforce Account id to its linked HubSpot
 	// company ("" = not linked to an active one).
 	companyOf map[string]string
@@ -121,13 +123,25 @@ var ownerShadowKey = crmsync.FieldMapping{HubSpotProperty: ownerKey, SalesforceF
 // mappings are the pair's field mappings plus the synthetic owner and
 // association mappings.
 func (f *facts) mappings() []crmsync.FieldMapping {
+	if m := &f.look.memo; m.ms != nil && m.sf == f.pair.sf {
+		return m.ms
+	}
 	ms := mapping.For(f.settings.Mappings, f.pair.hs, f.pair.sf)
 	ms = append(ms, crmsync.FieldMapping{HubSpotObject: f.pair.hs, SalesforceObject: f.pair.sf,
 		HubSpotProperty: ownerKey, SalesforceField: ownerKey, Rule: crmsync.RuleTwoWay})
 	if f.accountsOn() {
 		ms = append(ms, accountMapping(f.pair.hs, f.pair.sf))
 	}
+	f.look.memo = memo{sf: f.pair.sf, ms: ms, vs: mapping.NewValues(f.settings.ValueMaps, f.pair.hs, f.pair.sf)}
 	return ms
+}
+
+// memo keeps what the pair's mappings derive, per Salesforce type (the
+// type is known only once identity is).
+type memo struct {
+	sf crmsync.ObjectType
+	ms []crmsync.FieldMapping
+	vs mapping.Values
 }
 
 // ownerEmail is a record's owner email in the merge's form.

@@ -211,14 +211,12 @@ func (e *Engine) readLookups(ctx context.Context, f *facts) error {
 	if f.pair.sf == "" {
 		f.pair.sf = f.pair.createType(crmsync.Salesforce, f.settings)
 	}
-	conv, err := e.converter(ctx, f)
+	conv, sfFields, err := e.converter(ctx, f)
 	if err != nil {
 		return err
 	}
 	f.conv = conv
-	if err := e.readAddress(ctx, f); err != nil {
-		return err
-	}
+	f.readAddress(sfFields)
 	if err := e.readAccounts(ctx, f); err != nil {
 		return err
 	}
@@ -228,21 +226,22 @@ func (e *Engine) readLookups(ctx context.Context, f *facts) error {
 // converter converts values between the CRMs' types for the pair, from
 // the CRMs' field metadata when both offer it (HubSpotSchema,
 // SalesforceSchema); otherwise values are compared and written as text.
-func (e *Engine) converter(ctx context.Context, f *facts) (*mapping.Converter, error) {
+// It also returns the Salesforce object's field metadata (nil without).
+func (e *Engine) converter(ctx context.Context, f *facts) (*mapping.Converter, map[string]mapping.SalesforceField, error) {
 	hsS, ok1 := e.crm(crmsync.HubSpot).(HubSpotSchema)
 	sfS, ok2 := e.crm(crmsync.Salesforce).(SalesforceSchema)
 	if !ok1 || !ok2 {
-		return mapping.NewConverter(f.mappings(), nil, nil), nil
+		return mapping.NewConverter(f.mappings(), nil, nil), nil, nil
 	}
 	hs, err := hsS.MappingProperties(ctx, f.pair.hs)
 	if err != nil {
-		return nil, opError{"read HubSpot " + string(f.pair.hs) + " properties", err}
+		return nil, nil, opError{"read HubSpot " + string(f.pair.hs) + " properties", err}
 	}
 	sf, err := sfS.MappingFields(ctx, f.pair.sf)
 	if err != nil {
-		return nil, opError{"describe Salesforce " + string(f.pair.sf), err}
+		return nil, nil, opError{"describe Salesforce " + string(f.pair.sf), err}
 	}
-	return mapping.NewConverter(f.mappings(), hs, sf), nil
+	return mapping.NewConverter(f.mappings(), hs, sf), sf, nil
 }
 
 // readOwners looks up, on each side, the user of the other side's owner

@@ -82,6 +82,9 @@ type Object struct {
 // the REST API Developer Guide's own "Update Multiple Records" example
 // does.
 func (o *Object) Field(name string) (*Field, bool) {
+	if f, ok := o.byName[name]; ok { // the schema's spelling: no lower-casing
+		return f, true
+	}
 	f, ok := o.byName[strings.ToLower(name)]
 	return f, ok
 }
@@ -90,6 +93,7 @@ func (o *Object) index() {
 	o.byName = map[string]*Field{}
 	for _, f := range o.Fields {
 		o.byName[strings.ToLower(f.Name)] = f
+		o.byName[f.Name] = f
 	}
 }
 

@@ -330,7 +330,7 @@ func compare(a, b any) (int, bool) {
 				return tx.Compare(ty), true
 			}
 		}
-		return strings.Compare(strings.ToLower(x), strings.ToLower(y)), true
+		return compareFold(x, y), true
 	case bool:
 		y, ok := b.(bool)
 		if !ok || x != y {
@@ -339,6 +339,36 @@ func compare(a, b any) (int, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// compareFold compares as strings.Compare of the lower-cased strings
+// does, without allocating for ASCII (SOQL's comparisons ignore case).
+func compareFold(x, y string) int {
+	for i := 0; i < len(x) && i < len(y); i++ {
+		a, b := x[i], y[i]
+		if a >= 0x80 || b >= 0x80 {
+			return strings.Compare(strings.ToLower(x[i:]), strings.ToLower(y[i:]))
+		}
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			if a < b {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(x) < len(y):
+		return -1
+	case len(x) > len(y):
+		return 1
+	}
+	return 0
 }
 
 func (c cond) match(v any) bool {

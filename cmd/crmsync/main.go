@@ -71,6 +71,7 @@ func commands() []command {
 		{"resync", "enqueue records again by hand: one, every errored one (-errors), a HubSpot list's members (-list)", resyncUsage, setupResync},
 		{"redrive", "move dead-lettered triggers back onto the queue (all, or by time range)", redriveUsage, setupRedrive},
 		{"health", "the Sync Health data in the terminal: API usage, error cards, queue, sweep", healthUsage, setupHealth},
+		{"plan", "dry-run a settings change: the pairs and fields it would change and the calls it costs", planUsage, setupPlan},
 		{"version", "print the module version and the revision it was built from", versionUsage, setupVersion},
 	}
 }

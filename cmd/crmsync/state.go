@@ -42,6 +42,8 @@ type state interface {
 	Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error)
 	// Health is the Sync Health report.
 	Health(ctx context.Context) (health.Report, error)
+	// Plan is engine.Engine.PlanSettings: what proposed settings would do.
+	Plan(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error)
 }
 
 var (
@@ -65,6 +67,11 @@ func (s storeState) PutSettings(ctx context.Context, set crmsync.Settings) (crms
 func (s storeState) Health(ctx context.Context) (health.Report, error) {
 	h := &health.Handler{Store: s.st, Settings: func(ctx context.Context) (crmsync.Settings, error) { return engine.LoadSettings(ctx, s.st) }}
 	return h.Build(ctx)
+}
+
+// Plan needs both CRMs, which only a running stack has here.
+func (s storeState) Plan(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error) {
+	return engine.SettingsPlan{}, usageError("plan reads both CRMs: run it against the running stack (crmsync local; -local URL)")
 }
 
 // Preview needs both CRMs, which only a running stack has here.

@@ -29,12 +29,17 @@ type Preview struct {
 // resolution. Errors are the store's or a setting's; a vendor failure is
 // the preview's Retry or Error, as it would be the resolution's.
 func (e *Engine) Preview(ctx context.Context, ref crmsync.RecordRef) (Preview, error) {
-	out := Preview{Record: ref}
-	if err := ref.Validate(); err != nil {
-		return out, err
-	}
 	settings, err := e.Settings(ctx)
 	if err != nil {
+		return Preview{Record: ref}, err
+	}
+	return e.previewWith(ctx, settings, ref)
+}
+
+// previewWith is Preview under settings.
+func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref crmsync.RecordRef) (Preview, error) {
+	out := Preview{Record: ref}
+	if err := ref.Validate(); err != nil {
 		return out, err
 	}
 	p, ok := pairFor(ref, settings)

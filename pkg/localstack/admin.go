@@ -57,6 +57,9 @@ type Admin struct {
 	// Preview answers "will this record sync, and why (not)" with nothing
 	// applied (engine.Engine.Preview; nil: 501).
 	Preview func(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error)
+	// Plan previews a settings change on every linked pair
+	// (engine.Engine.PlanSettings; nil: 501).
+	Plan func(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error)
 	// DataFile is the bbolt file the stack holds ("" when none), for the
 	// CLI to tell that it reached the stack holding its file.
 	DataFile string
@@ -213,6 +216,8 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 		return a.explain, get
 	case AdminPath + "preview":
 		return a.preview, get
+	case AdminPath + "plan":
+		return a.plan, post
 	case AdminPath + "info":
 		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}
@@ -429,6 +434,29 @@ func (a *Admin) explain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, x)
+}
+
+// PlanRequest is the body of POST plan.
+type PlanRequest struct {
+	Settings  crmsync.Settings `json:"settings"`
+	BatchSize int              `json:"batch_size,omitempty"`
+}
+
+func (a *Admin) plan(w http.ResponseWriter, r *http.Request) {
+	if a.Plan == nil {
+		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot plan"})
+		return
+	}
+	var req PlanRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	p, err := a.Plan(r.Context(), req.Settings, req.BatchSize)
+	if err != nil {
+		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
 }
 
 func (a *Admin) preview(w http.ResponseWriter, r *http.Request) {

@@ -149,6 +149,12 @@ func (c *AdminClient) Health(ctx context.Context) (health.Report, error) {
 	return out, json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&out)
 }
 
+// Plan is engine.Engine.PlanSettings on the running stack.
+func (c *AdminClient) Plan(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error) {
+	var out engine.SettingsPlan
+	return out, c.do(ctx, http.MethodPost, "plan", nil, PlanRequest{Settings: proposed, BatchSize: batchSize}, &out)
+}
+
 // Preview is engine.Engine.Preview on the running stack.
 func (c *AdminClient) Preview(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error) {
 	var out engine.Preview

@@ -173,6 +173,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	admin := &Admin{Queue: cfg.Queue, Store: cfg.Store, Lists: s.HubSpotClient, DataFile: cfg.DataFile, Logger: log,
 		Preview: func(ctx context.Context, ref crmsync.RecordRef) (engine.Preview, error) {
 			return s.Engine.Preview(ctx, ref)
+		},
+		Plan: func(ctx context.Context, proposed crmsync.Settings, batch int) (engine.SettingsPlan, error) {
+			return s.Engine.PlanSettings(ctx, proposed, batch)
 		}}
 	if r, ok := cfg.Queue.(redriver); ok {
 		admin.Redrive = r.Redrive

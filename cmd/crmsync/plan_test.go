@@ -42,7 +42,10 @@ func TestPlanThroughTheStack(t *testing.T) {
 	if err := stack.Salesforce.UpdateAs("", l.Salesforce.ID, map[string]any{"Title": "Old"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { o, _ := stack.HubSpot.Object(crmsync.HSContact, c.ID); return o.Properties["jobtitle"] == "Old" })
+	waitFor(t, func() bool {
+		o, _ := stack.HubSpot.Object(crmsync.HSContact, c.ID)
+		return o.Properties["jobtitle"] == "Old"
+	})
 	if _, err := stack.HubSpot.UpdateAsUser(crmsync.HSContact, c.ID, map[string]string{"jobtitle": "New"}); err != nil {
 		t.Fatal(err)
 	}

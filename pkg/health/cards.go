@@ -55,20 +55,11 @@ var reasonTitles = map[crmsync.Reason]string{
 	crmsync.ReasonValidationRule:     "Not eligible: validation rule",
 }
 
-var categoryHints = map[crmsync.Category]string{
-	crmsync.CategoryAssociations:   "An association could not be made: the associated record is missing, not synced, or over a limit.",
-	crmsync.CategoryCustomCode:     "A validation rule, trigger or flow in Salesforce refused the write.",
-	crmsync.CategoryDuplicates:     "A duplicate rule or a unique field refused the write: merge the records, then resync.",
-	crmsync.CategoryPermissions:    "The integration user may not read or write the record or field.",
-	crmsync.CategoryPropertyValues: "A value is invalid for the field on the other side (type, picklist, length).",
-	crmsync.CategoryOther:          "An error crmsync does not classify; the vendor's code and message say more.",
-}
-
 // cardDefs lists every card, categories first, in display order.
 func cardDefs() []cardDef {
 	var out []cardDef
 	for _, c := range crmsync.Categories {
-		out = append(out, cardDef{Key: categoryKey(c), Title: string(c), Category: c, Hint: categoryHints[c]})
+		out = append(out, cardDef{Key: categoryKey(c), Title: string(c), Category: c, Hint: c.Hint()})
 	}
 	for _, r := range reasons {
 		out = append(out, cardDef{Key: CardKey(r), Title: reasonTitles[r], Category: r.Category(), Reason: r, Hint: r.Hint()})

@@ -24,6 +24,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
+	"github.com/crmsync/crmsync/pkg/health"
 	"github.com/crmsync/crmsync/pkg/hubspot"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 	"github.com/crmsync/crmsync/pkg/localstack"
@@ -282,7 +283,7 @@ func TestResyncListLocal(t *testing.T) {
 	}
 	got := receiveAll(t, q, len(want))
 	for _, tr := range got {
-		if !want[tr.Record.ID] || tr.Record.Object != crmsync.HSContact || tr.Kind != crmsync.KindManualResync || tr.DeliveryID != localstack.DeliveryResyncList {
+		if !want[tr.Record.ID] || tr.Record.Object != crmsync.HSContact || tr.Kind != crmsync.KindManualResync || tr.DeliveryID != crmsync.DeliveryResyncList {
 			t.Errorf("unexpected trigger %+v", tr)
 		}
 		delete(want, tr.Record.ID)
@@ -304,7 +305,7 @@ func TestRedriveLocal(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	ref := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "9"}
-	if err := q.Send(ctx, []crmsync.Trigger{localstack.ResyncTrigger(ref, time.Now())}); err != nil {
+	if err := q.Send(ctx, []crmsync.Trigger{health.ResyncTrigger(ref, time.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 { // received once, then dead-lettered
@@ -350,7 +351,7 @@ func TestRedriveSQS(t *testing.T) {
 	queueURL, dlqURL := fauxqsQueue(t, client, "crmsync-redrive-test-", 1)
 	q := sqsqueue.New(client, queueURL)
 	ref := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: "00Q000000000077"}
-	if err := q.Send(ctx, []crmsync.Trigger{localstack.ResyncTrigger(ref, time.Now())}); err != nil {
+	if err := q.Send(ctx, []crmsync.Trigger{health.ResyncTrigger(ref, time.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	dead := sqsqueue.New(client, dlqURL)
@@ -488,7 +489,7 @@ func TestResyncListSQS(t *testing.T) {
 	got := receiveAll(t, sqsqueue.New(client, queueURL), len(want))
 	seen := map[crmsync.RecordRef]bool{}
 	for _, tr := range got {
-		seen[tr.Record] = tr.Kind == crmsync.KindManualResync && tr.DeliveryID == localstack.DeliveryResyncList
+		seen[tr.Record] = tr.Kind == crmsync.KindManualResync && tr.DeliveryID == crmsync.DeliveryResyncList
 	}
 	for _, r := range want {
 		if !seen[r] {

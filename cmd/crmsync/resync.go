@@ -16,6 +16,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/health"
 	"github.com/crmsync/crmsync/pkg/hubspot"
 	"github.com/crmsync/crmsync/pkg/localstack"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
@@ -184,7 +185,7 @@ type sqsResync struct {
 }
 
 func (s *sqsResync) one(ctx context.Context, ref crmsync.RecordRef) ([]localstack.Enqueued, error) {
-	return s.send(ctx, []crmsync.Trigger{localstack.ResyncTrigger(ref, time.Now())})
+	return s.send(ctx, []crmsync.Trigger{health.ResyncTrigger(ref, time.Now())})
 }
 
 func (s *sqsResync) errors(ctx context.Context, cat crmsync.Category) ([]localstack.Enqueued, error) {
@@ -196,7 +197,7 @@ func (s *sqsResync) errors(ctx context.Context, cat crmsync.Category) ([]localst
 		return nil, err
 	}
 	defer closeStore()
-	ts, err := localstack.ResyncErrorTriggers(ctx, st, cat, time.Now())
+	ts, err := health.ResyncErrorTriggers(ctx, st, cat, time.Now())
 	if err != nil || len(ts) == 0 {
 		return nil, err
 	}

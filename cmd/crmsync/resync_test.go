@@ -139,7 +139,7 @@ func TestResyncLocal(t *testing.T) {
 	var text bytes.Buffer
 	printExplanation(&text, x, time.Now())
 	for _, want := range []string{"status active", "sync error  none",
-		"trigger manual_resync on " + f.duplicate.String() + "  delivery " + localstack.DeliveryResyncErrors, "result    created"} {
+		"trigger manual_resync on " + f.duplicate.String() + "  delivery " + crmsync.DeliveryResyncErrors, "result    created"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("explain after the resync lacks %q:\n%s", want, text.String())
 		}

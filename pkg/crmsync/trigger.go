@@ -71,6 +71,16 @@ type AssociationChange struct {
 	Removed bool      `json:"removed,omitempty"`
 }
 
+// Delivery ids of hand-made resyncs, so the ledger tells them from the
+// sweep's scheduled retries (same kind, no delivery id), and the API
+// budget puts bulk resyncs (every errored record, a list) below a
+// person's resync of one record.
+const (
+	DeliveryResync       = "crmsync-resync"
+	DeliveryResyncErrors = "crmsync-resync-errors"
+	DeliveryResyncList   = "crmsync-resync-list"
+)
+
 // GroupKey is the queue's message group: work on one source record is
 // processed in order, one at a time.
 func (t Trigger) GroupKey() string { return t.Record.Key() }

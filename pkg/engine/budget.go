@@ -56,7 +56,7 @@ func priorityOf(t crmsync.Trigger) Priority {
 		return P0
 	case t.Kind == crmsync.KindActivity:
 		return P2
-	case t.Kind == crmsync.KindSweep, t.Kind == crmsync.KindManualResync && t.DeliveryID != "" && t.DeliveryID != "crmsync-resync":
+	case t.Kind == crmsync.KindSweep, t.Kind == crmsync.KindManualResync && t.DeliveryID != "" && t.DeliveryID != crmsync.DeliveryResync:
 		return P3
 	}
 	return P1

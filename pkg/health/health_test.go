@@ -225,7 +225,7 @@ func TestCardCSVAndResync(t *testing.T) {
 		t.Fatalf("%d triggers enqueued, want 3", len(msgs))
 	}
 	for _, m := range msgs {
-		if m.Trigger.Kind != crmsync.KindManualResync || m.Trigger.DeliveryID != DeliveryResyncErrors || !strings.HasPrefix(m.Trigger.Record.ID, "2") {
+		if m.Trigger.Kind != crmsync.KindManualResync || m.Trigger.DeliveryID != crmsync.DeliveryResyncErrors || !strings.HasPrefix(m.Trigger.Record.ID, "2") {
 			t.Errorf("trigger %+v, want a manual resync of a no-email record", m.Trigger)
 		}
 	}

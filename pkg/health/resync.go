@@ -10,20 +10,13 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
 
-// Delivery ids of hand-made resyncs, so the ledger tells them from the
-// sweep's scheduled retries (same kind, no delivery id).
-const (
-	DeliveryResync       = "crmsync-resync"
-	DeliveryResyncErrors = "crmsync-resync-errors"
-)
-
 // ResyncTrigger is the trigger of a manual resync of ref at now: what
 // `crmsync resync`, the local stack's admin route and the health page's
 // Resync buttons enqueue. Its dedupe key is unique per call (the time in
 // nanoseconds is part of it), so a resync is never dropped as a repeat of
 // an earlier one.
 func ResyncTrigger(ref crmsync.RecordRef, now time.Time) crmsync.Trigger {
-	return crmsync.Trigger{Record: ref, Kind: crmsync.KindManualResync, OccurredAt: now, DeliveryID: DeliveryResync,
+	return crmsync.Trigger{Record: ref, Kind: crmsync.KindManualResync, OccurredAt: now, DeliveryID: crmsync.DeliveryResync,
 		DedupeKey: crmsync.DedupeKeyOf("resync", string(ref.Side), string(ref.Object), ref.ID,
 			strconv.FormatInt(now.UnixNano(), 10))}
 }
@@ -61,7 +54,7 @@ func ResyncErrorTriggers(ctx context.Context, store ErrorLister, category crmsyn
 
 func errorResyncTrigger(ref crmsync.RecordRef, now time.Time) crmsync.Trigger {
 	t := ResyncTrigger(ref, now)
-	t.DeliveryID = DeliveryResyncErrors
+	t.DeliveryID = crmsync.DeliveryResyncErrors
 	return t
 }
 

@@ -104,25 +104,6 @@ type Enqueued struct {
 	DedupeKey string            `json:"dedupe_key"`
 }
 
-// Delivery ids of hand-made resyncs (package health defines them).
-const (
-	DeliveryResync       = health.DeliveryResync
-	DeliveryResyncErrors = health.DeliveryResyncErrors
-)
-
-// ResyncTrigger is health.ResyncTrigger, kept for `crmsync resync`.
-func ResyncTrigger(ref crmsync.RecordRef, now time.Time) crmsync.Trigger {
-	return health.ResyncTrigger(ref, now)
-}
-
-// ResyncErrorTriggers is health.ResyncErrorTriggers, kept for `crmsync resync`.
-func ResyncErrorTriggers(ctx context.Context, store crmsync.Store, category crmsync.Category, now time.Time) ([]crmsync.Trigger, error) {
-	return health.ResyncErrorTriggers(ctx, store, category, now)
-}
-
-// Delivery id of a resync of a HubSpot list's members.
-const DeliveryResyncList = "crmsync-resync-list"
-
 // ResyncListRequest is the body of POST /_crmsync/resync-list: one page
 // of the members of HubSpot list ListID (records of type Object, contact
 // when empty), after the cursor After, at most Limit (default 100).
@@ -195,14 +176,14 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 			if err := ref.Validate(); err != nil {
 				return nil, err
 			}
-			return []crmsync.Trigger{ResyncTrigger(ref, now)}, nil
+			return []crmsync.Trigger{health.ResyncTrigger(ref, now)}, nil
 		}), post
 	case AdminPath + "resync-errors":
 		return a.resync(func(ctx context.Context, req ResyncRequest, now time.Time) ([]crmsync.Trigger, error) {
 			if a.Store == nil {
 				return nil, errors.New("resync errors: the stack has no store")
 			}
-			return ResyncErrorTriggers(ctx, a.Store, req.Category, now)
+			return health.ResyncErrorTriggers(ctx, a.Store, req.Category, now)
 		}), post
 	case AdminPath + "resync-list":
 		return a.resyncList, post
@@ -313,8 +294,8 @@ func ResyncListTriggers(object crmsync.ObjectType, ids []string, now time.Time) 
 		if err := ref.Validate(); err != nil {
 			return nil, err
 		}
-		t := ResyncTrigger(ref, now)
-		t.DeliveryID = DeliveryResyncList
+		t := health.ResyncTrigger(ref, now)
+		t.DeliveryID = crmsync.DeliveryResyncList
 		out = append(out, t)
 	}
 	return out, nil

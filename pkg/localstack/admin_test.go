@@ -99,7 +99,7 @@ func TestAdminResyncEnqueuesManualResync(t *testing.T) {
 		t.Fatalf("queue holds %d triggers, want 2: %+v", len(got), got)
 	}
 	for i, tr := range got {
-		if tr.Kind != crmsync.KindManualResync || tr.Record != ref || tr.DedupeKey != keys[i] || tr.DeliveryID != DeliveryResync {
+		if tr.Kind != crmsync.KindManualResync || tr.Record != ref || tr.DedupeKey != keys[i] || tr.DeliveryID != crmsync.DeliveryResync {
 			t.Errorf("trigger %d = %+v, want manual_resync of %s with key %s", i, tr, ref, keys[i])
 		}
 	}
@@ -174,7 +174,7 @@ func TestAdminResyncErrors(t *testing.T) {
 		t.Fatalf("resync-errors = %d %+v", status, rr)
 	}
 	got := drain(t, f.queue)
-	if len(got) != 2 || got[0].Record != dup || got[1].Record != noMail || got[0].DeliveryID != DeliveryResyncErrors {
+	if len(got) != 2 || got[0].Record != dup || got[1].Record != noMail || got[0].DeliveryID != crmsync.DeliveryResyncErrors {
 		t.Fatalf("queue after all: %+v", got)
 	}
 }

@@ -57,10 +57,10 @@ func (f *facts) readAddress(fields map[string]mapping.SalesforceField) {
 	a := &address{prefix: prefix, match: f.settings.StateCountry.Behaviour != crmsync.StateCountryAsIs}
 	if cf, ok := fields[prefix+"CountryCode"]; ok {
 		a.pl.Enabled = true
-		if all := geo.Countries(); len(cf.PicklistValues) > 0 && len(cf.PicklistValues) < len(all) {
+		if len(cf.PicklistValues) > 0 && len(cf.PicklistValues) < geo.CountryCount() {
 			a.pl.Countries = map[string]string{}
 			for _, c := range cf.PicklistValues {
-				a.pl.Countries[c] = all[c]
+				a.pl.Countries[c] = geo.CountryName(c)
 			}
 		}
 	}

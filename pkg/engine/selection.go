@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/crmsync/crmsync/pkg/criteria"
 	"github.com/crmsync/crmsync/pkg/crmsync"
@@ -19,6 +20,24 @@ import (
 // as a trigger (webhook, outbound message, the sweep or a retry) finds it
 // meeting the rule.
 
+// rules holds the parsed selective-sync rules by their text (a
+// *criteria.Expr is immutable): a rule is parsed once per process, not
+// on every read and every record.
+var rules sync.Map
+
+// parseRule parses rule once.
+func parseRule(rule string) (*criteria.Expr, error) {
+	if e, ok := rules.Load(rule); ok {
+		return e.(*criteria.Expr), nil
+	}
+	e, err := criteria.Parse(rule)
+	if err != nil {
+		return nil, err
+	}
+	rules.Store(rule, e)
+	return e, nil
+}
+
 // ruleFields are the fields a record of type o must be read with for the
 // selective-sync rules.
 func ruleFields(s crmsync.Settings, o crmsync.ObjectType) []string {
@@ -28,7 +47,7 @@ func ruleFields(s crmsync.Settings, o crmsync.ObjectType) []string {
 		return nil
 	}
 	var out []string
-	if e, err := criteria.Parse(rule); err == nil {
+	if e, err := parseRule(rule); err == nil {
 		out = e.Fields()
 	}
 	if o.Side() == crmsync.Salesforce && ss.IntegrationUserID != "" {
@@ -70,7 +89,7 @@ func selected(ss crmsync.SelectiveSync, rec crmsync.Record) string {
 			return ""
 		}
 	}
-	e, err := criteria.Parse(rule)
+	e, err := parseRule(rule)
 	if err != nil { // refused when the settings were saved; never syncs by a rule that cannot be read
 		return fmt.Sprintf("%s: the selective-sync rule of %s cannot be read: %v", rec.Ref, rec.Ref.Object, err)
 	}

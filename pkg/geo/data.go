@@ -117,6 +117,24 @@ func Countries() map[string]string {
 	return out
 }
 
+// CountryName is the ISO short name of an alpha-2 code ("" when unknown),
+// without building Countries' map.
+func CountryName(code string) string { return loadISO().countryName(strings.ToUpper(code)) }
+
+// CountryCount is the number of ISO 3166-1 countries.
+func CountryCount() int { return len(loadISO().countries) }
+
+// SubdivisionName is the ISO name of a country's subdivision code ("" when
+// unknown), without building Subdivisions' map.
+func SubdivisionName(countryCode, code string) string {
+	d := loadISO()
+	cc := strings.ToUpper(countryCode)
+	if _, ok := d.subs[cc][code]; !ok {
+		return ""
+	}
+	return d.subName(cc, code)
+}
+
 // Subdivisions lists the ISO 3166-2 subdivisions of a country: code (the
 // part after "XX-", which is what Salesforce's StateCode holds) → name. It
 // is empty for a country ISO 3166-2 has no subdivisions for.

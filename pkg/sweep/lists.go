@@ -41,10 +41,18 @@ const listPage = 250
 // a Lists source it does nothing.
 func (s *Sweeper) PollInclusionList(ctx context.Context) (int, error) {
 	settings, err := engine.LoadSettings(ctx, s.Store)
-	if err != nil || s.Lists == nil || settings.InclusionListID == "" {
+	if err != nil {
 		return 0, err
 	}
-	listID := settings.InclusionListID
+	return s.pollList(ctx, settings.InclusionListID)
+}
+
+// pollList enqueues the contacts added to list listID ("" = none) since
+// the last poll.
+func (s *Sweeper) pollList(ctx context.Context, listID string) (int, error) {
+	if s.Lists == nil || listID == "" {
+		return 0, nil
+	}
 	cur, err := s.Store.GetCursor(ctx, crmsync.HubSpot, crmsync.HSListMembership)
 	if err != nil && !errors.Is(err, crmsync.ErrNotFound) {
 		return 0, fmt.Errorf("sweep: inclusion list cursor: %w", err)

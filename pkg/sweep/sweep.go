@@ -210,7 +210,7 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		r.fail(err)
 	} else {
 		r.retries(ctx)
-		if n, err := s.PollInclusionList(ctx); err != nil {
+		if n, err := s.pollList(ctx, r.settings.InclusionListID); err != nil {
 			r.fail(err)
 		} else {
 			r.rep.ListJoins = n

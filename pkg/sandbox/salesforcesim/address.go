@@ -68,15 +68,13 @@ func syncAddress(obj *Object, rec, in map[string]any) *apiError {
 		if !ok {
 			continue
 		}
-		countries := geo.Countries()
-		if err := syncPair(rec, in, prefix+"Country", cf, func(code string) string { return countries[code] }, cf.Picklist,
+		if err := syncPair(rec, in, prefix+"Country", cf, geo.CountryName, cf.Picklist,
 			"There's a problem with this country, even though it may appear correct. Please select a country/territory from the list of valid countries."); err != nil {
 			return err
 		}
 		sf, _ := obj.Field(prefix + "StateCode")
 		country, _ := rec[cf.Name].(string)
-		states := geo.Subdivisions(country)
-		if err := syncPair(rec, in, prefix+"State", sf, func(code string) string { return states[code] }, sf.ValidFor[country],
+		if err := syncPair(rec, in, prefix+"State", sf, func(code string) string { return geo.SubdivisionName(country, code) }, sf.ValidFor[country],
 			"There's a problem with this state, even though it may appear correct. Please select a state from the list of valid states."); err != nil {
 			return err
 		}

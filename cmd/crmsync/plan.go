@@ -29,14 +29,7 @@ func setupPlan(fs *flag.FlagSet) runFunc {
 	batch := fs.Int("batch", 10, "triggers the worker resolves together (SQS FIFO: at most 10)")
 	asJSON := fs.Bool("json", false, "write JSON")
 	return func(ctx context.Context, out io.Writer, args []string) error {
-		if err := wantArgs("plan", args, 1, "FILE"); err != nil {
-			return err
-		}
-		proposed, _, err := readSettingsFile(args[0])
-		if err != nil {
-			return err
-		}
-		st, release, where, err := sf.open(ctx)
+		proposed, st, release, where, err := settingsFileAndState(ctx, "plan", sf, args)
 		if err != nil {
 			return err
 		}

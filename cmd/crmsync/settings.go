@@ -107,14 +107,7 @@ func setupSettingsValidate(fs *flag.FlagSet) runFunc {
 func setupSettingsImport(fs *flag.FlagSet) runFunc {
 	sf := addStateFlags(fs)
 	return func(ctx context.Context, out io.Writer, args []string) error {
-		if err := wantArgs("settings import", args, 1, "one file"); err != nil {
-			return err
-		}
-		s, _, err := readSettingsFile(args[0])
-		if err != nil {
-			return err
-		}
-		st, release, where, err := sf.open(ctx)
+		s, st, release, where, err := settingsFileAndState(ctx, "settings import", sf, args)
 		if err != nil {
 			return err
 		}
@@ -129,6 +122,20 @@ func setupSettingsImport(fs *flag.FlagSet) runFunc {
 		fmt.Fprintf(out, "imported %s into %s: settings version %d\n", args[0], where, stored.Version)
 		return nil
 	}
+}
+
+// settingsFileAndState reads the one settings file a command takes, then
+// opens the state it works on.
+func settingsFileAndState(ctx context.Context, cmd string, sf stateFlags, args []string) (crmsync.Settings, state, func() error, string, error) {
+	if err := wantArgs(cmd, args, 1, "one settings file"); err != nil {
+		return crmsync.Settings{}, nil, nil, "", err
+	}
+	s, _, err := readSettingsFile(args[0])
+	if err != nil {
+		return s, nil, nil, "", err
+	}
+	st, release, where, err := sf.open(ctx)
+	return s, st, release, where, err
 }
 
 // readSettingsFile decodes and validates a settings file, and returns its

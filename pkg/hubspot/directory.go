@@ -68,28 +68,11 @@ func (c *Client) InList(ctx context.Context, listID string, ref crmsync.RecordRe
 //
 // GET /crm/v3/lists/{listId}/memberships
 func (c *Client) ListMembers(ctx context.Context, listID, after string, limit int) (ids []string, next string, err error) {
-	op := "members of list " + listID
-	q := url.Values{}
-	if after != "" {
-		q.Set("after", after)
+	ms, next, err := c.memberships(ctx, "members of list "+listID, listID, "", after, limit)
+	for _, m := range ms {
+		ids = append(ids, m.RecordID)
 	}
-	if limit > 0 {
-		q.Set("limit", itoa(limit))
-	}
-	var page struct {
-		Results []struct {
-			RecordID flexString `json:"recordId"`
-		} `json:"results"`
-		Paging *wirePaging `json:"paging"`
-	}
-	if err := c.do(ctx, call{op: op, method: "GET", path: "crm/v3/lists/" + url.PathEscape(listID) + "/memberships",
-		query: q, out: &page, idempotent: true}); err != nil {
-		return nil, "", err
-	}
-	for _, r := range page.Results {
-		ids = append(ids, string(r.RecordID))
-	}
-	return ids, page.Paging.after(), nil
+	return ids, next, err
 }
 
 // Membership is one record's membership of a list.
@@ -100,13 +83,17 @@ type Membership struct {
 }
 
 // ListJoins pages through a list's memberships in the order they were
-// added, oldest first. next continues after this page; HubSpot returns
-// it on the last page too, so a later call with it finds only records
-// added since.
+// added, oldest first. next is "" on the last page (HubSpot returns
+// paging.next.after only while more results follow).
 //
 // GET /crm/v3/lists/{listId}/memberships/join-order
 func (c *Client) ListJoins(ctx context.Context, listID, after string, limit int) (ms []Membership, next string, err error) {
-	op := "memberships of list " + listID + " in join order"
+	return c.memberships(ctx, "memberships of list "+listID+" in join order", listID, "/join-order", after, limit)
+}
+
+// memberships reads one page of a list's memberships endpoint (suffix ""
+// or "/join-order").
+func (c *Client) memberships(ctx context.Context, op, listID, suffix, after string, limit int) ([]Membership, string, error) {
 	q := url.Values{}
 	if after != "" {
 		q.Set("after", after)
@@ -121,10 +108,11 @@ func (c *Client) ListJoins(ctx context.Context, listID, after string, limit int)
 		} `json:"results"`
 		Paging *wirePaging `json:"paging"`
 	}
-	if err := c.do(ctx, call{op: op, method: "GET", path: "crm/v3/lists/" + url.PathEscape(listID) + "/memberships/join-order",
+	if err := c.do(ctx, call{op: op, method: "GET", path: "crm/v3/lists/" + url.PathEscape(listID) + "/memberships" + suffix,
 		query: q, out: &page, idempotent: true}); err != nil {
 		return nil, "", err
 	}
+	ms := make([]Membership, 0, len(page.Results))
 	for _, r := range page.Results {
 		ms = append(ms, Membership{RecordID: string(r.RecordID), At: r.MembershipTimestamp})
 	}

@@ -57,9 +57,12 @@ func (s *Sweeper) pollList(ctx context.Context, listID string) (int, error) {
 	if err != nil && !errors.Is(err, crmsync.ErrNotFound) {
 		return 0, fmt.Errorf("sweep: inclusion list cursor: %w", err)
 	}
-	after := ""
-	if id, token, ok := strings.Cut(cur.LastID, " "); ok && id == listID {
-		after = token // the same list: continue after the last join seen
+	// The cursor holds "listID after-token last-record-id": the page to
+	// read again (HubSpot gives no token past the last page) and the
+	// last join enqueued, with its time.
+	after, lastRec, same := "", "", false
+	if parts := strings.Split(cur.LastID, " "); len(parts) == 3 && parts[0] == listID {
+		after, lastRec, same = parts[1], parts[2], true
 	}
 	n := 0
 	for {
@@ -68,15 +71,14 @@ func (s *Sweeper) pollList(ctx context.Context, listID string) (int, error) {
 			return n, fmt.Errorf("sweep: inclusion list %s: %w", listID, err)
 		}
 		ts := make([]crmsync.Trigger, 0, len(ms))
-		last := cur.Timestamp
 		for _, m := range ms {
-			if m.At.Before(cur.Timestamp) && after != "" {
+			if same && (m.At.Before(cur.Timestamp) || m.At.Equal(cur.Timestamp) && m.RecordID == lastRec) {
 				continue // enqueued by an earlier poll
 			}
 			ts = append(ts, crmsync.Trigger{Record: crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: m.RecordID},
 				Kind: crmsync.KindListMembership, OccurredAt: m.At,
 				DedupeKey: crmsync.DedupeKeyOf("list-join", listID, m.RecordID, m.At.UTC().Format(time.RFC3339Nano))})
-			last = m.At
+			cur.Timestamp, lastRec, same = m.At, m.RecordID, true
 		}
 		if len(ts) > 0 {
 			if err := s.Queue.Send(ctx, ts); err != nil {
@@ -87,11 +89,12 @@ func (s *Sweeper) pollList(ctx context.Context, listID string) (int, error) {
 		if next != "" {
 			after = next
 		}
-		cur = crmsync.Cursor{Side: crmsync.HubSpot, Object: crmsync.HSListMembership, Timestamp: last, LastID: listID + " " + after, UpdatedAt: s.now()}
+		cur = crmsync.Cursor{Side: crmsync.HubSpot, Object: crmsync.HSListMembership, Timestamp: cur.Timestamp,
+			LastID: listID + " " + after + " " + lastRec, UpdatedAt: s.now()}
 		if err := s.Store.PutCursor(ctx, cur); err != nil {
 			return n, fmt.Errorf("sweep: inclusion list cursor: %w", err)
 		}
-		if len(ms) < listPage {
+		if next == "" {
 			return n, nil
 		}
 	}

@@ -78,7 +78,8 @@ func (p *Portal) listMembers(w http.ResponseWriter, r *http.Request) {
 // listJoins is GET /crm/v3/lists/{listId}/memberships/join-order: the
 // memberships ordered by when they were added (membershipTimestamp, then
 // record id), paged with an opaque after token — here the position in
-// that order, which a later join only extends.
+// that order, which a later join only extends — returned only while more
+// results follow (lists v3 reference).
 func (p *Portal) listJoins(w http.ResponseWriter, r *http.Request) {
 	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -107,8 +108,11 @@ func (p *Portal) listJoins(w http.ResponseWriter, r *http.Request) {
 		_, id, _ := strings.Cut(k, "/")
 		results = append(results, map[string]any{"recordId": id, "membershipTimestamp": stamp(members[k])})
 	}
-	next := min(offset+limit, len(keys))
-	body := map[string]any{"results": results, "paging": map[string]any{"next": map[string]string{"after": strconv.Itoa(next)}}}
+	// As HubSpot: paging.next.after only when more results follow.
+	body := map[string]any{"results": results, "total": len(keys)}
+	if offset+limit < len(keys) {
+		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 

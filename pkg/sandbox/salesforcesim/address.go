@@ -63,6 +63,15 @@ func applyPicklists(schema map[string]*Object, p Picklists) {
 // label; writing text sets the code whose label it is — text that is no
 // label is FIELD_INTEGRITY_EXCEPTION.
 func syncAddress(obj *Object, rec, in map[string]any) *apiError {
+	// The fields written, by their schema names (API names are
+	// case-insensitive).
+	written := make(map[string]any, len(in))
+	for name, v := range in {
+		if f, ok := obj.Field(name); ok {
+			written[f.Name] = v
+		}
+	}
+	in = written
 	for _, prefix := range addressPrefixes {
 		cf, ok := obj.Field(prefix + "CountryCode")
 		if !ok {

@@ -52,9 +52,6 @@ type WebhookReceiver struct {
 	// Logger gets one line per rejected request or skipped event
 	// (slog.Default when nil).
 	Logger *slog.Logger
-	// PerEvent enqueues one trigger per event instead of coalescing a
-	// record's events (Coalesce); tests of event delivery use it.
-	PerEvent bool
 }
 
 // Handle serves one API Gateway HTTP API v2 or Lambda Function URL
@@ -103,9 +100,7 @@ func (r *WebhookReceiver) Handle(ctx context.Context, req events.APIGatewayV2HTT
 		seen[t.DedupeKey] = true
 		triggers = append(triggers, t)
 	}
-	if !r.PerEvent {
-		triggers = Coalesce(triggers)
-	}
+	triggers = Coalesce(triggers)
 	if len(triggers) > 0 {
 		if r.Queue == nil {
 			log.ErrorContext(ctx, "webhook receiver has no queue", "triggers", len(triggers))

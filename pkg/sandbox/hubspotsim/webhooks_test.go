@@ -23,12 +23,29 @@ import (
 const hookSecret = "sim-app-client-secret"
 
 // sink is crmsync's real webhook receiver behind net/http, with a queue
-// double that can fail, and a log of the attemptNumbers it was sent.
+// double that can fail, a log of the attemptNumbers it was sent, and the
+// trigger of every event of each accepted delivery (the receiver itself
+// coalesces a record's events; these tests are about the events).
 type sink struct {
 	mu       sync.Mutex
 	triggers []crmsync.Trigger
 	attempts []int
 	fail     func() error
+}
+
+// accepted records the events of a delivery the receiver accepted.
+func (s *sink) accepted(body []byte) {
+	evs, err := hubspot.ParseEvents(body)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range evs {
+		if t, err := evs[i].Trigger(); err == nil {
+			s.triggers = append(s.triggers, t)
+		}
+	}
 }
 
 func (s *sink) Send(_ context.Context, ts []crmsync.Trigger) error {
@@ -39,7 +56,6 @@ func (s *sink) Send(_ context.Context, ts []crmsync.Trigger) error {
 			return err
 		}
 	}
-	s.triggers = append(s.triggers, ts...)
 	return nil
 }
 
@@ -62,7 +78,7 @@ func newWebhookEnv(t *testing.T, secret string, cfg hubspotsim.Config) (*env, *s
 	s := &sink{}
 	// Now is set to the portal's clock once the portal exists (the hook
 	// server's URL is needed first).
-	recv := &hubspot.WebhookReceiver{Secrets: []string{"old-secret", hookSecret}, Queue: s, PerEvent: true,
+	recv := &hubspot.WebhookReceiver{Secrets: []string{"old-secret", hookSecret}, Queue: s,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	h := httpapi.Handler(recv.Handle)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +93,16 @@ func newWebhookEnv(t *testing.T, secret string, cfg hubspotsim.Config) (*env, *s
 		}
 		s.mu.Unlock()
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		h.ServeHTTP(w, r)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusNoContent {
+			s.accepted(body)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
 	}))
 	t.Cleanup(hook.Close)
 	cfg.Webhook = hubspotsim.WebhookConfig{URL: hook.URL + "/hooks/hubspot?portal=62515&next=%2Fsync%3Fa%3Db", Secret: secret,

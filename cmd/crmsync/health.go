@@ -60,6 +60,16 @@ func printHealth(out io.Writer, r health.Report, where string) {
 		fmt.Fprintf(out, " (%.1f%%)", *u.Percent)
 	}
 	fmt.Fprintf(out, "; HubSpot %d calls\n", u.HubSpotCalls)
+	switch b := r.Budget; {
+	case b == nil:
+		fmt.Fprintln(out, "budget      what it pauses is known to the running worker only")
+	case !b.SuspendedUntil.IsZero():
+		fmt.Fprintf(out, "budget      every Salesforce call suspended until %s (REQUEST_LIMIT_EXCEEDED)\n", b.SuspendedUntil.Format(time.RFC3339))
+	case len(b.Paused) > 0:
+		fmt.Fprintf(out, "budget      paused: %s\n", strings.Join(b.Paused, ", "))
+	default:
+		fmt.Fprintln(out, "budget      nothing paused")
+	}
 	total := 0
 	for _, c := range r.Cards {
 		total += c.Errors

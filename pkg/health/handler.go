@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
 )
 
 // Handler serves the Sync Health pages and their JSON:
@@ -55,7 +56,11 @@ type Handler struct {
 	Settings func(ctx context.Context) (crmsync.Settings, error)
 	// Sweeps holds the last sweep where this process runs it (nil: not
 	// recorded here, and the page says so).
-	Sweeps     *SweepLog
+	Sweeps *SweepLog
+	// Budget reports what the API budget holds back where this process
+	// runs the engine (engine.Engine.Budget; nil: the worker knows, and
+	// the page says so).
+	Budget     func() engine.BudgetState
 	Connection Connection
 	// Token is the bearer token callers must present ("" = loopback only).
 	Token  string

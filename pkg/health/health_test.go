@@ -24,6 +24,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/crmsynctest"
 	"github.com/crmsync/crmsync/pkg/ddbstore"
+	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 )
 
@@ -372,5 +373,27 @@ func benchmarkPage(b *testing.B, st crmsync.Store) {
 			}
 			b.ReportMetric(float64(size), "bytes/page")
 		})
+	}
+}
+
+// What the API budget pauses is on the page and in the JSON where the
+// process runs the engine, and said to be unknown elsewhere.
+func TestPagesSayWhatTheBudgetPauses(t *testing.T) {
+	st := newBolt(t)
+	h, _ := newHandler(st, time.Now().UTC())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	if page := getBody(t, srv.URL+"/health", http.StatusOK); !strings.Contains(page, "known to the worker, not to these pages") {
+		t.Error("without the engine the page does not say the budget is unknown here")
+	}
+	h.Budget = func() engine.BudgetState {
+		return engine.BudgetState{SharePercent: 81, Known: true, Paused: []string{"P3"}}
+	}
+	if page := getBody(t, srv.URL+"/health", http.StatusOK); !strings.Contains(page, "Paused by the budget: P3") {
+		t.Error("the page does not name the paused class")
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(getBody(t, srv.URL+"/health.json", http.StatusOK)), &rep); err != nil || rep.Budget == nil || len(rep.Budget.Paused) != 1 {
+		t.Errorf("JSON budget %+v %v", rep.Budget, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/sweep"
 )
 
@@ -89,14 +90,16 @@ func (l *SweepLog) Last() *SweepRun {
 
 // Report is the whole Sync Health page, as JSON at /health.json.
 type Report struct {
-	GeneratedAt time.Time    `json:"generated_at"`
-	Usage       Usage        `json:"api_usage"`
-	Cards       []Card       `json:"error_cards"`
-	CardsPartly bool         `json:"error_cards_partial,omitempty"`
-	Queue       QueueHealth  `json:"queue"`
-	Sweep       SweepHealth  `json:"sweep"`
-	Settings    SettingsView `json:"settings"`
-	Connection  Connection   `json:"connection"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Usage       Usage     `json:"api_usage"`
+	// Budget is what the API budget holds back now (nil: unknown here).
+	Budget      *engine.BudgetState `json:"budget"`
+	Cards       []Card              `json:"error_cards"`
+	CardsPartly bool                `json:"error_cards_partial,omitempty"`
+	Queue       QueueHealth         `json:"queue"`
+	Sweep       SweepHealth         `json:"sweep"`
+	Settings    SettingsView        `json:"settings"`
+	Connection  Connection          `json:"connection"`
 }
 
 // Usage is crmsync's API calls in the last 24 hours.
@@ -175,6 +178,10 @@ func (h *Handler) Build(ctx context.Context) (Report, error) {
 	}
 	if r.Usage, err = h.usage(ctx, s, now); err != nil {
 		return r, err
+	}
+	if h.Budget != nil {
+		b := h.Budget()
+		r.Budget = &b
 	}
 	var all bool
 	if r.Cards, all, err = buildCards(ctx, h.Store); err != nil {

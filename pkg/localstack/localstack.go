@@ -189,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	sweeps := &health.SweepLog{}
 	healthPages := &health.Handler{Store: cfg.Store, Queue: cfg.Queue, DeadLetters: deadLetters(cfg.Queue),
-		Settings: s.Engine.Settings, Sweeps: sweeps, Connection: s.connection(cfg), Logger: log}
+		Settings: s.Engine.Settings, Sweeps: sweeps, Budget: s.Engine.Budget, Connection: s.connection(cfg), Logger: log}
 	mux.Handle("/health", healthPages)
 	mux.Handle("/health.json", healthPages)
 	mux.Handle("/health/", healthPages)

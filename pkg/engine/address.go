@@ -91,9 +91,8 @@ func (f *facts) addressToMergeForm(hs, sf crmsync.Record) {
 		r, err := geo.ToSalesforce(hs.Properties["country"], hs.Properties["state"], geo.Picklists{}, geo.Match)
 		if err != nil {
 			f.found.unmapped = append(f.found.unmapped, addressProblem(err))
-			for _, k := range []string{"country", "state"} {
-				hs.Properties[k] = f.shadowOrOther(k, a.prefix, sf)
-			}
+			hs.Properties["country"] = f.asLastSynced("country", a.prefix+"Country", sf)
+			hs.Properties["state"] = f.asLastSynced("state", a.prefix+"State", sf)
 		} else {
 			hs.Properties["country"], hs.Properties["state"] = r.Country, r.State
 		}
@@ -103,16 +102,6 @@ func (f *facts) addressToMergeForm(hs, sf crmsync.Record) {
 			sf.Properties[a.prefix+"Country"], sf.Properties[a.prefix+"State"] = r.Country, r.State
 		}
 	}
-}
-
-// shadowOrOther is the value a HubSpot address property is taken to have
-// when it cannot be read: as last synced, else the Salesforce value.
-func (f *facts) shadowOrOther(prop, prefix string, sf crmsync.Record) string {
-	field := prefix + map[string]string{"country": "Country", "state": "State"}[prop]
-	if sh, ok := f.shadow()[prop+"="+field]; ok {
-		return sh.Value
-	}
-	return sf.Properties[field]
 }
 
 // addressWrite turns country and state writes to Salesforce into the

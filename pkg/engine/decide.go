@@ -253,13 +253,20 @@ func (f *facts) valuesToSalesforce(hs, sf crmsync.Record) {
 		out, ok := vs.ToSalesforce(k, v)
 		if !ok {
 			f.found.unmapped = append(f.found.unmapped, vs.Unmapped(k, v, crmsync.HubSpot))
-			out = sf.Properties[m.SalesforceField]
-			if sh, ok := f.shadow()[k]; ok {
-				out = sh.Value
-			}
+			out = f.asLastSynced(m.HubSpotProperty, m.SalesforceField, sf)
 		}
 		hs.Properties[m.HubSpotProperty] = out
 	}
+}
+
+// asLastSynced is the value a HubSpot property that cannot be read into
+// the merge's form is taken to have — as last synced, else the Salesforce
+// value — so the merge sees no HubSpot change and writes nothing of it.
+func (f *facts) asLastSynced(prop, field string, sf crmsync.Record) string {
+	if sh, ok := f.shadow()[crmsync.FieldMapping{HubSpotProperty: prop, SalesforceField: field}.Key()]; ok {
+		return sh.Value
+	}
+	return sf.Properties[field]
 }
 
 // valuesToHubSpot turns the Salesforce-terms values of writes to HubSpot

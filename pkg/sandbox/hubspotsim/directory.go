@@ -1,10 +1,12 @@
 package hubspotsim
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/hubspot"
@@ -45,7 +47,31 @@ func (p *Portal) recordLists(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"results": results, "total": len(results)})
 }
 
+// listMembers is GET /crm/v3/lists/{listId}/memberships: the memberships
+// ordered by record id, ascending.
 func (p *Portal) listMembers(w http.ResponseWriter, r *http.Request) {
+	p.listMemberships(w, r, func(_ map[string]time.Time, a, b string) int { return byRecordID(a, b) })
+}
+
+// listJoins is GET /crm/v3/lists/{listId}/memberships/join-order: the
+// memberships ordered by when they were added (membershipTimestamp, then
+// record id).
+func (p *Portal) listJoins(w http.ResponseWriter, r *http.Request) {
+	p.listMemberships(w, r, func(members map[string]time.Time, a, b string) int {
+		if c := members[a].Compare(members[b]); c != 0 {
+			return c
+		}
+		return byRecordID(a, b)
+	})
+}
+
+// listMemberships answers both memberships endpoints with
+// ApiCollectionResponseJoinTimeAndRecordId {results, total, paging}, in
+// the given order, paged with an opaque after token — here the position in
+// that order, which a later join only extends — and paging.next.after only
+// while more results follow (lists v3 reference; @hubspot/api-client
+// MembershipsApi.getPage and getPageOrderedByAddedToListDate).
+func (p *Portal) listMemberships(w http.ResponseWriter, r *http.Request, order func(members map[string]time.Time, a, b string) int) {
 	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	if limit <= 0 || limit > 250 {
@@ -62,58 +88,30 @@ func (p *Portal) listMembers(w http.ResponseWriter, r *http.Request) {
 	for k := range members {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, func(a, b string) int { return order(members, a, b) })
 	results := []map[string]any{}
 	for _, k := range keys[min(offset, len(keys)):min(offset+limit, len(keys))] {
 		_, id, _ := strings.Cut(k, "/")
 		results = append(results, map[string]any{"recordId": id, "membershipTimestamp": stamp(members[k])})
 	}
-	body := map[string]any{"results": results}
+	body := map[string]any{"results": results, "total": len(keys)}
 	if offset+limit < len(keys) {
 		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
 	}
 	writeJSON(w, http.StatusOK, body)
 }
 
-// listJoins is GET /crm/v3/lists/{listId}/memberships/join-order: the
-// memberships ordered by when they were added (membershipTimestamp, then
-// record id), paged with an opaque after token — here the position in
-// that order, which a later join only extends — returned only while more
-// results follow (lists v3 reference).
-func (p *Portal) listJoins(w http.ResponseWriter, r *http.Request) {
-	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	if limit <= 0 || limit > 250 {
-		limit = 100
+// byRecordID orders two member keys by their numeric record ids, as
+// HubSpot sorts recordId (a list holds one object type).
+func byRecordID(a, b string) int {
+	_, ia, _ := strings.Cut(a, "/")
+	_, ib, _ := strings.Cut(b, "/")
+	na, _ := strconv.ParseInt(ia, 10, 64)
+	nb, _ := strconv.ParseInt(ib, 10, 64)
+	if c := cmp.Compare(na, nb); c != 0 {
+		return c
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	members, ok := p.lists[r.PathValue("listId")]
-	if !ok {
-		writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "List "+r.PathValue("listId")+" does not exist", nil)
-		return
-	}
-	keys := make([]string, 0, len(members))
-	for k := range members {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if c := members[a].Compare(members[b]); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
-	results := []map[string]any{}
-	for _, k := range keys[min(offset, len(keys)):min(offset+limit, len(keys))] {
-		_, id, _ := strings.Cut(k, "/")
-		results = append(results, map[string]any{"recordId": id, "membershipTimestamp": stamp(members[k])})
-	}
-	// As HubSpot: paging.next.after only when more results follow.
-	body := map[string]any{"results": results, "total": len(keys)}
-	if offset+limit < len(keys) {
-		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
-	}
-	writeJSON(w, http.StatusOK, body)
+	return strings.Compare(a, b)
 }
 
 func (p *Portal) properties(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {

@@ -2,12 +2,14 @@ package hubspotsim_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -659,6 +661,14 @@ func TestCRMPortAndListPaging(t *testing.T) {
 	}
 	if len(all) != 130 {
 		t.Errorf("%d list members, want 130", len(all))
+	}
+	// HubSpot orders /memberships by recordId, numerically ascending.
+	if !slices.IsSortedFunc(all, func(a, b string) int {
+		na, _ := strconv.ParseInt(a, 10, 64)
+		nb, _ := strconv.ParseInt(b, 10, 64)
+		return cmp.Compare(na, nb)
+	}) {
+		t.Errorf("list members not in record-id order: %v", all)
 	}
 }
 

@@ -249,6 +249,8 @@ test('lists: create a list, add and remove members, memberships both ways', asyn
   assert.ok(members.paging.next.after);
   const rest = await client.crm.lists.membershipsApi.getPage(listId, members.paging.next.after, undefined, 100);
   assert.deepEqual([...members.results, ...rest.results].map((m) => m.recordId).sort(), [a.id, b.id].sort());
+  assert.equal(members.total, 2);
+  assert.equal(rest.paging, undefined); // paging.next only while more results follow
 
   const lists = await client.crm.lists.membershipsApi.getLists('0-1', a.id);
   assert.deepEqual(lists.results.map((l) => l.listId).sort(), [listId, '9002'].sort());

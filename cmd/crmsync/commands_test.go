@@ -177,11 +177,7 @@ func TestLocalDataFileBelongsToItsCRMs(t *testing.T) {
 func TestCommandsReachTheRunningStack(t *testing.T) {
 	ctx := context.Background()
 	data := filepath.Join(t.TempDir(), "state.db")
-	st, err := boltstore.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openState(t, data)
 	ref := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "7"}
 	if err := st.PutSyncError(ctx, crmsync.NotEligible(ref, crmsync.ReasonNoEmail, "no email", time.Now())); err != nil {
 		t.Fatal(err)
@@ -236,11 +232,7 @@ func TestCommandsReachTheRunningStack(t *testing.T) {
 	// Another file, held by no stack that serves at CRMSYNC_LOCAL: the
 	// command says what to do.
 	other := filepath.Join(t.TempDir(), "other.db")
-	held, err := boltstore.Open(other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
+	openState(t, other)
 	if err := run(ctx, []string{"errors", "-data", other}, &out); err == nil || !strings.Contains(err.Error(), "pass -local") {
 		t.Errorf("errors on a file held by another stack = %v", err)
 	}
@@ -411,6 +403,18 @@ func TestSettingsValidateOfflineFlagsUnknownNames(t *testing.T) {
 
 // fauxqsEnv points the AWS environment the CLI reads at fauxqs (skipping
 // t when it is not running) and returns a client of it.
+// openState opens a data file as a running crmsync local holds it, until
+// the test ends.
+func openState(t *testing.T, path string) *boltstore.Store {
+	t.Helper()
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func fauxqsEnv(t *testing.T, suite string) *sqs.Client {
 	t.Helper()
 	endpoint := crmsynctest.Endpoint(t, crmsynctest.EnvSQS, "fauxqs", suite)
@@ -503,11 +507,7 @@ func TestResyncListSQS(t *testing.T) {
 func TestExplainEligibilityThroughTheStack(t *testing.T) {
 	ctx := context.Background()
 	data := filepath.Join(t.TempDir(), "state.db")
-	st, err := boltstore.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openState(t, data)
 	stack, err := localstack.Start(ctx, localstack.Config{Store: st, Queue: localqueue.New(localqueue.Options{}),
 		NoWebhooks: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -220,13 +220,9 @@ func TestErrorsUsage(t *testing.T) {
 
 func TestStoreHeldByAnotherProcessSaysSo(t *testing.T) {
 	f := fillStore(t)
-	st, err := boltstore.Open(f.path) // as a running crmsync local would
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	openState(t, f.path) // as a running crmsync local would
 	var out bytes.Buffer
-	err = run(context.Background(), []string{"errors", "-data", f.path}, &out)
+	err := run(context.Background(), []string{"errors", "-data", f.path}, &out)
 	if err == nil || !strings.Contains(err.Error(), "crmsync local") {
 		t.Fatalf("errors on a held file = %v, want one naming crmsync local", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/health"
 	"github.com/crmsync/crmsync/pkg/localqueue"
@@ -32,11 +31,7 @@ func TestHealthCommand(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	if err := st.PutSyncError(ctx, crmsync.NotEligible(crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "9"},
 		crmsync.ReasonNoEmail, "no email", f.now())); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/localqueue"
 	"github.com/crmsync/crmsync/pkg/localstack"
@@ -22,11 +21,7 @@ import (
 // nothing is written by the plan.
 func TestPlanThroughTheStack(t *testing.T) {
 	ctx := context.Background()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openState(t, filepath.Join(t.TempDir(), "state.db"))
 	stack, err := localstack.Start(ctx, localstack.Config{Store: st, Queue: localqueue.New(localqueue.Options{}),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmsync/crmsync/pkg/boltstore"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/localqueue"
@@ -88,11 +87,7 @@ func checkEnqueued(t *testing.T, out string, got []crmsync.Trigger, want ...crms
 func TestResyncLocal(t *testing.T) {
 	ctx := context.Background()
 	f := fillStore(t)
-	st, err := boltstore.Open(f.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openState(t, f.path)
 	q := localqueue.New(localqueue.Options{ReceiveWait: -1})
 	mux := http.NewServeMux()
 	mux.Handle(localstack.AdminPath, &localstack.Admin{Queue: q, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

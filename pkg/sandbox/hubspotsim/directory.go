@@ -69,11 +69,16 @@ func (p *Portal) listJoins(w http.ResponseWriter, r *http.Request) {
 // ApiCollectionResponseJoinTimeAndRecordId {results, total, paging}, in
 // the given order, paged with an opaque after token — here the position in
 // that order, which a later join only extends — and paging.next.after only
-// while more results follow (lists v3 reference; @hubspot/api-client
-// MembershipsApi.getPage and getPageOrderedByAddedToListDate).
+// while more results follow. A before token alone pages backwards: the
+// records preceding it, in descending order, with paging.prev.before
+// while more precede; after takes precedence (lists v3 reference;
+// @hubspot/api-client MembershipsApi.getPage and
+// getPageOrderedByAddedToListDate).
 func (p *Portal) listMemberships(w http.ResponseWriter, r *http.Request, order func(members map[string]time.Time, a, b string) int) {
-	offset, _ := strconv.Atoi(r.URL.Query().Get("after"))
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	q := r.URL.Query()
+	offset, _ := strconv.Atoi(q.Get("after"))
+	offset = max(0, offset)
+	limit, _ := strconv.Atoi(q.Get("limit"))
 	if limit <= 0 || limit > 250 {
 		limit = 100
 	}
@@ -89,15 +94,29 @@ func (p *Portal) listMemberships(w http.ResponseWriter, r *http.Request, order f
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b string) int { return order(members, a, b) })
+	var page []string
+	body := map[string]any{"total": len(keys)}
+	if before, err := strconv.Atoi(q.Get("before")); err == nil && q.Get("after") == "" {
+		hi := max(0, min(before, len(keys)))
+		lo := max(0, hi-limit)
+		page = keys[lo:hi]
+		slices.Reverse(page)
+		if lo > 0 {
+			body["paging"] = map[string]any{"prev": map[string]string{"before": strconv.Itoa(lo)}}
+		}
+	} else {
+		lo, hi := min(offset, len(keys)), min(offset+limit, len(keys))
+		page = keys[lo:hi]
+		if hi < len(keys) {
+			body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(hi)}}
+		}
+	}
 	results := []map[string]any{}
-	for _, k := range keys[min(offset, len(keys)):min(offset+limit, len(keys))] {
+	for _, k := range page {
 		_, id, _ := strings.Cut(k, "/")
 		results = append(results, map[string]any{"recordId": id, "membershipTimestamp": stamp(members[k])})
 	}
-	body := map[string]any{"results": results, "total": len(keys)}
-	if offset+limit < len(keys) {
-		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(offset + limit)}}
-	}
+	body["results"] = results
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -251,6 +251,10 @@ test('lists: create a list, add and remove members, memberships both ways', asyn
   assert.deepEqual([...members.results, ...rest.results].map((m) => m.recordId).sort(), [a.id, b.id].sort());
   assert.equal(members.total, 2);
   assert.equal(rest.paging, undefined); // paging.next only while more results follow
+  // A before token alone pages backwards: what precedes it, descending.
+  const back = await client.crm.lists.membershipsApi.getPage(listId, undefined, members.paging.next.after, 100);
+  assert.deepEqual(back.results.map((m) => m.recordId), members.results.map((m) => m.recordId));
+  assert.equal(back.paging, undefined);
 
   const lists = await client.crm.lists.membershipsApi.getLists('0-1', a.id);
   assert.deepEqual(lists.results.map((l) => l.listId).sort(), [listId, '9002'].sort());

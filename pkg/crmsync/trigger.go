@@ -62,6 +62,9 @@ type Trigger struct {
 	MergedIDs []string `json:"merged_ids,omitempty"`
 	// Association describes an association change (kind association_changed).
 	Association *AssociationChange `json:"association,omitempty"`
+	// Event carries a polled activity that has no read by id (form
+	// submissions, marketing email events): see ActivityEvent.
+	Event *ActivityEvent `json:"event,omitempty"`
 }
 
 // AssociationChange is the detail of an association-change trigger.

@@ -162,7 +162,9 @@ type ConvertResult struct {
 // contact with the lead's name, email, phone, title and country/state,
 // optionally an opportunity; the lead becomes IsConverted with Status
 // "Closed - Converted" and the Converted…Id fields, and can no longer be
-// edited. Each save fires its outbound messages.
+// edited or referenced; its tasks move to the contact (and to the
+// opportunity when they were related to nothing); its campaign
+// memberships stay as they are. Each save fires its outbound messages.
 func (o *Org) ConvertLead(userID, leadID string, opts ConvertOptions) (ConvertResult, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -172,7 +174,7 @@ func (o *Org) ConvertLead(userID, leadID string, opts ConvertOptions) (ConvertRe
 		return ConvertResult{}, &RuleError{Code: salesforce.CodeNotFound, Message: "no lead " + leadID}
 	}
 	if lead.fields["IsConverted"] == true {
-		return ConvertResult{}, &RuleError{Code: "CANNOT_UPDATE_CONVERTED_LEAD", Message: "lead is already converted"}
+		return ConvertResult{}, &RuleError{Code: codeConvertedLead, Message: "lead is already converted"}
 	}
 	if o.access(user, lead) != ReadWrite {
 		return ConvertResult{}, &RuleError{Code: salesforce.CodeInsufficientAccess, Message: "insufficient access rights on object id"}
@@ -230,6 +232,7 @@ func (o *Org) ConvertLead(userID, leadID string, opts ConvertOptions) (ConvertRe
 		rec["ConvertedOpportunityId"] = res.OpportunityID
 	}
 	o.commit(lead.obj, lead, rec, []string{"Status", "IsConverted"}, user)
+	o.repointTasks(lead.id(), res.ContactID, res.OpportunityID, user)
 	return res, nil
 }
 

@@ -9,8 +9,8 @@
 //
 //   - Shapes and status codes follow the REST API: 18-character ids with
 //     each object's key prefix (00Q Lead, 003 Contact, 001 Account, 006
-//     Opportunity, 00K OpportunityContactRole, 701 Campaign, 00v
-//     CampaignMember, 00T Task, 005 User); errors as [{errorCode,
+//     Opportunity, 00K OpportunityContactRole, 701 Campaign, 01Y
+//     CampaignMemberStatus, 00v CampaignMember, 00T Task, 005 User); errors as [{errorCode,
 //     message, fields}], collection results as {id, success, errors:
 //     [{statusCode, …}]}; SystemModstamp/LastModifiedDate strictly
 //     increasing; Sforce-Limit-Info on every REST answer.
@@ -32,6 +32,30 @@
 //     getUpdated, answer NOT_FOUND to reads and writes, and
 //     INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY as lookups; read-only
 //     shares answer INSUFFICIENT_ACCESS_OR_READONLY to writes.
+//   - Lookups are checked as the org checks them: an id that is no id is
+//     MALFORMED_ID; an id of a type the field does not take is
+//     FIELD_INTEGRITY_EXCEPTION "<field label>: id value of incorrect
+//     type: <id>" (a Task's WhoId — label "Name ID" — given an account);
+//     a missing record of the right type INVALID_CROSS_REFERENCE_KEY; a
+//     converted lead cannot be referenced (CANNOT_UPDATE_CONVERTED_LEAD
+//     "cannot reference converted lead").
+//   - Tasks (Object Reference: Task): WhoId a Lead or Contact, WhatId an
+//     Account, Opportunity or Campaign, never both a lead and a WhatId
+//     (FIELD_INTEGRITY_EXCEPTION on [WhoId, WhatId]; the message is the
+//     sim's own); Status and Priority restricted picklists defaulted to
+//     "Not Started" and "Normal"; IsClosed, IsHighPriority and AccountId
+//     set by the org and read-only; TaskSubtype createable, not
+//     updateable; Subject a 255-character combobox, Description 32000.
+//     Converting a lead moves its tasks to the contact (and to the
+//     opportunity when they were related to nothing).
+//   - Campaigns start with the member statuses "Sent" (default) and
+//     "Responded" (CampaignMemberStatus records, queryable). A campaign
+//     member (Object Reference: CampaignMember) is a lead or a contact
+//     (neither: REQUIRED_FIELD_MISSING; both: only ContactId is kept); a
+//     second membership is DUPLICATE_VALUE "Already a campaign member.";
+//     a Status the campaign does not have becomes its default status, as
+//     the API does (it does not refuse it); HasResponded follows the
+//     status. Inactive campaigns take members: the API allows it.
 //   - Sessions: access tokens come from the token endpoint (JWT bearer —
 //     the signature is not checked, sub names the user — or a refresh
 //     token from RefreshToken) or from Session; ExpireSessions makes every

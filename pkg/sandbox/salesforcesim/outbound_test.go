@@ -284,29 +284,6 @@ func TestLeadConversionAndOpportunities(t *testing.T) {
 	}
 }
 
-func TestCampaignMembers(t *testing.T) {
-	s := newSim(t, Config{})
-	c := s.client(t, "")
-	ctx := context.Background()
-	camp, err := c.CreateRecord(ctx, "Campaign", map[string]any{"Name": "Webinar", "IsActive": true})
-	if err != nil || !strings.HasPrefix(camp, "701") {
-		t.Fatalf("campaign %q, %v", camp, err)
-	}
-	lead, _ := c.CreateRecord(ctx, "Lead", map[string]any{"LastName": "x", "Company": "y"})
-	m, err := c.CreateRecord(ctx, "CampaignMember", map[string]any{"CampaignId": camp, "LeadId": lead})
-	if err != nil || !strings.HasPrefix(m, "00v") {
-		t.Fatalf("member %q, %v", m, err)
-	}
-	_, err = c.CreateRecord(ctx, "CampaignMember", map[string]any{"CampaignId": camp, "LeadId": lead})
-	if code, cat, _ := codeOf(t, err); code != salesforce.CodeDuplicateValue || cat != crmsync.CategoryDuplicates {
-		t.Errorf("second membership: %s / %s", code, cat)
-	}
-	task, err := c.CreateRecord(ctx, "Task", map[string]any{"Subject": "Form: Contact us", "WhoId": lead, "Status": "Completed"})
-	if err != nil || !strings.HasPrefix(task, "00T") {
-		t.Errorf("task %q, %v", task, err)
-	}
-}
-
 func TestAdminAPI(t *testing.T) {
 	s := newSim(t, Config{})
 	rep := s.org.AddUser("rep@acme.example", "Sales Rep")

@@ -14,6 +14,9 @@ import (
 	"github.com/crmsync/crmsync/pkg/salesforce"
 )
 
+// codeConvertedLead answers a write to, or a reference to, a converted lead.
+const codeConvertedLead = "CANNOT_UPDATE_CONVERTED_LEAD"
+
 // apiError is an error the org answers with: a top-level error of a
 // single-record call, or one record's error in a collection.
 type apiError struct {
@@ -134,8 +137,20 @@ func (o *Org) normalize(f *Field, v any, user string) (any, *apiError) {
 		if s == "" {
 			return nil, nil
 		}
+		// The id's key prefix names its type: an id that is no id at all
+		// is MALFORMED_ID, one of a type the field does not take
+		// FIELD_INTEGRITY_EXCEPTION "Name ID: id value of incorrect type:
+		// 001…" (a Task's WhoId given an account, as jsforce issue #1006
+		// shows the org answering), one of the right type that does not
+		// exist INVALID_CROSS_REFERENCE_KEY.
+		if !salesforce.ValidID(s) {
+			return nil, errf(400, "MALFORMED_ID", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label0(), s)
+		}
+		if target, ok := o.objectByPrefix(s[:3]); !ok || !f.refersTo(target.Name) {
+			return nil, errf(400, salesforce.CodeFieldIntegrity, []string{f.Name}, "%s: id value of incorrect type: %s", f.Label0(), s)
+		}
 		r, ok := o.lookup(s)
-		if !ok || !strings.Contains(","+f.ReferenceTo+",", ","+r.obj.Name+",") {
+		if !ok {
 			return nil, errf(400, salesforce.CodeInvalidCrossReferenceKey, []string{f.Name}, "%s: id value of incorrect type or not found: %s", f.Name, s)
 		}
 		if r.deleted {
@@ -144,6 +159,11 @@ func (o *Org) normalize(f *Field, v any, user string) (any, *apiError) {
 		if o.access(user, r) == NoAccess {
 			return nil, errf(400, salesforce.CodeInsufficientAccessCrossRef, []string{f.Name},
 				"insufficient access rights on cross-reference id: %s", s)
+		}
+		// A converted lead can be read, never referenced again: not as a
+		// task's WhoId, not as a new campaign member.
+		if r.obj.Name == "Lead" && r.fields["IsConverted"] == true {
+			return nil, errf(400, codeConvertedLead, []string{f.Name}, "cannot reference converted lead")
 		}
 		return r.id(), nil
 	}
@@ -187,7 +207,7 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 		case o.access(opts.user, existing) != ReadWrite:
 			return nil, nil, errf(403, salesforce.CodeInsufficientAccess, nil, "insufficient access rights on object id")
 		case obj.Name == "Lead" && existing.fields["IsConverted"] == true:
-			return nil, nil, errf(400, "CANNOT_UPDATE_CONVERTED_LEAD", nil, "cannot reference converted lead")
+			return nil, nil, errf(400, codeConvertedLead, nil, "cannot reference converted lead")
 		}
 	}
 	rec := map[string]any{}
@@ -250,16 +270,8 @@ func (o *Org) prepare(obj *Object, existing *record, in map[string]any, opts wri
 			}
 		}
 	}
-	if obj.Name == "CampaignMember" {
-		if (rec["LeadId"] == nil) == (rec["ContactId"] == nil) {
-			return nil, nil, errf(400, salesforce.CodeRequiredFieldMissing, []string{"LeadId", "ContactId"}, "Required fields are missing: [LeadId or ContactId]")
-		}
-		for _, r := range o.records {
-			if create && r.obj == obj && !r.deleted && r.fields["CampaignId"] == rec["CampaignId"] &&
-				r.fields["LeadId"] == rec["LeadId"] && r.fields["ContactId"] == rec["ContactId"] {
-				return nil, nil, errf(400, "DUPLICATE_VALUE", nil, "Already a campaign member.")
-			}
-		}
+	if err := o.activityRules(obj, existing, rec); err != nil {
+		return nil, nil, err
 	}
 	computeFormulas(obj, rec)
 	for _, vr := range o.rules {
@@ -374,6 +386,9 @@ func (o *Org) commit(obj *Object, existing *record, rec map[string]any, changed 
 		}
 		existing = &record{obj: obj}
 		o.records[rec["Id"].(string)] = existing
+	}
+	if created && obj.Name == "Campaign" {
+		defer o.addDefaultMemberStatuses(existing, user)
 	}
 	rec["LastModifiedDate"] = now
 	rec["LastModifiedById"] = user

@@ -11,6 +11,7 @@ const (
 	TypeID        = "id"
 	TypeString    = "string"
 	TypeTextArea  = "textarea"
+	TypeCombobox  = "combobox" // a picklist that also takes free text (Task.Subject)
 	TypeEmail     = "email"
 	TypePhone     = "phone"
 	TypeURL       = "url"
@@ -138,7 +139,7 @@ func masterRecordField(object string) *Field {
 }
 
 func ownerField() *Field {
-	return &Field{Name: "OwnerId", Type: TypeReference, ReferenceTo: "User"}
+	return &Field{Name: "OwnerId", Label: "Owner ID", Type: TypeReference, ReferenceTo: "User"}
 }
 
 // address returns the standard compound address fields (Street, City,
@@ -167,9 +168,9 @@ func num(v any) (float64, bool) {
 }
 
 // DefaultSchema returns the sObject types of a fresh org: Lead, Contact,
-// Account, Opportunity, OpportunityContactRole, Campaign, CampaignMember,
-// Task and User, with the standard required fields and picklists, State/
-// Country code picklists, a formula field on Lead and Opportunity, and a
+// Account, Opportunity, OpportunityContactRole, Campaign,
+// CampaignMemberStatus, CampaignMember, Task and User, with the standard
+// required fields and picklists, State/Country code picklists, a formula field on Lead and Opportunity, and a
 // HubSpot_Id__c external id on Lead, Contact, Account and Opportunity.
 func DefaultSchema() map[string]*Object {
 	objs := []*Object{
@@ -250,29 +251,10 @@ func DefaultSchema() map[string]*Object {
 			{Name: "Role", Type: TypePicklist, Length: 40, Picklist: []string{"Decision Maker", "Economic Buyer", "Influencer", "Other"}},
 			{Name: "IsPrimary", Type: TypeBoolean, Default: false},
 		}, systemFields()...)},
-		{Name: "Campaign", KeyPrefix: "701", Fields: append([]*Field{
-			{Name: "Name", Type: TypeString, Length: 80, Required: true},
-			{Name: "IsActive", Type: TypeBoolean, Default: false},
-			{Name: "Status", Type: TypePicklist, Length: 40, Picklist: []string{"Planned", "In Progress", "Completed", "Aborted"}},
-			ownerField(),
-		}, systemFields()...)},
-		{Name: "CampaignMember", KeyPrefix: "00v", Fields: append([]*Field{
-			{Name: "CampaignId", Type: TypeReference, ReferenceTo: "Campaign", Required: true, NotUpdateable: true},
-			{Name: "LeadId", Type: TypeReference, ReferenceTo: "Lead", NotUpdateable: true},
-			{Name: "ContactId", Type: TypeReference, ReferenceTo: "Contact", NotUpdateable: true},
-			{Name: "Status", Type: TypePicklist, Length: 40, Default: "Sent", Picklist: []string{"Sent", "Responded"}},
-		}, systemFields()...)},
-		{Name: "Task", KeyPrefix: "00T", Fields: append([]*Field{
-			{Name: "Subject", Type: TypeString, Length: 255, Required: true},
-			{Name: "Description", Type: TypeTextArea, Length: 32000},
-			{Name: "WhoId", Type: TypeReference, ReferenceTo: "Lead,Contact"},
-			{Name: "WhatId", Type: TypeReference, ReferenceTo: "Opportunity"},
-			{Name: "ActivityDate", Type: TypeDate},
-			{Name: "Status", Type: TypePicklist, Length: 40, Default: "Not Started", Restricted: true,
-				Picklist: []string{"Not Started", "In Progress", "Completed"}},
-			{Name: "Type", Type: TypePicklist, Length: 40, Picklist: []string{"Call", "Email", "Meeting", "Other"}},
-			ownerField(),
-		}, systemFields()...)},
+		campaignObject(),
+		campaignMemberStatusObject(),
+		campaignMemberObject(),
+		taskObject(),
 		{Name: "User", KeyPrefix: "005", Fields: append([]*Field{
 			{Name: "Username", Type: TypeString, Length: 80, Required: true},
 			{Name: "Email", Type: TypeEmail, Length: 128, Required: true},

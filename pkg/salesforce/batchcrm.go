@@ -80,3 +80,55 @@ func (c *Client) UpdateMany(ctx context.Context, o crmsync.ObjectType, updates [
 	}
 	return errs, nil
 }
+
+var _ crmsync.BatchCreator = (*Client)(nil)
+
+// CreateMany creates records of object type o with sObject Collections,
+// MaxCollectionSize per call, allOrNone false (crmsync.BatchCreator), and
+// returns one result per record, in order: the new id, or the record's
+// *RecordError. Values are converted as Create converts them (empty values
+// are left out); a value that does not convert fails only its own record
+// (an error wrapping crmsync.ErrInvalid) and is not sent. The describe
+// that conversion needs is read once per client and object; failing to
+// read it fails the call with nothing sent.
+//
+// When a call fails, the records it carried and those after it get that
+// error in their results (their outcome is unknown: a call that timed out
+// may have created them), and the error is returned too.
+//
+// POST /services/data/vXX.X/composite/sobjects
+func (c *Client) CreateMany(ctx context.Context, o crmsync.ObjectType, records []map[string]string) ([]crmsync.CreateResult, error) {
+	out := make([]crmsync.CreateResult, len(records))
+	if len(records) == 0 {
+		return out, nil
+	}
+	if _, err := c.describeCached(ctx, string(o)); err != nil {
+		return nil, err
+	}
+	var send []Record
+	var index []int
+	for i, props := range records {
+		fields, err := c.typedFields(ctx, o, props, false)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		send = append(send, Record{Type: string(o), Fields: fields})
+		index = append(index, i)
+	}
+	if len(send) == 0 {
+		return out, nil
+	}
+	results, err := c.CreateRecords(ctx, send)
+	for j, i := range index {
+		switch {
+		case j < len(results) && results[j].OK():
+			out[i].ID = results[j].ID
+		case j < len(results):
+			out[i].Err = results[j].Err()
+		default:
+			out[i].Err = fmt.Errorf("salesforce: create %s: outcome unknown: %w", o, err)
+		}
+	}
+	return out, err
+}

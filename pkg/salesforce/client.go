@@ -127,6 +127,8 @@ type Client struct {
 	calls     int64
 	described map[string]*Describe
 	owners    ownerCache
+	// memberStatuses caches each campaign's member status labels.
+	memberStatuses map[string][]string
 }
 
 // Option configures a Client.

@@ -92,4 +92,24 @@
 // describe read once per client and object; invisible and deleted records
 // are crmsync.ErrNotFound. APIError, RecordError and AuthError are
 // crmsync.VendorError (Code and Category).
+//
+// Activities: Tasks go through the same CRM methods (Owner.Email, typed
+// values, the same write tagging) and through CreateMany
+// (crmsync.BatchCreator): sObject Collections create, split by the client
+// into calls of MaxCollectionSize with allOrNone false, one result per
+// record in order; a value that does not convert fails only its record;
+// when a call fails, its records and those after it carry that error
+// (outcome unknown — a timed-out call may have created them) and the
+// error is returned. Campaigns (crmsync.Campaigns) are one SOQL query;
+// AddCampaignMember is one create: DUPLICATE_VALUE (already a member) is
+// added=false with no error. Salesforce gives a member a status the
+// campaign does not have its default status without a word, so a named
+// status is first checked against the campaign's CampaignMemberStatus
+// labels (read once per campaign and client, again on a miss) and an
+// unknown one is refused with [MemberStatusError] (code
+// UNKNOWN_CAMPAIGN_MEMBER_STATUS, crmsync's own; Property values).
+// Salesforce adds members to inactive campaigns: refusing that is the
+// caller's decision (Campaign tells it Active). CANNOT_UPDATE_CONVERTED_
+// LEAD (a converted lead written or referenced) and MALFORMED_ID count
+// under Associations; codes met on activities carry fix hints ([HintOf]).
 package salesforce

@@ -35,6 +35,8 @@ const (
 	CodeInvalidReplicationDate     = "INVALID_REPLICATION_DATE"
 	CodeReadOnlyField              = "INVALID_FIELD_FOR_INSERT_UPDATE"
 	CodeDuplicateValue             = "DUPLICATE_VALUE"
+	CodeConvertedLead              = "CANNOT_UPDATE_CONVERTED_LEAD"
+	CodeMalformedID                = "MALFORMED_ID"
 )
 
 // ErrRequestLimitExceeded is matched (errors.Is) by an error whose code is
@@ -59,6 +61,8 @@ var codeCategory = map[string]crmsync.Category{
 	CodeNotFound:                   crmsync.CategoryPermissions,
 	CodeInvalidCrossReferenceKey:   crmsync.CategoryAssociations,
 	CodeReadOnlyField:              crmsync.CategoryPermissions,
+	CodeConvertedLead:              crmsync.CategoryAssociations,
+	CodeMalformedID:                crmsync.CategoryAssociations,
 }
 
 // CategoryOf returns the sync-error category of a Salesforce error code;
@@ -77,6 +81,18 @@ var codeHint = map[string]string{
 	CodeInvalidEmailAddress:  "correct the email address on the source record",
 	CodeRestrictedPicklist:   "the value is not in the Salesforce picklist: add it there, or map the value",
 	CodeStringTooLong:        "shorten the value on the source record, or lengthen the Salesforce field",
+	CodeDuplicateValue: "a unique Salesforce field already has this value on another record (an external id; " +
+		"for a campaign member, the lead or contact already is one): merge the records or clear the value",
+	CodeFieldIntegrity: "a value does not fit the field: a lookup points at the wrong kind of record (a task's " +
+		"Name is a lead or contact, its Related To an account, opportunity or campaign, and a task of a lead " +
+		"is related to nothing), or a state does not belong to its country: fix the value or the mapping",
+	CodeInvalidCrossReferenceKey: "the record a lookup points at does not exist in Salesforce (deleted, merged, " +
+		"or from another org), or the owner is an inactive user: sync or restore that record, or clear the lookup",
+	CodeConvertedLead: "the lead was converted in Salesforce: write to the contact it became (its tasks and " +
+		"campaign memberships belong there), then resync",
+	CodeMalformedID:         "a lookup holds something that is not a Salesforce id: correct the linked id",
+	CodeReadOnlyField:       "the field is read-only to the integration user (a formula, a system field, or one that is createable but not updateable such as Task.TaskSubtype): remove it from the mapping",
+	CodeUnknownMemberStatus: "add the member status to the Salesforce campaign (Campaign > Member Statuses), or set a status the campaign has in crmsync's activity settings",
 }
 
 // HintOf says what a person can do about a Salesforce error code; "" for

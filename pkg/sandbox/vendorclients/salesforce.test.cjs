@@ -125,6 +125,107 @@ test('sObject Collections: create, retrieve, update, upsert, delete, allOrNone, 
   );
 });
 
+test('campaigns and members: create, query, DUPLICATE_VALUE, member statuses, inactive campaigns', async () => {
+  const camp = await conn.sobject('Campaign').create({ Name: `Webinar ${tag}`, IsActive: true });
+  assert.equal(camp.success, true);
+  assert.match(camp.id, /^701[0-9A-Za-z]{15}$/);
+  const found = await conn.query(`SELECT Id, IsActive, Name, Status FROM Campaign WHERE Id = '${camp.id}'`);
+  assert.equal(found.totalSize, 1);
+  assert.equal(found.records[0].IsActive, true);
+  assert.equal(found.records[0].Name, `Webinar ${tag}`);
+  assert.equal(found.records[0].Status, 'Planned');
+  await rejects(conn.sobject('Campaign').create({ IsActive: true }), 'REQUIRED_FIELD_MISSING', (e) => {
+    assert.deepEqual(e.data.fields, ['Name']);
+  });
+
+  // Every new campaign has the member statuses Sent (default) and Responded.
+  const statuses = await conn.query(`SELECT Label, IsDefault, HasResponded FROM CampaignMemberStatus WHERE CampaignId = '${camp.id}' ORDER BY SortOrder`);
+  assert.deepEqual(statuses.records.map((r) => [r.Label, r.IsDefault, r.HasResponded]), [['Sent', true, false], ['Responded', false, true]]);
+
+  const lead = await conn.sobject('Lead').create({ LastName: `Member ${tag}`, Company: 'C' });
+  const member = await conn.sobject('CampaignMember').create({ CampaignId: camp.id, LeadId: lead.id });
+  assert.equal(member.success, true);
+  assert.match(member.id, /^00v[0-9A-Za-z]{15}$/);
+  const m = await conn.sobject('CampaignMember').retrieve(member.id, { fields: ['Status', 'HasResponded'] });
+  assert.equal(m.Status, 'Sent');
+  assert.equal(m.HasResponded, false);
+  const q = await conn.query(`SELECT Id FROM CampaignMember WHERE CampaignId = '${camp.id}' AND LeadId = '${lead.id}'`);
+  assert.deepEqual(q.records.map((r) => r.Id), [member.id]);
+
+  // A second membership: jsforce rejects with the org's DUPLICATE_VALUE.
+  await rejects(conn.sobject('CampaignMember').create({ CampaignId: camp.id, LeadId: lead.id }), 'DUPLICATE_VALUE', (e) => {
+    assert.equal(e.message, 'Already a campaign member.');
+  });
+
+  // A status the campaign does not have becomes its default status.
+  const contact = await conn.sobject('Contact').create({ LastName: `Member ${tag}` });
+  const odd = await conn.sobject('CampaignMember').create({ CampaignId: camp.id, ContactId: contact.id, Status: 'Attended' });
+  assert.equal((await conn.sobject('CampaignMember').retrieve(odd.id, { fields: ['Status'] })).Status, 'Sent');
+  await rejects(conn.sobject('CampaignMember').create({ CampaignId: camp.id }), 'REQUIRED_FIELD_MISSING');
+
+  // Inactive campaigns take members.
+  const old = await conn.sobject('Campaign').create({ Name: `Old ${tag}` });
+  const inOld = await conn.sobject('CampaignMember').create({ CampaignId: old.id, ContactId: contact.id, Status: 'Responded' });
+  const r = await conn.sobject('CampaignMember').retrieve(inOld.id, { fields: ['Status', 'HasResponded'] });
+  assert.deepEqual([r.Status, r.HasResponded], ['Responded', true]);
+});
+
+test('tasks: WhoId, defaults, error codes, collections create, describe', async () => {
+  const acc = await conn.sobject('Account').create({ Name: `Task account ${tag}` });
+  const contact = await conn.sobject('Contact').create({ LastName: `Task ${tag}`, AccountId: acc.id });
+  const task = await conn.sobject('Task').create({ WhoId: contact.id, Subject: 'Call: intro', TaskSubtype: 'Call', CallDurationInSeconds: 90 });
+  assert.equal(task.success, true);
+  assert.match(task.id, /^00T[0-9A-Za-z]{15}$/);
+  const t = await conn.sobject('Task').retrieve(task.id);
+  assert.equal(t.Status, 'Not Started');
+  assert.equal(t.Priority, 'Normal');
+  assert.equal(t.IsClosed, false);
+  assert.equal(t.AccountId, acc.id);
+  assert.equal(t.CallDurationInSeconds, 90);
+
+  // The WhoId of an account: the org's FIELD_INTEGRITY_EXCEPTION on WhoId
+  // (jsforce issue #1006 shows a real org's answer).
+  await rejects(conn.sobject('Task').create({ WhoId: acc.id, Subject: 'x' }), 'FIELD_INTEGRITY_EXCEPTION', (e) => {
+    assert.equal(e.message, `Name ID: id value of incorrect type: ${acc.id}`);
+    assert.deepEqual(e.data.fields, ['WhoId']);
+  });
+  await rejects(conn.sobject('Task').update({ Id: task.id, TaskSubtype: 'Email' }), 'INVALID_FIELD_FOR_INSERT_UPDATE');
+  const done = await conn.sobject('Task').update({ Id: task.id, Status: 'Completed' });
+  assert.equal(done.success, true);
+  assert.equal((await conn.sobject('Task').retrieve(task.id)).IsClosed, true);
+
+  // sObject Collections create with allOrNone false: one result per record.
+  const many = await conn.sobject('Task').create(
+    [
+      { WhoId: contact.id, Subject: 'Email: hello', TaskSubtype: 'Email', Status: 'Completed' },
+      { WhoId: acc.id, Subject: 'Email: to an account' },
+      { WhoId: contact.id, Subject: 'x'.repeat(256) },
+      { WhoId: contact.id, WhatId: acc.id, Subject: 'Meeting', Priority: 'High' },
+    ],
+    { allOrNone: false },
+  );
+  assert.deepEqual(many.map((r) => r.success), [true, false, false, true]);
+  assert.equal(many[1].errors[0].statusCode, 'FIELD_INTEGRITY_EXCEPTION');
+  assert.deepEqual(many[1].errors[0].fields, ['WhoId']);
+  assert.equal(many[2].errors[0].statusCode, 'STRING_TOO_LONG');
+  const ids = many.filter((r) => r.success).map((r) => r.id);
+  const got = await conn.sobject('Task').retrieve(ids, { fields: ['Subject', 'IsClosed', 'IsHighPriority'] });
+  assert.deepEqual(got.map((r) => [r.Subject, r.IsClosed, r.IsHighPriority]), [['Email: hello', true, false], ['Meeting', false, true]]);
+
+  const d = await conn.sobject('Task').describe();
+  assert.equal(d.keyPrefix, '00T');
+  const field = (name) => d.fields.find((f) => f.name === name);
+  assert.deepEqual(field('WhoId').referenceTo, ['Contact', 'Lead']);
+  assert.equal(field('Subject').type, 'combobox');
+  assert.equal(field('Subject').length, 255);
+  assert.equal(field('Description').length, 32000);
+  assert.equal(field('ActivityDate').type, 'date');
+  assert.deepEqual([field('TaskSubtype').createable, field('TaskSubtype').updateable], [true, false]);
+  assert.deepEqual([field('IsClosed').createable, field('IsClosed').updateable, field('IsClosed').calculated], [false, false, false]);
+  assert.ok(field('Status').picklistValues.some((p) => p.value === 'Not Started' && p.defaultValue));
+  assert.ok(field('Priority').picklistValues.some((p) => p.value === 'Normal' && p.defaultValue));
+});
+
 test('SOQL: paging with nextRecordsUrl and queryMore, autoFetch, builder, queryAll, errors', async () => {
   const n = 450;
   for (let lo = 0; lo < n; lo += 200) {

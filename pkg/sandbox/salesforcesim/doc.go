@@ -79,5 +79,8 @@
 //   - Not simulated: composite allOrNone=true rollback (it stops at the
 //     first failure but keeps earlier writes), allOrNone=true rollback of
 //     collection upserts, Bulk API, SOQL parentheses/aggregates/sub-queries,
-//     field-level security, and a JWT signature check.
+//     field-level security, and a JWT signature check; for activities,
+//     Events, Shared Activities (TaskRelation), recurring tasks, the
+//     TaskStatus object, polymorphic SOQL (Who.Name, TYPEOF), and the
+//     rules on editing member statuses (one default, one responded).
 package salesforcesim

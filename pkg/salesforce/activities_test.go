@@ -197,4 +197,7 @@ func TestCreateManySplitAndCallFailure(t *testing.T) {
 	if empty, err := c.CreateMany(context.Background(), crmsync.SFTask, nil); err != nil || len(empty) != 0 {
 		t.Errorf("no records: %v, %v", empty, err)
 	}
+	if _, err := c.CreateMany(context.Background(), crmsync.HSContact, in[:1]); !errors.Is(err, crmsync.ErrInvalid) {
+		t.Errorf("a HubSpot object type: %v", err)
+	}
 }

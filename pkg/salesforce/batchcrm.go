@@ -98,6 +98,9 @@ var _ crmsync.BatchCreator = (*Client)(nil)
 //
 // POST /services/data/vXX.X/composite/sobjects
 func (c *Client) CreateMany(ctx context.Context, o crmsync.ObjectType, records []map[string]string) ([]crmsync.CreateResult, error) {
+	if o.Side() != crmsync.Salesforce {
+		return nil, fmt.Errorf("salesforce: create many: %w: %q is not a Salesforce object type", crmsync.ErrInvalid, o)
+	}
 	out := make([]crmsync.CreateResult, len(records))
 	if len(records) == 0 {
 		return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -32,10 +33,20 @@ func adminErr(e *apiError) error {
 }
 
 // CreateAsUser creates a record as a person in HubSpot's UI would (webhook
-// changeSource CRM_UI).
+// changeSource CRM_UI). An engagement without hs_timestamp gets the
+// current time, as the UI's activity date defaults to now.
 func (p *Portal) CreateAsUser(o crmsync.ObjectType, props map[string]string) (Object, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	props = maps.Clone(props)
+	if props == nil {
+		props = map[string]string{}
+	}
+	for _, k := range requiredOnCreate(o) {
+		if k == "hs_timestamp" && props[k] == "" {
+			props[k] = stamp(p.now())
+		}
+	}
 	rec, err := p.create(o, props, userSource)
 	if err != nil {
 		return Object{}, adminErr(err)

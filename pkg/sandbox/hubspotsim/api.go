@@ -31,6 +31,8 @@ func (p *Portal) routes() {
 	m.HandleFunc("POST "+obj+"/batch/archive", p.api(false, p.withType(p.batchArchive)))
 	m.HandleFunc("POST "+obj+"/search", p.api(true, p.withType(p.search)))
 	p.associationRoutes()
+	p.formRoutes()
+	p.emailEventRoutes()
 	p.directoryRoutes()
 	p.adminRoutes()
 }
@@ -173,13 +175,16 @@ func (p *Portal) createObject(w http.ResponseWriter, r *http.Request, o crmsync.
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	rec, err := p.create(o, in.Properties, p.apiSource(r))
-	if err != nil {
-		writeJSON(w, statusOf(err), err)
-		return
+	links, err := p.createAssociations(o, in.Associations)
+	if err == nil {
+		var rec *record
+		if rec, err = p.create(o, in.Properties, p.apiSource(r)); err == nil {
+			p.linkCreated(o, rec.id, links, p.apiSource(r))
+			writeJSON(w, http.StatusCreated, wire(o, rec, nil))
+			return
+		}
 	}
-	p.associateAtCreate(o, rec.id, in.Associations, p.apiSource(r))
-	writeJSON(w, http.StatusCreated, wire(o, rec, nil))
+	writeJSON(w, statusOf(err), err)
 }
 
 func (p *Portal) updateObject(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
@@ -291,6 +296,10 @@ func (p *Portal) batchCreate(w http.ResponseWriter, r *http.Request, o crmsync.O
 				writeJSON(w, statusOf(err), err)
 				return
 			}
+			if _, err := p.createAssociations(o, in.Associations); err != nil {
+				writeJSON(w, statusOf(err), err)
+				return
+			}
 			if e := strings.ToLower(in.Properties["email"]); o == crmsync.HSContact && e != "" {
 				if seen[e] {
 					writeError(w, http.StatusConflict, "CONFLICT", "Duplicate email in batch: "+e, nil)
@@ -303,13 +312,17 @@ func (p *Portal) batchCreate(w http.ResponseWriter, r *http.Request, o crmsync.O
 	var results []map[string]any
 	var errs []*apiError
 	for _, in := range req.Inputs {
-		rec, err := p.create(o, in.Properties, p.apiSource(r))
+		links, err := p.createAssociations(o, in.Associations)
+		var rec *record
+		if err == nil {
+			rec, err = p.create(o, in.Properties, p.apiSource(r))
+		}
 		if err != nil {
 			err.Context = map[string][]string{"objectWriteTraceId": {in.ObjectWriteTraceID}}
 			errs = append(errs, err)
 			continue
 		}
-		p.associateAtCreate(o, rec.id, in.Associations, p.apiSource(r))
+		p.linkCreated(o, rec.id, links, p.apiSource(r))
 		res := wire(o, rec, nil)
 		if in.ObjectWriteTraceID != "" {
 			res["objectWriteTraceId"] = in.ObjectWriteTraceID

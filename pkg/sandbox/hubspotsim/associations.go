@@ -2,6 +2,7 @@ package hubspotsim
 
 import (
 	"cmp"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,12 +12,41 @@ import (
 	"github.com/crmsync/crmsync/pkg/hubspot"
 )
 
-// defaultTypes are HubSpot's unlabelled association type ids per pair.
+// defaultTypes are HubSpot's unlabelled (HUBSPOT_DEFINED) association
+// type ids per pair, engagements' included (associations v4 guide,
+// "Association type ID values": call → contact 194, contact → call 193…).
 var defaultTypes = map[assocKey]int{
 	{crmsync.HSContact, crmsync.HSCompany}: 279, {crmsync.HSCompany, crmsync.HSContact}: 280,
 	{crmsync.HSDeal, crmsync.HSContact}: 3, {crmsync.HSContact, crmsync.HSDeal}: 4,
 	{crmsync.HSDeal, crmsync.HSCompany}: 341, {crmsync.HSCompany, crmsync.HSDeal}: 342,
+	{crmsync.HSCall, crmsync.HSContact}: 194, {crmsync.HSContact, crmsync.HSCall}: 193,
+	{crmsync.HSCall, crmsync.HSCompany}: 182, {crmsync.HSCompany, crmsync.HSCall}: 181,
+	{crmsync.HSCall, crmsync.HSDeal}: 206, {crmsync.HSDeal, crmsync.HSCall}: 205,
+	{crmsync.HSSalesEmail, crmsync.HSContact}: 198, {crmsync.HSContact, crmsync.HSSalesEmail}: 197,
+	{crmsync.HSSalesEmail, crmsync.HSCompany}: 186, {crmsync.HSCompany, crmsync.HSSalesEmail}: 185,
+	{crmsync.HSSalesEmail, crmsync.HSDeal}: 210, {crmsync.HSDeal, crmsync.HSSalesEmail}: 209,
+	{crmsync.HSMeeting, crmsync.HSContact}: 200, {crmsync.HSContact, crmsync.HSMeeting}: 199,
+	{crmsync.HSMeeting, crmsync.HSCompany}: 188, {crmsync.HSCompany, crmsync.HSMeeting}: 187,
+	{crmsync.HSMeeting, crmsync.HSDeal}: 212, {crmsync.HSDeal, crmsync.HSMeeting}: 211,
+	{crmsync.HSNote, crmsync.HSContact}: 202, {crmsync.HSContact, crmsync.HSNote}: 201,
+	{crmsync.HSNote, crmsync.HSCompany}: 190, {crmsync.HSCompany, crmsync.HSNote}: 189,
+	{crmsync.HSNote, crmsync.HSDeal}: 214, {crmsync.HSDeal, crmsync.HSNote}: 213,
+	{crmsync.HSTask, crmsync.HSContact}: 204, {crmsync.HSContact, crmsync.HSTask}: 203,
+	{crmsync.HSTask, crmsync.HSCompany}: 192, {crmsync.HSCompany, crmsync.HSTask}: 191,
+	{crmsync.HSTask, crmsync.HSDeal}: 216, {crmsync.HSDeal, crmsync.HSTask}: 215,
 }
+
+// definedPairs maps a HUBSPOT_DEFINED type id back to its pair, with the
+// labelled defaults HubSpot also defines (1/2 primary company, 5/6 the
+// deal's primary company).
+var definedPairs = func() map[int]assocKey {
+	m := map[int]assocKey{1: {crmsync.HSContact, crmsync.HSCompany}, 2: {crmsync.HSCompany, crmsync.HSContact},
+		5: {crmsync.HSDeal, crmsync.HSCompany}, 6: {crmsync.HSCompany, crmsync.HSDeal}}
+	for k, id := range defaultTypes {
+		m[id] = k
+	}
+	return m
+}()
 
 func defaultLabel(from, to crmsync.ObjectType) hubspot.AssociationLabel {
 	id, ok := defaultTypes[assocKey{from, to}]
@@ -221,20 +251,63 @@ func (p *Portal) emitAssociation(from crmsync.ObjectType, fromID string, to crms
 	p.queue(e)
 }
 
-func (p *Portal) associateAtCreate(o crmsync.ObjectType, id string, in []hubspot.AssociationInput, src source) {
+// pendingLink is one association of a create, checked before the record
+// exists and made after.
+type pendingLink struct {
+	to     crmsync.ObjectType
+	toID   string
+	labels []hubspot.AssociationLabel
+}
+
+// createAssociations checks the "associations" of a create of an object
+// of type o, as HubSpot does before creating anything: each needs a
+// target and types; a HUBSPOT_DEFINED type id names the pair (194 is
+// call → contact) and must start at o; the target must exist (400
+// VALIDATION_ERROR otherwise, and nothing is created). A type id the sim
+// does not know (USER_DEFINED labels) finds the target by id among every
+// type: ids are unique across types in the sim. p.mu is held.
+func (p *Portal) createAssociations(o crmsync.ObjectType, in []hubspot.AssociationInput) ([]pendingLink, *apiError) {
+	var out []pendingLink
 	for _, a := range in {
-		// The target's type is not named in a create's associations; the
-		// sim looks the id up among the types it knows.
-		for t := range p.objects {
-			if p.find(t, a.To.ID, "") != nil {
-				labels := make([]hubspot.AssociationLabel, 0, len(a.Types))
-				for _, ty := range a.Types {
-					labels = append(labels, hubspot.AssociationLabel{Category: ty.Category, TypeID: ty.TypeID})
+		if a.To.ID == "" || len(a.Types) == 0 {
+			return nil, newAPIError("VALIDATION_ERROR", "Invalid association: to.id and at least one type are required", nil)
+		}
+		var to crmsync.ObjectType
+		labels := make([]hubspot.AssociationLabel, 0, len(a.Types))
+		for _, ty := range a.Types {
+			labels = append(labels, hubspot.AssociationLabel{Category: ty.Category, TypeID: ty.TypeID})
+			pair, known := definedPairs[ty.TypeID]
+			if ty.Category != "HUBSPOT_DEFINED" || !known {
+				continue
+			}
+			if pair.from != o || (to != "" && to != pair.to) {
+				e := newAPIError("VALIDATION_ERROR", fmt.Sprintf("association type id %d is not valid from %s", ty.TypeID, o),
+					map[string][]string{"associationTypeId": {strconv.Itoa(ty.TypeID)}})
+				e.SubCategory = "crm.associations.INVALID_ASSOCIATION_TYPE"
+				return nil, e
+			}
+			to = pair.to
+		}
+		if to == "" {
+			for t := range p.objects {
+				if p.find(t, a.To.ID, "") != nil {
+					to = t
+					break
 				}
-				p.link(o, id, t, a.To.ID, labels, src)
-				break
 			}
 		}
+		if to == "" || p.find(to, a.To.ID, "") == nil {
+			return nil, invalidIDs("", a.To.ID)
+		}
+		out = append(out, pendingLink{to: to, toID: a.To.ID, labels: labels})
+	}
+	return out, nil
+}
+
+// linkCreated makes a created object's checked associations; p.mu is held.
+func (p *Portal) linkCreated(o crmsync.ObjectType, id string, links []pendingLink, src source) {
+	for _, l := range links {
+		p.link(o, id, l.to, l.toID, l.labels, src)
 	}
 }
 

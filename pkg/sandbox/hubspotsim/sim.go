@@ -94,6 +94,13 @@ type Portal struct {
 	hooks     *webhookQueue
 	eventID   int64
 	propsMeta map[crmsync.ObjectType][]hubspot.Property
+
+	forms        []*form                  // in creation order
+	formSeq      int64                    // orders forms for paging
+	submissions  map[string][]*Submission // form id → submissions as made
+	emailEvents  []*EmailEvent            // as recorded
+	campaigns    map[int64]*EmailCampaign // email campaign id → campaign
+	nextCampaign int64
 }
 
 type assocKey struct{ from, to crmsync.ObjectType }
@@ -125,6 +132,10 @@ func New(cfg Config) *Portal {
 		eventID:   3816279000,
 		nextUser:  9586500,
 		propsMeta: defaultProperties(),
+
+		submissions:  map[string][]*Submission{},
+		campaigns:    map[int64]*EmailCampaign{},
+		nextCampaign: 412660000,
 	}
 	p.hooks = newWebhookQueue(p)
 	p.routes()

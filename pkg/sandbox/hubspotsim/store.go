@@ -98,12 +98,78 @@ func (p *Portal) table(o crmsync.ObjectType) map[string]*record {
 	return t
 }
 
+// engagement reports whether o is an activity (engagement) object type.
+func engagement(o crmsync.ObjectType) bool {
+	switch o {
+	case crmsync.HSCall, crmsync.HSMeeting, crmsync.HSNote, crmsync.HSTask, crmsync.HSSalesEmail:
+		return true
+	}
+	return false
+}
+
+// requiredOnCreate are the properties HubSpot requires when an object of
+// type o is created: hs_timestamp on every engagement (the activity's
+// time on the timeline; the UI fills it, the API does not).
+func requiredOnCreate(o crmsync.ObjectType) []string {
+	if engagement(o) {
+		return []string{"hs_timestamp"}
+	}
+	return nil
+}
+
+// missingRequired is HubSpot's answer to a create without a required
+// property: 400 VALIDATION_ERROR "Error creating CALL. Some required
+// properties were not set." with the names in context.properties.
+func missingRequired(o crmsync.ObjectType, props map[string]string) *apiError {
+	var missing []string
+	for _, k := range requiredOnCreate(o) {
+		if props[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return newAPIError("VALIDATION_ERROR", "Error creating "+strings.ToUpper(string(o))+". Some required properties were not set.",
+		map[string][]string{"properties": missing})
+}
+
+// datetimeProperties are the datetime properties the sim normalises:
+// written as epoch milliseconds or ISO 8601, read back as ISO 8601 UTC
+// with milliseconds, as HubSpot returns datetime values.
+var datetimeProperties = map[string]bool{"hs_timestamp": true}
+
+// datetimeValue parses a datetime property value as HubSpot accepts it.
+func datetimeValue(v string) (string, bool) {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return stamp(time.UnixMilli(ms)), true
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return stamp(t), true
+		}
+	}
+	return "", false
+}
+
 // validate checks properties to be written to rec (nil for a create) of
-// type o. p.mu is held.
+// type o, and normalises datetime values in props. p.mu is held.
 func (p *Portal) validate(o crmsync.ObjectType, rec *record, props map[string]string) *apiError {
 	var details []errorDetail
+	if rec == nil {
+		if err := missingRequired(o, props); err != nil {
+			return err
+		}
+	}
 	for k, v := range props {
 		switch {
+		case datetimeProperties[k] && v != "":
+			if norm, ok := datetimeValue(v); ok {
+				props[k] = norm
+			} else {
+				details = append(details, errorDetail{Message: fmt.Sprintf("%s was not a valid long.", v), Code: "INVALID_LONG",
+					Context: map[string][]string{"propertyName": {k}}})
+			}
 		case readOnly[k]:
 			details = append(details, errorDetail{Message: fmt.Sprintf("%s is a read only property; its value cannot be set.", k), Code: "READ_ONLY_VALUE",
 				Context: map[string][]string{"propertyName": {k}}})

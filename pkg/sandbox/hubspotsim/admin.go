@@ -207,6 +207,10 @@ func (p *Portal) Object(o crmsync.ObjectType, id string) (Object, bool) {
 //	POST   /_admin/associations/{from}/{fromId}/{to}/{toId}
 //	POST   /_admin/owners                         an owner (HubSpot's shape)
 //	PUT    /_admin/lists/{listId}/{type}/{id}     add to a list; DELETE removes
+//	POST   /_admin/forms                          {"name", "fields":[{name,label,fieldType}]}
+//	POST   /_admin/forms/{formGuid}/submissions   {"values":[{name,value}], "pageUrl", "submittedAt" (ms)}
+//	POST   /_admin/email/campaigns                {"name", "subject"}
+//	POST   /_admin/email/events                   {"type", "recipient", "emailCampaignId", "url", "created" (ms), "filteredEvent"}
 //	PUT    /_admin/faults                         Faults (durations in nanoseconds)
 //	POST   /_admin/webhooks/flush                 deliver pending webhooks now
 //	GET    /_admin/webhooks                       the delivery log

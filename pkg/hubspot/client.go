@@ -78,6 +78,8 @@ type Client struct {
 	owners      map[string]Owner
 	ownerMisses map[string]time.Time // email → remembered until
 	schema      map[crmsync.ObjectType]map[string]mapping.HubSpotProperty
+	// campaignNames caches marketing emails' names by campaign id.
+	campaignNames map[int64]string
 }
 
 // Option configures a Client.
@@ -190,6 +192,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		owners:      map[string]Owner{},
 		ownerMisses: map[string]time.Time{},
 		schema:      map[crmsync.ObjectType]map[string]mapping.HubSpotProperty{},
+
+		campaignNames: map[int64]string{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {

@@ -48,10 +48,10 @@
 //     static token or an OAuth refresh token (refreshed through the same
 //     HTTP client, reused until expiry). No error or log names a token,
 //     a secret or a request URL's query.
-//   - The client implements crmsync.CRM and crmsync.ListMembership. Object
-//     types map to CRM v3 paths (contacts, companies, deals, calls,
-//     meetings, notes, tasks, emails); property values are strings, null
-//     is "". The last-modified property is lastmodifieddate for contacts
+//   - The client implements crmsync.CRM, crmsync.ListMembership and
+//     crmsync.ActivityFeed. Object types map to CRM v3 paths (contacts,
+//     companies, deals, calls, meetings, notes, tasks, emails); property
+//     values are strings, null is "". The last-modified property is lastmodifieddate for contacts
 //     and hs_lastmodifieddate for every other type.
 //   - Limits: a sliding-window limiter of 110 requests per 10 s (WithRateLimit)
 //     and one of 5 searches per second (WithSearchRateLimit), shared by all
@@ -82,6 +82,28 @@
 //     and errors through any context value naming an input. An input neither
 //     answered nor named by an error gets the batch's untied error, else
 //     ErrNoResult: never a silent success.
+//   - Activity feed (crmsync.ActivityFeed), for what HubSpot sends no
+//     webhook for. FormSubmissions lists every live form (GET
+//     /marketing/v3/forms/, pages of 100) and reads each form's
+//     submissions (GET /form-integrations/v1/submissions/forms/{guid},
+//     newest first, pages of 50) until one is older than since; the API
+//     has no time filter, so each form costs at least one call per poll.
+//     EmailEvents reads GET /email/public/v1/events with startTimestamp =
+//     since, endTimestamp = the poll's start and excludeFilteredEvents
+//     (bot opens and clicks are not activities), asking for every type
+//     and keeping SENT, OPEN and CLICK: the API filters one eventType per
+//     call, so one unfiltered series costs fewer calls than three. As the
+//     API answers newest first, a limited poll whose window holds more
+//     than a full page walks forward from since in windows sized by the
+//     density seen, so finding the oldest events never means reading all
+//     the newer ones. Both return events at or after since, oldest first
+//     (ties by id), cut after limit but never inside one timestamp, so a
+//     poll resumed at the last event's time cannot stall. Ids: a
+//     submission is "<form guid>/<conversionId>", or "<form
+//     guid>/<submittedAt ms>/<lower-case email>" when HubSpot gives no
+//     conversion id; an email event is its event id. Email names come from
+//     GET /email/public/v1/campaigns/{id}, read once per campaign per
+//     Client (a campaign HubSpot no longer has is named "").
 //   - Search pages are ≤ 200 and never past the 10 000-result cap.
 //     ScanModified walks every object in (last modified, id) order: one
 //     query finds the next timestamp T, everything before T on that page is

@@ -359,3 +359,86 @@ func TestEngagementsNeedTimestampAndAssociate(t *testing.T) {
 		t.Errorf("refused creates made %d calls", after-before)
 	}
 }
+
+// TestActivityFeedAgainstPortal runs crmsync's activity feed against the
+// portal: real paging of forms, submissions and email events.
+func TestActivityFeedAgainstPortal(t *testing.T) {
+	// The client's poll ends now (real time): the portal's clock runs
+	// behind it.
+	clk := &clock{t: time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)}
+	e := newEnv(t, hubspotsim.Config{Now: clk.Now})
+	start := clk.Now()
+	ctx := t.Context()
+
+	// 60 submissions of one form (two pages of 50), 3 of another.
+	a, _ := e.portal.CreateForm("Contact us")
+	b, _ := e.portal.CreateForm("Webinar")
+	var want []string
+	for i := range 63 {
+		f := a
+		if i%21 == 20 {
+			f = b
+		}
+		s, err := e.portal.SubmitForm(f.ID, hubspotsim.Submission{PageURL: "https://example.com/p",
+			Values: []hubspotsim.FormValue{{Name: "email", Value: fmt.Sprintf("v%d@example.com", i)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, f.ID+"/"+s.ConversionID)
+		clk.Add(time.Second)
+	}
+	got, err := e.client.FormSubmissions(ctx, start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ev := range got {
+		ids = append(ids, ev.ID)
+	}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("submissions: %d, want %d oldest first", len(ids), len(want))
+	}
+	if got[20].FormName != "Webinar" || got[20].ContactEmail != "v20@example.com" || got[20].URL != "https://example.com/p" {
+		t.Errorf("submission 20 = %+v", got[20])
+	}
+	got, err = e.client.FormSubmissions(ctx, start.Add(50*time.Second), 5)
+	if err != nil || len(got) != 5 || got[0].ID != want[50] {
+		t.Errorf("from the 50th, 5: %v, %v", got, err)
+	}
+
+	// 1 200 email events, one a second: SENT, DELIVERED, OPEN per person.
+	camp := e.portal.CreateEmailCampaign("December digest", "Happy holidays")
+	evStart := clk.Now()
+	var kept []string
+	for i := range 400 {
+		email := fmt.Sprintf("r%d@example.com", i)
+		if _, err := e.portal.CreateAsUser(crmsync.HSContact, map[string]string{"email": email}); err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range []string{"SENT", "DELIVERED", "OPEN"} {
+			ev, err := e.portal.RecordEmailEvent(hubspotsim.EmailEventInput{Type: typ, Recipient: email, EmailCampaignID: camp.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ != "DELIVERED" {
+				kept = append(kept, ev.ID)
+			}
+			clk.Add(time.Second)
+		}
+	}
+	calls := e.portal.Calls()
+	evs, err := e.client.EmailEvents(ctx, evStart, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 50 || evs[0].ID != kept[0] || evs[49].ID != kept[49] || evs[0].EmailName != "December digest" || evs[1].EventType != "OPEN" {
+		t.Fatalf("first 50 = %d events, first %+v", len(evs), evs[0])
+	}
+	if n := e.portal.Calls() - calls; n > 5 {
+		t.Errorf("%d calls for the 50 oldest of 1 200 events", n)
+	}
+	evs, err = e.client.EmailEvents(ctx, evStart, 0)
+	if err != nil || len(evs) != len(kept) || evs[len(evs)-1].ID != kept[len(kept)-1] {
+		t.Errorf("all: %d events (%v), want %d", len(evs), err, len(kept))
+	}
+}

@@ -442,3 +442,13 @@ func TestActivityFeedAgainstPortal(t *testing.T) {
 		t.Errorf("all: %d events (%v), want %d", len(evs), err, len(kept))
 	}
 }
+
+func TestMarketingRoutesAreRateLimited(t *testing.T) {
+	e := newEnv(t, hubspotsim.Config{BurstLimit: 2})
+	for i, path := range []string{"/marketing/v3/forms/", "/email/public/v1/events", "/form-integrations/v1/submissions/forms/x"} {
+		code, h, v := e.call(t, http.MethodGet, path, "")
+		if i < 2 && code == 429 || i == 2 && (code != 429 || field(v, "policyName") != "TEN_SECONDLY_ROLLING" || h.Get("Retry-After") == "") {
+			t.Errorf("call %d %s = %d %v", i, path, code, v)
+		}
+	}
+}

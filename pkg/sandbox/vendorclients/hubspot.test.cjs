@@ -41,8 +41,10 @@ async function admin(method, path, body) {
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  assert.ok(res.status < 300, `admin ${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
+  // The body is read once: the message needs it only on failure.
+  const text = await res.text();
+  assert.ok(res.status < 300, `admin ${method} ${path}: ${res.status} ${text}`);
+  return text === '' ? null : JSON.parse(text);
 }
 
 test('contacts: create, read several properties, update, page, archive', async () => {
@@ -303,6 +305,154 @@ test('users become owners; owners are read-only', async () => {
   assert.equal((await client.crm.owners.ownersApi.getPage(email)).results.length, 0);
   assert.equal((await client.crm.owners.ownersApi.getPage(email, undefined, 100, true)).results.length, 1);
   await rejects(client.settings.users.usersApi.getById(user.id), 404);
+});
+
+test('forms: formsApi.getPage pages forms; submissions through apiRequest, newest first', async () => {
+  const names = [`Contact us ${process.pid}`, `Demo ${process.pid}`, `Webinar ${process.pid}`];
+  const forms = [];
+  for (const name of names) forms.push(await admin('POST', '/forms', { name }));
+
+  // The generated model reads HubSpotFormDefinition (formType "hubspot").
+  const seen = [];
+  let after;
+  do {
+    const page = await client.marketing.forms.formsApi.getPage(after, 2);
+    assert.ok(page.results.length <= 2);
+    for (const f of page.results) {
+      seen.push(f.id);
+      assert.equal(f.formType, 'hubspot');
+      assert.ok(f.createdAt instanceof Date && !isNaN(f.createdAt));
+      assert.equal(f.fieldGroups[0].fields[0].name, 'email');
+      assert.equal(f.fieldGroups[0].fields[0].objectTypeId, '0-1');
+    }
+    after = page.paging && page.paging.next && page.paging.next.after;
+  } while (after);
+  for (const f of forms) assert.ok(seen.includes(f.id), `forms list lacks ${f.id}`);
+  const one = await client.marketing.forms.formsApi.getById(forms[0].id);
+  assert.equal(one.name, names[0]);
+  await rejects(client.marketing.forms.formsApi.getById('00000000-0000-4000-8000-000000000000'), 404);
+
+  // Three submissions, a millisecond apart at least; the contact is made.
+  const email = unique('form');
+  const made = [];
+  for (let i = 0; i < 3; i++) {
+    made.push(await admin('POST', `/forms/${forms[1].id}/submissions`, {
+      values: [{ name: 'email', value: email }, { name: 'firstname', value: `V${i}` }],
+      pageUrl: 'https://example.com/demo',
+      submittedAt: 1795435200000 + i * 60000,
+    }));
+  }
+  const path = `/form-integrations/v1/submissions/forms/${forms[1].id}`;
+  const res = await client.apiRequest({ method: 'GET', path, qs: { limit: 2 } });
+  assert.equal(res.status, 200);
+  const page1 = await res.json();
+  assert.deepEqual(page1.results.map((r) => r.conversionId), [made[2].conversionId, made[1].conversionId]);
+  assert.equal(page1.results[0].submittedAt, 1795435320000);
+  assert.deepEqual(page1.results[0].values, [{ name: 'email', value: email }, { name: 'firstname', value: 'V2' }]);
+  assert.equal(page1.results[0].pageUrl, 'https://example.com/demo');
+  const page2 = await (await client.apiRequest({ method: 'GET', path, qs: { limit: 2, after: page1.paging.next.after } })).json();
+  assert.deepEqual(page2.results.map((r) => r.conversionId), [made[0].conversionId]);
+  assert.equal(page2.paging, undefined);
+  const tooMany = await client.apiRequest({ method: 'GET', path, qs: { limit: 51 } });
+  assert.equal(tooMany.status, 400);
+  const missing = await client.apiRequest({ method: 'GET', path: '/form-integrations/v1/submissions/forms/nope' });
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).status, 'error');
+
+  const contact = await client.crm.contacts.basicApi.getById(email, ['num_conversion_events', 'recent_conversion_event_name', 'first_conversion_date'], undefined, undefined, false, 'email');
+  assert.equal(contact.properties.num_conversion_events, '3');
+  assert.equal(contact.properties.recent_conversion_event_name, names[1]);
+  assert.equal(contact.properties.first_conversion_date, '2026-11-23T12:00:00.000Z');
+});
+
+test('email events: apiRequest pages /email/public/v1/events newest first; one event; the campaign', async () => {
+  const email = unique('mail');
+  await client.crm.contacts.basicApi.create({ properties: { email }, associations: [] });
+  const campaign = await admin('POST', '/email/campaigns', { name: 'Digest', subject: 'This week' });
+  const base = 1795435200000;
+  const events = [];
+  for (const [i, type] of ['SENT', 'DELIVERED', 'OPEN', 'CLICK'].entries()) {
+    events.push(await admin('POST', '/email/events', {
+      type, recipient: email, emailCampaignId: campaign.id, created: base + i * 1000,
+      url: type === 'CLICK' ? 'https://example.com/x' : undefined,
+    }));
+  }
+  const qs = { recipient: email, startTimestamp: base, endTimestamp: base + 60000, limit: 3 };
+  const res = await client.apiRequest({ method: 'GET', path: '/email/public/v1/events', qs });
+  assert.equal(res.status, 200);
+  const page1 = await res.json();
+  assert.deepEqual(page1.events.map((e) => e.type), ['CLICK', 'OPEN', 'DELIVERED']);
+  assert.equal(page1.hasMore, true);
+  const click = page1.events[0];
+  assert.equal(click.url, 'https://example.com/x');
+  assert.equal(click.recipient, email);
+  assert.equal(click.emailCampaignId, campaign.id);
+  assert.equal(typeof click.created, 'number');
+  assert.equal(click.sentBy.id, events[0].id);
+  const page2 = await (await client.apiRequest({ method: 'GET', path: '/email/public/v1/events', qs: { ...qs, offset: page1.offset } })).json();
+  assert.deepEqual(page2.events.map((e) => e.type), ['SENT']);
+  assert.equal(page2.hasMore, false);
+  const opens = await (await client.apiRequest({ method: 'GET', path: '/email/public/v1/events', qs: { recipient: email, eventType: 'OPEN' } })).json();
+  assert.deepEqual(opens.events.map((e) => e.id), [events[2].id]);
+  const bad = await client.apiRequest({ method: 'GET', path: '/email/public/v1/events', qs: { eventType: 'open' } });
+  assert.equal(bad.status, 400);
+
+  const one = await (await client.apiRequest({ method: 'GET', path: `/email/public/v1/events/${events[2].created}/${events[2].id}` })).json();
+  assert.equal(one.type, 'OPEN');
+  const camp = await (await client.apiRequest({ method: 'GET', path: `/email/public/v1/campaigns/${campaign.id}` })).json();
+  assert.equal(camp.name, 'Digest');
+  assert.equal(camp.subject, 'This week');
+  assert.equal(camp.counters.open, 1);
+
+  const contact = await client.crm.contacts.basicApi.getById(email, ['hs_email_last_open_date', 'hs_email_last_send_date', 'hs_email_last_click_date'], undefined, undefined, false, 'email');
+  assert.equal(contact.properties.hs_email_last_send_date, '2026-11-23T12:00:00.000Z');
+  assert.equal(contact.properties.hs_email_last_open_date, '2026-11-23T12:00:02.000Z');
+  assert.equal(contact.properties.hs_email_last_click_date, '2026-11-23T12:00:03.000Z');
+});
+
+test('engagements: hs_timestamp required; created with associations, read back with them', async () => {
+  const contact = await client.crm.contacts.basicApi.create({ properties: { email: unique('eng') }, associations: [] });
+  const deal = await client.crm.deals.basicApi.create({ properties: { dealname: `Deal ${process.pid}` }, associations: [] });
+
+  await rejects(client.crm.objects.calls.basicApi.create({ properties: { hs_call_title: 'No time' }, associations: [] }), 400, (body) => {
+    assert.equal(body.category, 'VALIDATION_ERROR');
+    assert.deepEqual(body.context.properties, ['hs_timestamp']);
+  });
+
+  const call = await client.crm.objects.calls.basicApi.create({
+    properties: { hs_timestamp: '2026-11-23T12:00:00.000Z', hs_call_title: 'Intro', hs_call_body: 'Talked' },
+    associations: [
+      { to: { id: contact.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 194 }] },
+      { to: { id: deal.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 206 }] },
+    ],
+  });
+  assert.match(call.id, /^\d+$/);
+  // The client sends associations=contacts&associations=deals.
+  const got = await client.crm.objects.calls.basicApi.getById(call.id, ['hs_call_title', 'hs_timestamp'], undefined, ['contacts', 'deals']);
+  assert.equal(got.properties.hs_call_title, 'Intro');
+  assert.equal(got.properties.hs_timestamp, '2026-11-23T12:00:00.000Z');
+  assert.deepEqual(got.associations.contacts.results.map((r) => [r.id, r.type]), [[contact.id, 'call_to_contact']]);
+  assert.deepEqual(got.associations.deals.results.map((r) => [r.id, r.type]), [[deal.id, 'call_to_deal']]);
+
+  const back = await client.crm.associations.v4.basicApi.getPage('contacts', contact.id, 'calls');
+  assert.deepEqual(back.results.map((r) => String(r.toObjectId)), [call.id]);
+  assert.equal(back.results[0].associationTypes[0].typeId, 193);
+
+  // A note, a meeting and a task in milliseconds, associated with the deal.
+  for (const [type, props, typeId] of [['notes', { hs_note_body: 'n' }, 214], ['meetings', { hs_meeting_title: 'm' }, 212], ['tasks', { hs_task_subject: 't' }, 216]]) {
+    const made = await client.crm.objects[type].basicApi.create({
+      properties: { hs_timestamp: '1795435200000', ...props },
+      associations: [{ to: { id: deal.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId }] }],
+    });
+    const read = await client.crm.objects[type].basicApi.getById(made.id, ['hs_timestamp'], undefined, ['deals']);
+    assert.equal(read.properties.hs_timestamp, '2026-11-23T12:00:00.000Z');
+    assert.deepEqual(read.associations.deals.results.map((r) => r.id), [deal.id]);
+  }
+  // A type id of another pair is refused.
+  await rejects(client.crm.objects.calls.basicApi.create({
+    properties: { hs_timestamp: '1795435200000' },
+    associations: [{ to: { id: contact.id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 202 }] }],
+  }), 400);
 });
 
 test('errors: JSON bodies for auth failures and unknown routes', async () => {

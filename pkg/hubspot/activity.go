@@ -26,9 +26,9 @@ const (
 	formsPageLimit = 100
 )
 
-// FeedEmailEventTypes are the marketing email event types EmailEvents
+// feedEmailEventTypes are the marketing email event types EmailEvents
 // returns: the ones crmsync logs as Salesforce Tasks.
-var FeedEmailEventTypes = []string{"SENT", "OPEN", "CLICK"}
+var feedEmailEventTypes = []string{"SENT", "OPEN", "CLICK"}
 
 // Form is a form as the v3 forms API lists it (what crmsync uses of it).
 type Form struct {
@@ -344,7 +344,8 @@ func (c *Client) EmailEvents(ctx context.Context, since time.Time, limit int) ([
 	if budget <= 0 {
 		budget = math.MaxInt
 	}
-	lo, end := since.UnixMilli(), c.now().UnixMilli()
+	// A zero since (no cursor yet) starts at the epoch, not year 1.
+	lo, end := max(since.UnixMilli(), 0), c.now().UnixMilli()
 	width := end - lo + 1 // first: everything since
 	var out []crmsync.ActivityEvent
 	for lo <= end && len(out) < budget {
@@ -369,7 +370,7 @@ func (c *Client) EmailEvents(ctx context.Context, since time.Time, limit int) ([
 			continue
 		}
 		for _, e := range evs {
-			if slices.Contains(FeedEmailEventTypes, e.Type) {
+			if slices.Contains(feedEmailEventTypes, e.Type) {
 				ev, err := c.emailActivity(ctx, e)
 				if err != nil {
 					return nil, err

@@ -217,6 +217,7 @@ func (p *Portal) validate(o crmsync.ObjectType, rec *record, props map[string]st
 
 // create stores a new record; p.mu is held.
 func (p *Portal) create(o crmsync.ObjectType, props map[string]string, src source) (*record, *apiError) {
+	props = maps.Clone(props) // validate normalises values
 	if err := p.validate(o, nil, props); err != nil {
 		return nil, err
 	}
@@ -245,6 +246,7 @@ func (p *Portal) update(o crmsync.ObjectType, id string, props map[string]string
 	if rec == nil || rec.archived {
 		return nil, newAPIError("OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.", map[string][]string{"id": {id}})
 	}
+	props = maps.Clone(props) // validate normalises values
 	if err := p.validate(o, rec, props); err != nil {
 		return nil, err
 	}

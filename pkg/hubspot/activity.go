@@ -40,12 +40,22 @@ type Form struct {
 	Archived  bool      `json:"archived"`
 }
 
-// ListForms returns a page of the portal's live forms and the next
-// page's after ("" on the last page). limit <= 0 is HubSpot's default.
+// feedFormTypes are the form types whose submissions the feed reads:
+// HubSpot forms, non-HubSpot forms HubSpot captures, and pop-up (flow)
+// forms — every lead-capture form; not blog comments.
+var feedFormTypes = []string{"hubspot", "captured", "flow"}
+
+// ListForms returns a page of the portal's live forms of the given types
+// (nil: HubSpot's default, "hubspot" forms only; "all" for every type)
+// and the next page's after ("" on the last page). limit <= 0 is
+// HubSpot's default.
 //
-// GET /marketing/v3/forms/?after=&limit=
-func (c *Client) ListForms(ctx context.Context, after string, limit int) ([]Form, string, error) {
-	q := url.Values{}
+// GET /marketing/v3/forms/?after=&limit=&formTypes=
+func (c *Client) ListForms(ctx context.Context, after string, limit int, formTypes []string) ([]Form, string, error) {
+	q := url.Values{"formTypes": formTypes}
+	if formTypes == nil {
+		delete(q, "formTypes")
+	}
 	if after != "" {
 		q.Set("after", after)
 	}
@@ -235,7 +245,7 @@ func (c *Client) EmailCampaign(ctx context.Context, id int64) (*EmailCampaign, e
 }
 
 // FormSubmissions implements crmsync.ActivityFeed: it lists every live
-// form (paged), then each form's submissions newest first until one is
+// lead-capture form (feedFormTypes, paged), then each form's submissions newest first until one is
 // older than since (the API has no time filter), and returns those at or
 // after since oldest first. An event's ID is the form id, "/", and the
 // conversion id — or, when HubSpot gives none, the submission's time in
@@ -249,7 +259,7 @@ func (c *Client) FormSubmissions(ctx context.Context, since time.Time, limit int
 	var out []crmsync.ActivityEvent
 	after := ""
 	for {
-		forms, next, err := c.ListForms(ctx, after, formsPageLimit)
+		forms, next, err := c.ListForms(ctx, after, formsPageLimit, feedFormTypes)
 		if err != nil {
 			return nil, err
 		}

@@ -28,6 +28,9 @@ func formsAPI(t *testing.T, h *harness) {
 		if got := r.URL.Query().Get("limit"); got != "100" {
 			t.Errorf("forms limit = %q", got)
 		}
+		if got := r.URL.Query()["formTypes"]; !slices.Equal(got, []string{"hubspot", "captured", "flow"}) {
+			t.Errorf("formTypes = %q, want every lead-capture type, repeated", got)
+		}
 		switch after := r.URL.Query().Get("after"); after {
 		case "":
 			serve(t, w, 200, "forms-page-1.json")

@@ -83,8 +83,9 @@
 //     answered nor named by an error gets the batch's untied error, else
 //     ErrNoResult: never a silent success.
 //   - Activity feed (crmsync.ActivityFeed), for what HubSpot sends no
-//     webhook for. FormSubmissions lists every live form (GET
-//     /marketing/v3/forms/, pages of 100) and reads each form's
+//     webhook for. FormSubmissions lists every live lead-capture
+//     form (GET /marketing/v3/forms/ with formTypes hubspot, captured and
+//     flow — HubSpot's default is hubspot forms only; pages of 100) and reads each form's
 //     submissions (GET /form-integrations/v1/submissions/forms/{guid},
 //     newest first, pages of 50) until one is older than since; the API
 //     has no time filter, so each form costs at least one call per poll.

@@ -46,7 +46,9 @@
 //     them as {results: [{id, type: "call_to_contact"}]}.
 //   - Forms: GET /marketing/v3/forms/ lists forms (HubSpotFormDefinition
 //     shape, formType "hubspot", creation order, limit ≤ 500 — HubSpot
-//     documents no maximum — paged by an opaque after), GET
+//     documents no maximum — paged by an opaque after; formTypes as
+//     HubSpot reads it: absent means hubspot forms, an unknown type is
+//     400), GET
 //     /marketing/v3/forms/{formId} reads one; GET
 //     /form-integrations/v1/submissions/forms/{formGuid} lists a form's
 //     submissions newest first ({conversionId, submittedAt ms, values

@@ -289,13 +289,17 @@ func queryLimit(w http.ResponseWriter, r *http.Request, def, maxLimit int) (int,
 	return n, true
 }
 
+// formTypes are the v3 forms API's form types (formTypes query values).
+var formTypes = []string{"hubspot", "captured", "flow", "blog_comment", "all"}
+
 // maxFormsLimit caps a page of the forms list (HubSpot documents none).
 const maxFormsLimit = 500
 
 // listForms is GET /marketing/v3/forms/: forms in creation order, limit
 // (default 20) per page, paging.next.after; archived=true lists archived
 // ones. Every sim form is a "hubspot" form, listed when formTypes is
-// absent (HubSpot's default) or names hubspot or all.
+// absent (HubSpot's default) or names hubspot or all; a type HubSpot does
+// not have is 400.
 func (p *Portal) listForms(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := queryLimit(w, r, 20, maxFormsLimit)
@@ -313,6 +317,12 @@ func (p *Portal) listForms(w http.ResponseWriter, r *http.Request) {
 		after = n
 	}
 	types := queryList(q, "formTypes")
+	for _, ty := range types {
+		if !slices.Contains(formTypes, ty) {
+			writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "formTypes must be among "+strings.Join(formTypes, ", ")+"; got "+strconv.Quote(ty), nil)
+			return
+		}
+	}
 	listed := types == nil || slices.Contains(types, "hubspot") || slices.Contains(types, "all")
 	archived := q.Get("archived") == "true"
 	p.mu.Lock()

@@ -94,6 +94,11 @@ func TestFormsAndSubmissions(t *testing.T) {
 		t.Fatalf("forms page 2 = %d %+v", code, page)
 	}
 	e.wantError(t, "/marketing/v3/forms/?limit=0", 400, "VALIDATION_ERROR")
+	e.wantError(t, "/marketing/v3/forms/?formTypes=hubspot&formTypes=popup", 400, "VALIDATION_ERROR")
+	page.Results = nil
+	if code := e.get(t, "/marketing/v3/forms/?formTypes=captured,flow", &page); code != 200 || len(page.Results) != 0 {
+		t.Errorf("captured and flow forms = %d %+v, want none (every sim form is a hubspot form)", code, page)
+	}
 	e.wantError(t, "/marketing/v3/forms/no-such-form", 404, "OBJECT_NOT_FOUND")
 
 	// Three submissions by one person, a minute apart, on two forms.

@@ -87,12 +87,12 @@ type FormValue struct {
 	Value string `json:"value"`
 }
 
-// FormSubmissionsPage returns a page of a form's submissions, newest first,
+// ListFormSubmissions returns a page of a form's submissions, newest first,
 // and the next page's after ("" on the last page). limit is capped at
 // MaxSubmissionsLimit; <= 0 is HubSpot's default (20).
 //
 // GET /form-integrations/v1/submissions/forms/{formGuid}?limit=&after=
-func (c *Client) FormSubmissionsPage(ctx context.Context, formID, after string, limit int) ([]FormSubmission, string, error) {
+func (c *Client) ListFormSubmissions(ctx context.Context, formID, after string, limit int) ([]FormSubmission, string, error) {
 	q := url.Values{}
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(min(limit, MaxSubmissionsLimit)))
@@ -180,11 +180,11 @@ type EmailEventsPage struct {
 	Offset string
 }
 
-// EmailEventsPage returns a page of the email events matching q, newest
+// ListEmailEvents returns a page of the email events matching q, newest
 // first (HubSpot's order).
 //
 // GET /email/public/v1/events?startTimestamp=&endTimestamp=&eventType=&recipient=&campaignId=&excludeFilteredEvents=&offset=&limit=
-func (c *Client) EmailEventsPage(ctx context.Context, q EmailEventsQuery) (*EmailEventsPage, error) {
+func (c *Client) ListEmailEvents(ctx context.Context, q EmailEventsQuery) (*EmailEventsPage, error) {
 	v := url.Values{}
 	if !q.Start.IsZero() {
 		v.Set("startTimestamp", strconv.FormatInt(q.Start.UnixMilli(), 10))
@@ -283,7 +283,7 @@ func (c *Client) formSubmissionsSince(ctx context.Context, f Form, since time.Ti
 	var out []crmsync.ActivityEvent
 	after := ""
 	for {
-		subs, next, err := c.FormSubmissionsPage(ctx, f.ID, after, MaxSubmissionsLimit)
+		subs, next, err := c.ListFormSubmissions(ctx, f.ID, after, MaxSubmissionsLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +405,7 @@ func (c *Client) EmailEvents(ctx context.Context, since time.Time, limit int) ([
 func (c *Client) emailEventWindow(ctx context.Context, lo, hi int64, want int) (evs []EmailEvent, complete bool, err error) {
 	q := EmailEventsQuery{Start: time.UnixMilli(lo), End: time.UnixMilli(hi), ExcludeFiltered: true, Limit: MaxEmailEventsLimit}
 	for {
-		page, err := c.EmailEventsPage(ctx, q)
+		page, err := c.ListEmailEvents(ctx, q)
 		if err != nil {
 			return nil, false, err
 		}

@@ -342,8 +342,8 @@ func oldestFirst(evs []crmsync.ActivityEvent, limit int) []crmsync.ActivityEvent
 //
 // The API takes one eventType per call and answers newest first, so the
 // feed asks for every type and keeps the three (one series of pages,
-// not three; most pages of a quiet portal are one call), over a window
-// that ends when the poll starts. With a limit, the oldest events must be
+// not three: a quiet portal's poll is one call), over a window that ends
+// when the poll starts. With a limit, the oldest events must be
 // found without reading everything newer: when [since, now] holds more
 // than one full answer, the feed walks forward from since in windows
 // sized by the event density it has seen, reading each window
@@ -375,8 +375,7 @@ func (c *Client) EmailEvents(ctx context.Context, since time.Time, limit int) ([
 			// More than want in [lo, hi]: evs are the newest of them.
 			// Shrink the window to what the density says holds want.
 			span := hi - evs[len(evs)-1].Created.UnixMilli() + 1
-			width = min(max(1, span*int64(budget-len(out))/int64(len(evs))), (hi-lo+1)/2)
-			width = max(width, 1)
+			width = max(1, min(span*int64(budget-len(out))/int64(len(evs)), (hi-lo+1)/2))
 			continue
 		}
 		for _, e := range evs {

@@ -421,7 +421,8 @@ func TestTemplateLeastPrivilege(t *testing.T) {
 		"HubSpotWebhookFunction": {"SQSSendMessagePolicy:TriggerQueue", "secret:HubSpotWebhookSecretName"},
 		"SalesforceOutboundFunction": {"SQSSendMessagePolicy:TriggerQueue", "secret:SalesforceOutboundTokenSecret",
 			"secret:SalesforceOutboundTokenSecretName"},
-		"SyncWorkerFunction": {"SQSPollerPolicy:TriggerQueue", table,
+		// Polls the queue; sends what a hinted short poll finds.
+		"SyncWorkerFunction": {"SQSPollerPolicy:TriggerQueue", "SQSSendMessagePolicy:TriggerQueue", table,
 			"secret:HubSpotCredentialsSecretName", "secret:SalesforceCredentialsSecretName"},
 		"SweepFunction": {"SQSSendMessagePolicy:TriggerQueue", table,
 			"secret:HubSpotCredentialsSecretName", "secret:SalesforceCredentialsSecretName"},
@@ -528,14 +529,14 @@ func TestTemplateSweepSchedule(t *testing.T) {
 		t.Fatal("no SweepFunction")
 	}
 	events, _ := get(fn, "Properties", "Events").(map[string]any)
-	want := map[string]string{"Schedule": "rate(15 minutes)", "InclusionListPoll": "rate(1 minute)"}
+	want := map[string]string{"Schedule": "rate(15 minutes)", "ShortPoll": "rate(1 minute)"}
 	if len(events) != len(want) {
-		t.Fatalf("sweep events = %v, want the sweep's schedule and the inclusion-list poll", events)
+		t.Fatalf("sweep events = %v, want the sweep's schedule and the short poll", events)
 	}
 	// The poll's events carry the detail-type functions/sweep answers
 	// with a poll only (PollDetailType).
-	if in, _ := get(events["InclusionListPoll"], "Properties", "Input", "Fn::Sub").(string); !strings.Contains(in, `"detail-type":"crmsync inclusion-list poll"`) {
-		t.Errorf("inclusion-list poll input = %q", in)
+	if in, _ := get(events["ShortPoll"], "Properties", "Input", "Fn::Sub").(string); !strings.Contains(in, `"detail-type":"crmsync short poll"`) {
+		t.Errorf("short poll input = %q", in)
 	}
 	for name, e := range events {
 		if get(e, "Type") != "ScheduleV2" || get(e, "Properties", "ScheduleExpression") != want[name] {

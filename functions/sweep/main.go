@@ -120,14 +120,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 }
 
 // PollDetailType is the detail-type of the one-minute schedule's events:
-// they poll the inclusion list only (template.yaml, InclusionListPoll).
-const PollDetailType = "crmsync inclusion-list poll"
+// they run the short poll only (sweep.Sweeper.Poll: the inclusion list,
+// form submissions, marketing email events; template.yaml, ShortPoll).
+const PollDetailType = "crmsync short poll"
 
 // handler runs one sweep per scheduled event and reports its metrics.
 type handler struct {
 	// run performs the sweep with a budget (0 = the sweeper's default).
 	run func(ctx context.Context, budget time.Duration) (sweep.Report, error)
-	// poll polls the inclusion list (the one-minute schedule's events).
+	// poll runs the short poll (the one-minute schedule's events).
 	poll func(ctx context.Context) (int, error)
 	// store answers the API usage and the settings' budget.
 	store crmsync.Store
@@ -157,9 +158,9 @@ func (h *handler) Handle(ctx context.Context, ev events.CloudWatchEvent) error {
 	if ev.DetailType == PollDetailType {
 		n, err := h.poll(ctx)
 		if err != nil {
-			return fmt.Errorf("inclusion-list poll: %w", err)
+			return fmt.Errorf("short poll: %w", err)
 		}
-		h.logger.InfoContext(ctx, "inclusion-list poll", "enqueued", n)
+		h.logger.InfoContext(ctx, "short poll", "enqueued", n)
 		return nil
 	}
 	var budget time.Duration
@@ -273,12 +274,13 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		},
 		Drift:      &engine.Engine{Store: store, HubSpot: hs, Salesforce: sf, Logger: logger},
 		Lists:      hs,
+		Activities: hs,
 		Logger:     logger,
 		DriftLimit: cfg.DriftLimit,
 	}
 	h := &handler{
 		run:        runSweeper(sw),
-		poll:       sw.PollInclusionList,
+		poll:       sw.Poll,
 		store:      store,
 		allocation: cfg.APIAllocation,
 		orgAllocation: func() int64 {

@@ -38,7 +38,9 @@ import (
 	"github.com/crmsync/crmsync/pkg/ddbstore"
 	"github.com/crmsync/crmsync/pkg/emf"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/hubspot"
 	"github.com/crmsync/crmsync/pkg/sqsqueue"
+	"github.com/crmsync/crmsync/pkg/sweep"
 	"github.com/crmsync/crmsync/pkg/worker"
 )
 
@@ -79,6 +81,14 @@ func newWorker(store crmsync.Store, hs engine.HubSpotCRM, sf engine.SalesforceCR
 	return &worker.Worker{Resolver: eng, Visibility: vis, Logger: logger, Metrics: emf.New(metrics)}
 }
 
+// hintedPoll is the short poll the worker runs when a contact change says
+// a form submission or an email event just happened: it enqueues them on
+// the trigger queue (sweep.Sweeper.PollIfHinted).
+func hintedPoll(store crmsync.Store, hs *hubspot.Client, queue crmsync.Queue, logger *slog.Logger) func(context.Context, []crmsync.Trigger) (int, error) {
+	sw := &sweep.Sweeper{Store: store, Queue: queue, Lists: hs, Activities: hs, Logger: logger}
+	return sw.PollIfHinted
+}
+
 func main() {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
@@ -105,6 +115,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	hs, sf := clients.HubSpot, clients.Salesforce
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
 	w := newWorker(store, hs, sf, cfg.HubSpotAppID, queue, logger, os.Stdout)
+	w.Hints = hintedPoll(store, hs, queue, logger)
 	logger.Info("sync-worker ready", "table", cfg.Table, "hubspot_auth", clients.HubSpotAuth,
 		"salesforce_flow", clients.SalesforceFlow, "salesforce_client_id", cfg.SalesforceClientID)
 	lambda.Start(w.HandleSQS)

@@ -78,6 +78,13 @@ type Link struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// IsRecordPair reports whether l is an active link of two records (not an
+// activity's link to its Task, not pending or marked deleted): what the
+// drift check and a settings plan look at.
+func (l Link) IsRecordPair() bool {
+	return l.Status == LinkActive && !l.HubSpot.IsZero() && !l.Salesforce.IsZero() && !l.HubSpot.Object.IsActivity()
+}
+
 // Ref returns the link's record on side s.
 func (l Link) Ref(s Side) RecordRef {
 	if s == HubSpot {

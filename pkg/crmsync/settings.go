@@ -125,7 +125,8 @@ type LifecycleSettings struct {
 }
 
 // ActivitySettings turns the sync of each activity type to Salesforce Tasks
-// on or off, and names the campaign form submissions join.
+// on or off (each off by default, as in HubSpot's connector), and adds
+// form submitters to Salesforce campaigns.
 type ActivitySettings struct {
 	FormSubmissions bool `json:"form_submissions" yaml:"form_submissions"`
 	MarketingEmails bool `json:"marketing_emails" yaml:"marketing_emails"`
@@ -134,10 +135,69 @@ type ActivitySettings struct {
 	Calls           bool `json:"calls" yaml:"calls"`
 	Notes           bool `json:"notes" yaml:"notes"`
 	Tasks           bool `json:"tasks" yaml:"tasks"`
-	DocumentViews   bool `json:"document_views" yaml:"document_views"`
-	// FormCampaignID is the active Salesforce campaign a form submitter is
-	// added to ("" = none).
+	// DocumentViews is refused: HubSpot offers no API for sales document
+	// views (see Unsupported).
+	DocumentViews bool `json:"document_views" yaml:"document_views"`
+	// FormCampaigns add a form's submitters to a Salesforce campaign.
+	FormCampaigns []FormCampaign `json:"form_campaigns,omitempty" yaml:"form_campaigns,omitempty"`
+	// FormCampaignID is earlier versions' one campaign for every form;
+	// Effective moves it into FormCampaigns (form "*").
 	FormCampaignID string `json:"form_campaign_id,omitempty" yaml:"form_campaign_id,omitempty"`
+}
+
+// FormCampaign maps a HubSpot form to a Salesforce campaign: a submission
+// of the form adds the submitter's synced Lead or Contact as a member
+// while the campaign is active.
+type FormCampaign struct {
+	// FormID is the form's id (GUID), or "*" for every form not listed.
+	FormID     string `json:"form_id" yaml:"form_id"`
+	CampaignID string `json:"campaign_id" yaml:"campaign_id"`
+	// MemberStatus is the member's status ("" = the campaign's default).
+	MemberStatus string `json:"member_status,omitempty" yaml:"member_status,omitempty"`
+}
+
+// AnyForm is FormCampaign.FormID for every form not listed.
+const AnyForm = "*"
+
+// CampaignOf returns the campaign a submission of form formID joins.
+func (a ActivitySettings) CampaignOf(formID string) (FormCampaign, bool) {
+	var any *FormCampaign
+	for i, fc := range a.FormCampaigns {
+		switch fc.FormID {
+		case formID:
+			return fc, true
+		case AnyForm:
+			any = &a.FormCampaigns[i]
+		}
+	}
+	if any != nil {
+		return *any, true
+	}
+	return FormCampaign{}, false
+}
+
+// On reports whether activities of type o sync to Salesforce Tasks, and
+// names the setting that says so.
+func (a ActivitySettings) On(o ObjectType) (bool, string) {
+	switch o {
+	case HSFormSubmission:
+		return a.FormSubmissions, "activities.form_submissions"
+	case HSMarketingEmailEvent:
+		return a.MarketingEmails, "activities.marketing_emails"
+	case HSSalesEmail:
+		return a.SalesEmails, "activities.sales_emails"
+	case HSMeeting:
+		return a.Meetings, "activities.meetings"
+	case HSCall:
+		return a.Calls, "activities.calls"
+	case HSNote:
+		return a.Notes, "activities.notes"
+	case HSTask:
+		return a.Tasks, "activities.tasks"
+	case HSDocumentView:
+		return a.DocumentViews, "activities.document_views"
+	}
+	return false, ""
 }
 
 // Criterion is one condition of the selective-sync rule of earlier
@@ -316,26 +376,14 @@ func DefaultSettings() Settings {
 }
 
 // Unsupported lists, by their paths in the YAML/JSON form, the settings
-// that are set (not their zero value) although this version does not act
-// on them yet: activities and the form campaign. Validate refuses them: a setting that is accepted
+// that are set (not their zero value) although this version cannot act on
+// them, each with why. Validate refuses them: a setting that is accepted
 // and silently does nothing is the worst kind of defect.
-func (s Settings) Unsupported() []string {
-	var out []string
-	flag := func(on bool, path string) {
-		if on {
-			out = append(out, path)
-		}
+func (s Settings) Unsupported() map[string]string {
+	out := map[string]string{}
+	if s.Activities.DocumentViews {
+		out["activities.document_views"] = "HubSpot has no public API for sales document views (no webhook, no events endpoint), so crmsync cannot see them; it must stay off"
 	}
-	a := s.Activities
-	flag(a.FormSubmissions, "activities.form_submissions")
-	flag(a.MarketingEmails, "activities.marketing_emails")
-	flag(a.SalesEmails, "activities.sales_emails")
-	flag(a.Meetings, "activities.meetings")
-	flag(a.Calls, "activities.calls")
-	flag(a.Notes, "activities.notes")
-	flag(a.Tasks, "activities.tasks")
-	flag(a.DocumentViews, "activities.document_views")
-	flag(a.FormCampaignID != "", "activities.form_campaign_id")
 	return out
 }
 
@@ -383,7 +431,49 @@ func (s Settings) Effective() Settings {
 	if s.StateCountry.Behaviour == "" {
 		s.StateCountry.Behaviour = StateCountryMatch
 	}
+	if a := &s.Activities; a.FormCampaignID != "" {
+		if !slices.ContainsFunc(a.FormCampaigns, func(fc FormCampaign) bool { return fc.FormID == AnyForm }) {
+			a.FormCampaigns = append(slices.Clone(a.FormCampaigns), FormCampaign{FormID: AnyForm, CampaignID: a.FormCampaignID})
+		}
+		a.FormCampaignID = ""
+	}
 	return s
+}
+
+// validate checks the form campaigns: a form listed once, a campaign id
+// that is a Salesforce Campaign id (prefix 701).
+func (a ActivitySettings) validate() []Problem {
+	var probs []Problem
+	seen := map[string]bool{}
+	for i, fc := range a.FormCampaigns {
+		at := fmt.Sprintf("activities.form_campaigns[%d]", i)
+		switch {
+		case strings.TrimSpace(fc.FormID) == "":
+			probs = append(probs, Problem{Path: at + ".form_id", Message: `needs a form id (the form's GUID), or "*" for every form`})
+		case seen[fc.FormID]:
+			probs = append(probs, Problem{Path: at + ".form_id", Message: fmt.Sprintf("form %s is listed twice", fc.FormID)})
+		}
+		seen[fc.FormID] = true
+		if !isCampaignID(fc.CampaignID) {
+			probs = append(probs, Problem{Path: at + ".campaign_id", Message: fmt.Sprintf("%q is not a Salesforce Campaign id (15 or 18 characters starting 701)", fc.CampaignID)})
+		}
+	}
+	if a.FormCampaignID != "" && !isCampaignID(a.FormCampaignID) {
+		probs = append(probs, Problem{Path: "activities.form_campaign_id", Message: fmt.Sprintf("%q is not a Salesforce Campaign id (15 or 18 characters starting 701)", a.FormCampaignID)})
+	}
+	return probs
+}
+
+func isCampaignID(id string) bool {
+	if len(id) != 15 && len(id) != 18 || !strings.HasPrefix(id, "701") {
+		return false
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // validateRules parses each selective-sync rule (field names and types
@@ -509,9 +599,10 @@ func (s Settings) Validate() error {
 	if s.Retry.Interval <= 0 || s.Retry.MaxAttempts < 0 || s.Retry.ThenEvery <= 0 {
 		bad("retry", "interval and then_every must be positive, max_attempts not negative")
 	}
-	for _, path := range s.Unsupported() {
-		bad(path, "not supported yet: this version does not act on it, so it must stay off (unset)")
+	for path, why := range s.Unsupported() {
+		bad(path, "not supported: %s", why)
 	}
+	probs = append(probs, s.Activities.validate()...)
 	probs = append(probs, validateValueMaps(s.ValueMaps)...)
 	probs = append(probs, validateRules(s.SelectiveSync.migrate().Rules)...)
 	seen := map[string]int{}

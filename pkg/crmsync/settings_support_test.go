@@ -29,15 +29,16 @@ var settingsSupport = map[string]string{
 	"lifecycle.open_opportunity_to_opportunity": "acted: engine TestLifecycleStages",
 	"lifecycle.closed_won_to_customer":          "acted: engine TestLifecycleStages",
 	"lifecycle.propagate_to_company_contacts":   "acted: engine TestLifecycleStages",
-	"activities.form_submissions":               "refused",
-	"activities.marketing_emails":               "refused",
-	"activities.sales_emails":                   "refused",
-	"activities.meetings":                       "refused",
-	"activities.calls":                          "refused",
-	"activities.notes":                          "refused",
-	"activities.tasks":                          "refused",
+	"activities.form_submissions":               "acted: localstack TestActivityScenarios (form submission → Task)",
+	"activities.marketing_emails":               "acted: localstack TestActivityScenarios (marketing email events → Tasks)",
+	"activities.sales_emails":                   "acted: engine TestActivityTogglesAndTaskFields",
+	"activities.meetings":                       "acted: engine TestActivityTogglesAndTaskFields",
+	"activities.calls":                          "acted: engine TestActivityTogglesAndTaskFields",
+	"activities.notes":                          "acted: engine TestActivityTogglesAndTaskFields",
+	"activities.tasks":                          "acted: engine TestActivityTogglesAndTaskFields",
 	"activities.document_views":                 "refused",
-	"activities.form_campaign_id":               "refused",
+	"activities.form_campaigns":                 "acted: localstack TestActivityScenarios (form → campaign member)",
+	"activities.form_campaign_id":               "migrated: Settings.Effective moves it into form_campaigns as form \"*\" (TestFormCampaignMigration)",
 	"selective_sync.enabled":                    "migrated: Settings.Effective turns the old list into rules (TestSelectiveSyncMigration)",
 	"selective_sync.integration_user_id":        "acted: engine TestSelectiveSync",
 	"selective_sync.rules":                      "acted: engine TestSelectiveSync",
@@ -45,7 +46,7 @@ var settingsSupport = map[string]string{
 	"selective_sync.criteria":                   "migrated: Settings.Effective turns the old list into rules (TestSelectiveSyncMigration)",
 	"budget.salesforce_daily_limit":             "acted: engine TestBudgetPausesEachPriorityWithHysteresis",
 	"budget.pause_low_priority_percent":         "acted: engine TestBudgetPausesEachPriorityWithHysteresis",
-	"budget.pause_activities_percent":           "acted: engine budget.go pauseAt (P2; activities are not synced yet, so nothing is P2 today)",
+	"budget.pause_activities_percent":           "acted: engine TestActivitiesArePriorityTwo",
 	"budget.pause_updates_percent":              "acted: engine TestBudgetPausesEachPriorityWithHysteresis",
 	"budget.resume_low_priority_percent":        "acted: engine TestBudgetPausesEachPriorityWithHysteresis",
 	"budget.stop_percent":                       "acted: engine TestBudgetPausesEachPriorityWithHysteresis",
@@ -103,8 +104,8 @@ func TestEverySettingIsActedOnOrRefused(t *testing.T) {
 			t.Errorf("%s set: Validate = %v, want a refusal", p, err)
 			continue
 		}
-		if len(ve.Problems) != 1 || ve.Problems[0].Path != p || !strings.Contains(ve.Problems[0].Message, "not supported yet") {
-			t.Errorf("%s set: problems %v, want one 'not supported yet' at %s", p, ve.Problems, p)
+		if len(ve.Problems) != 1 || ve.Problems[0].Path != p || !strings.Contains(ve.Problems[0].Message, "not supported: ") {
+			t.Errorf("%s set: problems %v, want one 'not supported: <why>' at %s", p, ve.Problems, p)
 		}
 	}
 }
@@ -176,5 +177,33 @@ func TestSelectiveSyncMigration(t *testing.T) {
 	err := bad.Validate()
 	if err == nil || !strings.Contains(err.Error(), "selective_sync.rules.Lead") || !strings.Contains(err.Error(), "selective_sync.rules.Nope") {
 		t.Errorf("bad rules: %v", err)
+	}
+}
+
+func TestFormCampaignMigration(t *testing.T) {
+	s := DefaultSettings()
+	s.Activities.FormCampaignID = "701000000000001AAA"
+	s.Activities.FormCampaigns = []FormCampaign{{FormID: "f-1", CampaignID: "701000000000002AAA", MemberStatus: "Responded"}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e := s.Effective()
+	if e.Activities.FormCampaignID != "" || len(e.Activities.FormCampaigns) != 2 {
+		t.Fatalf("Effective activities = %+v", e.Activities)
+	}
+	if fc, ok := e.Activities.CampaignOf("f-1"); !ok || fc.CampaignID != "701000000000002AAA" || fc.MemberStatus != "Responded" {
+		t.Errorf("CampaignOf(f-1) = %+v, %v", fc, ok)
+	}
+	if fc, ok := e.Activities.CampaignOf("f-2"); !ok || fc.CampaignID != "701000000000001AAA" {
+		t.Errorf("CampaignOf(f-2) = %+v, %v: want the migrated campaign for every form", fc, ok)
+	}
+	if _, ok := DefaultSettings().Activities.CampaignOf("f-1"); ok {
+		t.Error("no campaigns configured, yet a form has one")
+	}
+	bad := DefaultSettings()
+	bad.Activities.FormCampaigns = []FormCampaign{{FormID: "f", CampaignID: "0015000000abcde"}, {FormID: "f", CampaignID: "701000000000001"}, {CampaignID: "701000000000001"}}
+	var ve *ValidationError
+	if err := bad.Validate(); !errors.As(err, &ve) || len(ve.Problems) != 3 {
+		t.Fatalf("Validate = %v, want 3 problems (not a campaign id, a form twice, no form id)", err)
 	}
 }

@@ -47,6 +47,9 @@ const (
 	// ReasonNotSelected: the record does not meet its object type's
 	// selective-sync rule (settings selective_sync.rules).
 	ReasonNotSelected Reason = "not_selected_by_rule"
+	// ReasonContactNotSynced: an activity's contact has no synced Lead
+	// or Contact to hang its Task on.
+	ReasonContactNotSynced Reason = "activity_contact_not_synced"
 )
 
 var reasonCategory = map[Reason]Category{
@@ -57,6 +60,7 @@ var reasonCategory = map[Reason]Category{
 	ReasonRequiredField:      CategoryPropertyValues,
 	ReasonValidationRule:     CategoryCustomCode,
 	ReasonNotSelected:        CategoryPermissions,
+	ReasonContactNotSynced:   CategoryAssociations,
 }
 
 var reasonHint = map[Reason]string{
@@ -67,6 +71,7 @@ var reasonHint = map[Reason]string{
 	ReasonRequiredField:      "fill in the required field on the source record, or map a field to it",
 	ReasonValidationRule:     "change the record so it passes the validation rule, or relax the rule",
 	ReasonNotSelected:        "change the record so it meets its object's selective-sync rule, or change the rule (settings selective_sync.rules); nothing was deleted",
+	ReasonContactNotSynced:   "associate the activity with a contact, or fix why its contact does not sync (see the contact's own sync card); the activity is retried on the error schedule and becomes a Task once its contact syncs",
 }
 
 // Valid reports whether r is a known reason.

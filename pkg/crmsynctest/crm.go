@@ -20,16 +20,17 @@ type CRM struct {
 	side crmsync.Side
 	now  func() time.Time
 
-	mu      sync.Mutex
-	records map[crmsync.RecordRef]crmsync.Record
-	lists   map[string]map[string]bool
-	next    int
-	calls   map[string]int
-	writes  []Write
-	users   map[string]string // owner id → email
-	assocs  map[assocKey]*assocSet
-	merges  map[crmsync.RecordRef]crmsync.RecordRef // loser → survivor
-	roles   map[string][2]string                    // contact role id → opportunity id, contact id
+	mu        sync.Mutex
+	records   map[crmsync.RecordRef]crmsync.Record
+	lists     map[string]map[string]bool
+	next      int
+	calls     map[string]int
+	writes    []Write
+	users     map[string]string // owner id → email
+	assocs    map[assocKey]*assocSet
+	merges    map[crmsync.RecordRef]crmsync.RecordRef // loser → survivor
+	roles     map[string][2]string                    // contact role id → opportunity id, contact id
+	campaigns map[string]*campaign
 
 	// Fail injects errors: op is "get", "find", "create", "update",
 	// "associated" or "setprimary" (and the others named by their methods).

@@ -123,7 +123,11 @@ func (e *Engine) create(ctx context.Context, j *job) {
 		next.SalesforceSeen = created.LastModified
 	}
 	j.plan.Link.Next = next
-	j.plan.Reason = fmt.Sprintf("created %s from %s", created.Ref, src)
+	reason := fmt.Sprintf("created %s from %s", created.Ref, src)
+	if j.plan.Reason != "" {
+		reason += "; " + j.plan.Reason
+	}
+	j.plan.Reason = reason
 	j.plan.Ledger.Target = created.Ref
 }
 
@@ -215,6 +219,7 @@ func (e *Engine) finishJob(ctx context.Context, j *job) {
 	if j.plan.Retry == nil {
 		e.storeLink(ctx, j)
 	}
+	e.addMember(ctx, j)
 	if j.plan.Retry == nil {
 		if err := e.record(ctx, j); err != nil {
 			j.retry(err)
@@ -341,7 +346,7 @@ func (j *job) ledgerEntry(at time.Time) crmsync.LedgerEntry {
 		calls = append(calls, w.Op+" "+w.Ref.String())
 	}
 	return crmsync.LedgerEntry{LinkID: key, At: at, Trigger: j.t, Target: j.plan.Ledger.Target,
-		Call: strings.Join(calls, "; "), Result: j.plan.Ledger.Result, Note: note, Changes: fieldChanges(j.plan)}
+		Call: strings.Join(calls, "; "), Result: j.plan.Ledger.Result, Note: note, Changes: append(fieldChanges(j.plan), j.plan.Ledger.Changes...)}
 }
 
 // fieldChanges lists the plan's written and refused fields.

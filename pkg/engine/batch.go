@@ -123,7 +123,7 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 	j.pair = p
 	switch {
 	case t.Record.Object.IsActivity():
-		e.skipNow(ctx, j, fmt.Sprintf("%s activities are not synced by this version", t.Record.Object))
+		e.activityNow(ctx, j)
 	case (!ok || !p.enabled) && drivesLifecycle(t, j.settings):
 		e.lifecycleNow(ctx, j)
 	case !ok:

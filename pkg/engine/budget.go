@@ -52,10 +52,10 @@ func (p Priority) String() string { return fmt.Sprintf("P%d", int(p)) }
 // priorityOf classifies a trigger.
 func priorityOf(t crmsync.Trigger) Priority {
 	switch {
+	case t.Kind == crmsync.KindActivity, t.Record.Object.IsActivity():
+		return P2
 	case t.Kind == crmsync.KindCreated:
 		return P0
-	case t.Kind == crmsync.KindActivity:
-		return P2
 	case t.Kind == crmsync.KindSweep, t.Kind == crmsync.KindManualResync && t.DeliveryID != "" && t.DeliveryID != crmsync.DeliveryResync:
 		return P3
 	}

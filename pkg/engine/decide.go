@@ -50,6 +50,8 @@ type writePlan struct {
 	// the link's HubSpot record, or the one created).
 	Account *crmsync.PrimaryChange
 	Delete  crmsync.RecordRef
+	// Member is a campaign member to add (a form submission's).
+	Member *memberWrite
 }
 
 // recordWrite is one record's properties to write (for a create, Ref
@@ -64,6 +66,8 @@ type recordWrite struct {
 type ledgerPlan struct {
 	Target crmsync.RecordRef
 	Result string
+	// Changes are field changes beyond the merge's (an activity's Task).
+	Changes []crmsync.FieldChange
 }
 
 // failed reports whether the plan is a failure or refusal (its sync error
@@ -83,6 +87,9 @@ func (w writePlan) count() int {
 		n++
 	}
 	if !w.Delete.IsZero() {
+		n++
+	}
+	if w.Member != nil {
 		n++
 	}
 	return n

@@ -49,7 +49,7 @@ type HubSpotCRM interface {
 
 // SalesforceCRM is the Salesforce side as production always has it
 // (*salesforce.Client): records, SOQL/collections, owners, deletes, merge
-// lookups and opportunity contact roles. SalesforceSchema and OrgAPIUsage are optional.
+// lookups, opportunity contact roles and campaigns. SalesforceSchema and OrgAPIUsage are optional.
 type SalesforceCRM interface {
 	crmsync.CRM
 	crmsync.BatchCRM
@@ -57,6 +57,7 @@ type SalesforceCRM interface {
 	crmsync.Deleter
 	crmsync.MergeResolver
 	crmsync.ContactRoles
+	crmsync.Campaigns
 }
 
 // Engine resolves triggers. Its fields are its dependencies; all are

@@ -430,7 +430,7 @@ func TestDeletedSourceMarksLink(t *testing.T) {
 	}
 }
 
-func TestActivitiesAreSkippedWithReason(t *testing.T) {
+func TestActivitiesOffAreSkippedWithReason(t *testing.T) {
 	h := newHarness(t, nil)
 	out := h.resolve(crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCall, ID: "1"})
 	if out.Decision != DecisionSkipped || out.Reason == "" {

@@ -65,7 +65,7 @@ func (e *Engine) PlanSettings(ctx context.Context, proposed crmsync.Settings, ba
 			return out, fmt.Errorf("plan: list links: %w", err)
 		}
 		for _, l := range links {
-			if l.Status != crmsync.LinkActive || l.HubSpot.IsZero() || l.Salesforce.IsZero() {
+			if !l.IsRecordPair() {
 				continue
 			}
 			p, err := e.previewWith(ctx, settings, l.HubSpot)

@@ -44,7 +44,10 @@ func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref
 	}
 	p, ok := pairFor(ref, settings)
 	switch {
-	case ref.Object.IsActivity() || !ok:
+	case ref.Object.IsActivity():
+		out.Decision, out.Reason = DecisionSkipped, fmt.Sprintf("%s is an activity: it has no eligibility of its own (it becomes a Task when its type is on and its contact syncs; see crmsync explain on the activity)", ref.Object)
+		return out, nil
+	case !ok:
 		out.Decision, out.Reason = DecisionSkipped, fmt.Sprintf("object type %s is not synced by this version", ref.Object)
 		return out, nil
 	case !p.enabled:

@@ -202,8 +202,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			crmsync.HubSpot:    &sweep.HubSpotSource{Client: s.HubSpotClient},
 			crmsync.Salesforce: &sweep.SalesforceSource{Client: s.SalesforceClient},
 		},
-		Drift: s.Engine, Lists: s.HubSpotClient}
-	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome}
+		Drift: s.Engine, Lists: s.HubSpotClient, Activities: s.HubSpotClient}
+	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome, Hints: s.Sweeper.PollIfHinted}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -337,11 +337,12 @@ func (s *Stack) startSimulators(cfg Config, listen func(string) (net.Listener, s
 	return []served{{hl, s.HubSpot}, {sl, s.Salesforce}}, nil
 }
 
-// ListPollEvery is how often the local stack polls the inclusion list (in
+// ListPollEvery is how often the local stack runs the short poll (in
 // AWS: every minute), so a contact added to it syncs within seconds.
 const ListPollEvery = 2 * time.Second
 
-// pollLists polls the inclusion list until ctx is done.
+// pollLists runs the short poll (inclusion list, form submissions, email
+// events) until ctx is done.
 func (s *Stack) pollLists(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(ListPollEvery)
 	defer t.Stop()
@@ -350,8 +351,8 @@ func (s *Stack) pollLists(ctx context.Context, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Sweeper.PollInclusionList(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("inclusion-list poll failed", "error", err)
+			if _, err := s.Sweeper.Poll(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("short poll (inclusion list, form submissions, email events) failed", "error", err)
 			}
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
-	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/hubspot"
 )
 
@@ -19,10 +18,10 @@ import (
 // cursor: every contact added since the last poll — new or existing — is
 // enqueued (kind list_membership) and syncs if eligible. Leaving the list
 // needs no trigger: each resolution checks membership, so HubSpot →
-// Salesforce updates stop. Sweeper.PollInclusionList is cheap (one call
+// Salesforce updates stop. Sweeper.Poll is cheap (one call
 // when nobody joined) and runs at the start of every sweep; the local stack
 // runs it every few seconds, and in AWS a one-minute schedule runs it
-// (template.yaml, InclusionListPoll), so a contact added to the list
+// (template.yaml, ShortPoll), so a contact added to the list
 // syncs within a minute instead of a sweep period.
 
 // ListJoins lists a HubSpot list's memberships in join order
@@ -35,17 +34,6 @@ var _ ListJoins = (*hubspot.Client)(nil)
 
 // listPage is the page size of a membership poll (HubSpot's maximum).
 const listPage = 250
-
-// PollInclusionList enqueues the contacts added to the inclusion list
-// since the last poll and returns how many. Without an inclusion list or
-// a Lists source it does nothing.
-func (s *Sweeper) PollInclusionList(ctx context.Context) (int, error) {
-	settings, err := engine.LoadSettings(ctx, s.Store)
-	if err != nil {
-		return 0, err
-	}
-	return s.pollList(ctx, settings.InclusionListID)
-}
 
 // pollList enqueues the contacts added to list listID ("" = none) since
 // the last poll.

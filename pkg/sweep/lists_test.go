@@ -40,7 +40,7 @@ func TestPollInclusionListEnqueuesEachJoinOnce(t *testing.T) {
 	}
 	for _, step := range []struct{ add, want int }{{600, 600}, {0, 0}, {1, 1}, {0, 0}, {300, 300}} {
 		add(step.add)
-		n, err := h.sw.PollInclusionList(t.Context())
+		n, err := h.sw.Poll(t.Context())
 		if err != nil || n != step.want {
 			t.Fatalf("after %d joins: poll enqueued %d, %v; want %d", len(l.ms), n, err, step.want)
 		}

@@ -45,6 +45,10 @@ type Sweeper struct {
 	// Lists polls the inclusion list's memberships (see lists.go); nil
 	// turns the inclusion-list trigger off.
 	Lists ListJoins
+	// Activities polls the webhook-less activities (see activities.go);
+	// nil turns form submissions, marketing email events and form
+	// campaigns off.
+	Activities crmsync.ActivityFeed
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -104,8 +108,11 @@ type Report struct {
 	Retries int `json:"retries"`
 	// ListJoins is the number of contacts added to the inclusion list
 	// since the last poll (enqueued).
-	ListJoins int         `json:"list_joins,omitempty"`
-	Drift     DriftReport `json:"drift"`
+	ListJoins int `json:"list_joins,omitempty"`
+	// Activities is how many polled activities (form submissions,
+	// marketing email events) were enqueued.
+	Activities int         `json:"activities,omitempty"`
+	Drift      DriftReport `json:"drift"`
 	// BehindDeletedWindow is set when some object's cursor is older than
 	// its side keeps deletions: deletes may have been missed.
 	BehindDeletedWindow bool     `json:"behind_deleted_window,omitempty"`
@@ -215,6 +222,11 @@ func (s *Sweeper) Run(ctx context.Context) (Report, error) {
 		} else {
 			r.rep.ListJoins = n
 		}
+		n, err := s.pollActivities(ctx, r.settings, ActivityLookback)
+		r.rep.Activities = n
+		if err != nil {
+			r.fail(err)
+		}
 		for _, side := range crmsync.Sides {
 			src := s.Sources[side]
 			if src == nil {
@@ -275,6 +287,11 @@ func objectsOf(side crmsync.Side, s crmsync.Settings) []crmsync.ObjectType {
 		}
 		if t.Deals {
 			out = append(out, crmsync.HSDeal)
+		}
+		for _, o := range []crmsync.ObjectType{crmsync.HSCall, crmsync.HSSalesEmail, crmsync.HSMeeting, crmsync.HSNote, crmsync.HSTask} {
+			if on, _ := s.Activities.On(o); on {
+				out = append(out, o)
+			}
 		}
 		return out
 	}
@@ -402,6 +419,10 @@ func (r *run) object(ctx context.Context, side crmsync.Side, o crmsync.ObjectTyp
 	cur, err := r.s.Store.GetCursor(ctx, side, o)
 	fresh := errors.Is(err, crmsync.ErrNotFound)
 	switch {
+	case fresh && o.IsActivity():
+		// Engagements sync from the moment their toggle is on: no
+		// history (see activities.go).
+		cur = crmsync.Cursor{Side: side, Object: o, Timestamp: r.started.Add(-max(orDefault(r.s.Lag, DefaultLag), 0)).Truncate(time.Second).UTC()}
 	case fresh:
 		cur = crmsync.Cursor{Side: side, Object: o, Timestamp: r.s.StartAt.UTC()}
 	case err != nil:
@@ -519,7 +540,7 @@ func (r *run) drift(ctx context.Context, checkpoint string) string {
 	}
 	active := links[:0:0]
 	for _, l := range links {
-		if l.Status == crmsync.LinkActive && !l.HubSpot.IsZero() && !l.Salesforce.IsZero() {
+		if l.IsRecordPair() {
 			active = append(active, l)
 		}
 	}

@@ -55,6 +55,11 @@ type Worker struct {
 	// Metrics, when set, receives the worker's CloudWatch metrics;
 	// HandleSQS flushes them after each batch.
 	Metrics *emf.Logger
+	// Hints, when set, is given every batch before it is resolved: the
+	// short poll runs when a trigger says a form submission or an email
+	// event just happened (sweep.Sweeper.PollIfHinted). A failed poll is
+	// logged only: the schedule polls again.
+	Hints func(ctx context.Context, ts []crmsync.Trigger) (int, error)
 }
 
 func (w *Worker) count(name string, dim ...string) {
@@ -93,6 +98,13 @@ var errSkipped = errors.New("an earlier trigger of the same record failed in thi
 // one, skipping the rest of a group after a failure (the group is retried
 // in order).
 func (w *Worker) resolve(ctx context.Context, ts []crmsync.Trigger) ([]engine.Outcome, []error) {
+	if w.Hints != nil {
+		if n, err := w.Hints(ctx, ts); err != nil {
+			w.logger().WarnContext(ctx, "the poll a contact change hinted at failed; the schedule polls again", "error", err)
+		} else if n > 0 {
+			w.logger().InfoContext(ctx, "polled what a contact change hinted at", "enqueued", n)
+		}
+	}
 	if b, ok := w.Resolver.(BatchResolver); ok && len(ts) > 1 {
 		return b.ResolveBatch(ctx, ts)
 	}

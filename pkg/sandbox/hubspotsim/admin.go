@@ -36,8 +36,22 @@ func adminErr(e *apiError) error {
 // changeSource CRM_UI). An engagement without hs_timestamp gets the
 // current time, as the UI's activity date defaults to now.
 func (p *Portal) CreateAsUser(o crmsync.ObjectType, props map[string]string) (Object, error) {
+	return p.CreateAsUserWith(o, props, nil)
+}
+
+// CreateAsUserWith creates a record associated with others at once, as a
+// person logging a call or a note on a contact's record does: the record
+// never exists without its associations (to maps an object type to ids).
+func (p *Portal) CreateAsUserWith(o crmsync.ObjectType, props map[string]string, to map[crmsync.ObjectType][]string) (Object, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for t, ids := range to {
+		for _, id := range ids {
+			if p.find(t, id, "") == nil {
+				return Object{}, &AdminError{Category: "OBJECT_NOT_FOUND", Message: "association with unknown " + string(t) + " " + id}
+			}
+		}
+	}
 	props = maps.Clone(props)
 	if props == nil {
 		props = map[string]string{}
@@ -50,6 +64,11 @@ func (p *Portal) CreateAsUser(o crmsync.ObjectType, props map[string]string) (Ob
 	rec, err := p.create(o, props, userSource)
 	if err != nil {
 		return Object{}, adminErr(err)
+	}
+	for _, t := range slices.Sorted(maps.Keys(to)) {
+		for _, id := range to[t] {
+			p.link(o, rec.id, t, id, []hubspot.AssociationLabel{defaultLabel(o, t)}, userSource)
+		}
 	}
 	return rec.object(), nil
 }

@@ -104,6 +104,16 @@ type Associations interface {
 	SetPrimary(ctx context.Context, ref RecordRef, c PrimaryChange) error
 }
 
+// BatchAssociations is implemented by CRMs that read many records'
+// associations in one call (HubSpot v4 batch read ≤ 100 ids), for
+// activities resolved in bulk.
+type BatchAssociations interface {
+	// AssociatedMany returns, for each id of type from, the ids of its
+	// associated records of type to; ids with none are absent. An error
+	// means nothing was read.
+	AssociatedMany(ctx context.Context, from, to ObjectType, ids []string) (map[string][]string, error)
+}
+
 // PrimaryChange is a change of a record's primary association.
 type PrimaryChange struct {
 	To   ObjectType

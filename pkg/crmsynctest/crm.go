@@ -52,6 +52,8 @@ var _ crmsync.Deleter = (*CRM)(nil)
 var _ crmsync.Associations = (*CRM)(nil)
 var _ crmsync.MergeResolver = (*CRM)(nil)
 var _ crmsync.ContactRoles = (*CRM)(nil)
+var _ crmsync.BatchAssociations = (*CRM)(nil)
+var _ crmsync.BatchCreator = (*CRM)(nil)
 
 // OwnerProperty is the property the fake takes owner ids in: writing it
 // sets the record's OwnerEmail to that user's email.
@@ -204,6 +206,24 @@ func (c *CRM) Create(ctx context.Context, o crmsync.ObjectType, properties map[s
 	c.records[ref] = r
 	c.writes = append(c.writes, Write{Op: "create", Ref: ref, Properties: copyProps(properties)})
 	return clone(r), nil
+}
+
+// CreateMany implements crmsync.BatchCreator: one "createmany" call; the
+// records are created as Create creates them ("create" faults apply to
+// each record).
+func (c *CRM) CreateMany(ctx context.Context, o crmsync.ObjectType, records []map[string]string) ([]crmsync.CreateResult, error) {
+	c.mu.Lock()
+	if err := c.fail("createmany", crmsync.RecordRef{Side: c.side, Object: o}); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.mu.Unlock()
+	out := make([]crmsync.CreateResult, len(records))
+	for i, props := range records {
+		r, err := c.Create(ctx, o, props)
+		out[i] = crmsync.CreateResult{ID: r.Ref.ID, Err: err}
+	}
+	return out, nil
 }
 
 // Update implements crmsync.CRM.
@@ -470,6 +490,23 @@ func (c *CRM) assocSet(ref crmsync.RecordRef, to crmsync.ObjectType) *assocSet {
 		c.assocs[k] = &assocSet{}
 	}
 	return c.assocs[k]
+}
+
+// AssociatedMany implements crmsync.BatchAssociations (op
+// "associatedmany", one call).
+func (c *CRM) AssociatedMany(ctx context.Context, from, to crmsync.ObjectType, ids []string) (map[string][]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.fail("associatedmany", crmsync.RecordRef{Side: c.side, Object: from}); err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, id := range ids {
+		if set := c.assocs[assocKey{from: crmsync.RecordRef{Side: c.side, Object: from, ID: id}, to: to}]; set != nil && len(set.ids) > 0 {
+			out[id] = slices.Clone(set.ids)
+		}
+	}
+	return out, nil
 }
 
 // Associated implements crmsync.Associations (one "associated" call).

@@ -78,28 +78,87 @@ type campaignFacts struct {
 	missing bool
 }
 
-// activityNow resolves an activity trigger: gated by its toggle, read,
-// decided, applied.
-func (e *Engine) activityNow(ctx context.Context, j *job) {
-	t, s := j.t, j.settings
+// activityOff reports why an activity trigger is skipped before any read
+// ("" = it goes on): its type is off and it joins no campaign.
+func activityOff(t crmsync.Trigger, s crmsync.Settings) string {
 	on, setting := s.Activities.On(t.Record.Object)
-	if !on && formCampaign(t, s) == nil {
-		e.skipNow(ctx, j, fmt.Sprintf("%s is off: %s activities do not become Salesforce Tasks", setting, t.Record.Object))
-		return
+	if on || formCampaign(t, s) != nil {
+		return ""
 	}
-	j.res.done = true
-	if err := e.checkBudget(ctx, t, s); err != nil {
-		j.res.err = err
-		return
+	return fmt.Sprintf("%s is off: %s activities do not become Salesforce Tasks", setting, t.Record.Object)
+}
+
+// resolveActivities resolves a batch's activity jobs together: the
+// engagements and their contact and deal associations are read with one
+// batch call per type (HubSpot ≤ 100), each is decided on its own, and
+// their Tasks are created with one collection call (Salesforce ≤ 200).
+func (e *Engine) resolveActivities(ctx context.Context, jobs []*job) {
+	var live []*job
+	for _, j := range jobs {
+		if err := e.checkBudget(ctx, j.t, j.settings); err != nil {
+			j.res.err = err
+			continue
+		}
+		live = append(live, j)
 	}
-	af, err := e.readActivity(ctx, j)
-	j.f, j.link = af.facts, af.link
-	if err != nil {
-		j.plan = failureOf(j.f, err)
-	} else {
-		j.plan = decideActivity(af)
+	pre := e.prefetchActivities(ctx, live)
+	for _, j := range live {
+		af, err := e.readActivity(ctx, j, pre)
+		j.f, j.link = af.facts, af.link
+		if err != nil {
+			j.plan = failureOf(j.f, err)
+		} else {
+			j.plan = decideActivity(af)
+		}
 	}
-	e.apply(ctx, []*job{j})
+	e.apply(ctx, live)
+}
+
+// activityPrefetch is what prefetchActivities read: engagements by ref
+// (missing: not found), their contacts and deals, or the error of a
+// batch read.
+type activityPrefetch struct {
+	records         map[crmsync.RecordRef]crmsync.Record
+	contacts, deals map[crmsync.RecordRef][]string
+	failed          map[crmsync.ObjectType]error
+}
+
+// prefetchActivities reads the jobs' engagements and their associations
+// with batch calls per engagement type.
+func (e *Engine) prefetchActivities(ctx context.Context, jobs []*job) *activityPrefetch {
+	pre := &activityPrefetch{records: map[crmsync.RecordRef]crmsync.Record{}, contacts: map[crmsync.RecordRef][]string{},
+		deals: map[crmsync.RecordRef][]string{}, failed: map[crmsync.ObjectType]error{}}
+	ids := map[crmsync.ObjectType][]string{}
+	for _, j := range jobs {
+		if o := j.t.Record.Object; j.t.Event == nil && activityProperties[o] != nil && !slices.Contains(ids[o], j.t.Record.ID) {
+			ids[o] = append(ids[o], j.t.Record.ID)
+		}
+	}
+	for o, list := range ids {
+		recs, err := e.HubSpot.GetMany(ctx, o, list, append(slices.Clone(activityProperties[o]), "hs_timestamp", hubspotOwnerProperty))
+		if err != nil {
+			pre.failed[o] = opError{"read " + string(o) + " activities", err}
+			continue
+		}
+		contacts, err := e.HubSpot.AssociatedMany(ctx, o, crmsync.HSContact, list)
+		if err != nil {
+			pre.failed[o] = opError{"read the contacts of " + string(o) + " activities", err}
+			continue
+		}
+		deals, err := e.HubSpot.AssociatedMany(ctx, o, crmsync.HSDeal, list)
+		if err != nil {
+			pre.failed[o] = opError{"read the deals of " + string(o) + " activities", err}
+			continue
+		}
+		for _, id := range list {
+			ref := crmsync.RecordRef{Side: crmsync.HubSpot, Object: o, ID: id}
+			if rec, ok := recs[id]; ok {
+				pre.records[ref] = rec
+			}
+			pre.contacts[ref], pre.deals[ref] = sortedIDs(contacts[id]), sortedIDs(deals[id])
+		}
+	}
+	return pre
 }
 
 // formCampaign is the campaign a form-submission trigger's form joins
@@ -130,7 +189,7 @@ var activityProperties = map[crmsync.ObjectType][]string{
 // readActivity reads the activity's link, the engagement (or takes the
 // polled event), its contact — syncing it first when it has not synced —
 // its deal, the owner and the campaign.
-func (e *Engine) readActivity(ctx context.Context, j *job) (*activityFacts, error) {
+func (e *Engine) readActivity(ctx context.Context, j *job, pre *activityPrefetch) (*activityFacts, error) {
 	t := j.t
 	af := &activityFacts{facts: &facts{t: t, also: j.also, settings: j.settings, recs: map[crmsync.Side]crmsync.Record{}, now: e.now()}}
 	l, err := e.Store.GetLink(ctx, t.Record)
@@ -140,7 +199,7 @@ func (e *Engine) readActivity(ctx context.Context, j *job) (*activityFacts, erro
 	case !errors.Is(err, crmsync.ErrNotFound):
 		return af, fmt.Errorf("get link: %w", err)
 	}
-	contacts, err := e.readActivityRecord(ctx, af)
+	contacts, err := e.readActivityRecord(ctx, af, pre)
 	if err != nil || af.gone {
 		return af, err
 	}
@@ -148,7 +207,7 @@ func (e *Engine) readActivity(ctx context.Context, j *job) (*activityFacts, erro
 		return af, err
 	}
 	if af.who.Object == crmsync.SFContact && af.event == nil {
-		if err := e.readWhat(ctx, af); err != nil {
+		if err := e.readWhat(ctx, af, pre.deals[af.t.Record]); err != nil {
 			return af, err
 		}
 	}
@@ -160,7 +219,7 @@ func (e *Engine) readActivity(ctx context.Context, j *job) (*activityFacts, erro
 
 // readActivityRecord reads the engagement, or takes the trigger's event,
 // and returns the HubSpot contacts it is about.
-func (e *Engine) readActivityRecord(ctx context.Context, af *activityFacts) ([]string, error) {
+func (e *Engine) readActivityRecord(ctx context.Context, af *activityFacts, pre *activityPrefetch) ([]string, error) {
 	t := af.t
 	if ev := t.Event; ev != nil {
 		af.event = ev
@@ -180,24 +239,19 @@ func (e *Engine) readActivityRecord(ctx context.Context, af *activityFacts) ([]s
 		}
 		return ids, nil
 	}
-	props, ok := activityProperties[t.Record.Object]
-	if !ok {
+	if _, ok := activityProperties[t.Record.Object]; !ok {
 		return nil, opError{"read " + t.Record.String(), fmt.Errorf("%w: %s activities arrive by a poll, with their event", crmsync.ErrInvalid, t.Record.Object)}
 	}
-	rec, err := e.HubSpot.Get(ctx, t.Record, append(slices.Clone(props), "hs_timestamp", hubspotOwnerProperty))
-	if errors.Is(err, crmsync.ErrNotFound) || err == nil && rec.Archived {
+	if err := pre.failed[t.Record.Object]; err != nil {
+		return nil, err
+	}
+	rec, ok := pre.records[t.Record]
+	if !ok || rec.Archived {
 		af.gone = true
 		return nil, nil
 	}
-	if err != nil {
-		return nil, opError{"read " + t.Record.String(), err}
-	}
 	af.act = rec
-	ids, _, err := e.HubSpot.Associated(ctx, t.Record, crmsync.HSContact)
-	if err != nil {
-		return nil, opError{"read the contacts of " + t.Record.String(), err}
-	}
-	return sortedIDs(ids), nil
+	return pre.contacts[t.Record], nil
 }
 
 // hubspotOwnerProperty is the owner property of every HubSpot object.
@@ -265,12 +319,8 @@ func (e *Engine) readWho(ctx context.Context, j *job, af *activityFacts, contact
 
 // readWhat finds the Opportunity linked to the engagement's first synced
 // deal.
-func (e *Engine) readWhat(ctx context.Context, af *activityFacts) error {
-	ids, _, err := e.HubSpot.Associated(ctx, af.t.Record, crmsync.HSDeal)
-	if err != nil {
-		return opError{"read the deals of " + af.t.Record.String(), err}
-	}
-	for _, id := range sortedIDs(ids) {
+func (e *Engine) readWhat(ctx context.Context, af *activityFacts, deals []string) error {
+	for _, id := range deals {
 		l, err := e.Store.GetLink(ctx, crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSDeal, ID: id})
 		if errors.Is(err, crmsync.ErrNotFound) {
 			continue

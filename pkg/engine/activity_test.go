@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +261,56 @@ func TestActivitiesArePriorityTwo(t *testing.T) {
 		if p := priorityOf(tr); p != P2 {
 			t.Errorf("priority of %s %s = %s, want P2", tr.Kind, tr.Record, p)
 		}
+	}
+}
+
+// A batch of activities costs one batch read per engagement type, one
+// association read per type and side, and one collection create; a
+// failed create call is retried with every Task of it, and the retry
+// creates each Task once.
+func TestActivityBatchUsesBatchCalls(t *testing.T) {
+	h := newHarness(t, func(s *crmsync.Settings) { s.Activities.Calls, s.Activities.Notes = true, true })
+	ctx := context.Background()
+	ct := h.hs.Put(hsContact("5", map[string]string{"email": "ada@example.com", "lastname": "Lovelace"}))
+	h.resolve(ct.Ref)
+	var ts []crmsync.Trigger
+	for i := range 12 {
+		o := crmsync.HSCall
+		if i%2 == 1 {
+			o = crmsync.HSNote
+		}
+		act := h.hs.Put(engagement(o, fmt.Sprint(100+i), map[string]string{"hs_call_title": "c", "hs_note_body": "n"}))
+		h.hs.Associate(act.Ref, crmsync.HSContact, ct.Ref.ID, false)
+		ts = append(ts, h.trigger(act.Ref, crmsync.KindCreated))
+	}
+	fail := true
+	h.sf.Fail = func(op string, ref crmsync.RecordRef) error {
+		if op == "createmany" && fail {
+			fail = false
+			return vendorErr{code: "SERVER_UNAVAILABLE", transient: true}
+		}
+		return nil
+	}
+	gets, assocs := h.hs.Calls("getmany"), h.hs.Calls("associatedmany")
+	_, errs := h.eng.ResolveBatch(ctx, ts)
+	for i, err := range errs {
+		if err == nil {
+			t.Fatalf("trigger %d: no retry after the create call failed", i)
+		}
+	}
+	if n := len(h.tasks()); n != 0 {
+		t.Fatalf("%d Tasks after a failed call", n)
+	}
+	if g, a := h.hs.Calls("getmany")-gets, h.hs.Calls("associatedmany")-assocs; g != 2 || a != 4 {
+		t.Errorf("reads: %d batch reads, %d association reads; want 2 and 4 (per type; contacts and deals)", g, a)
+	}
+	outs, errs := h.eng.ResolveBatch(ctx, ts) // the queue's retry: same deliveries
+	for i := range ts {
+		if errs[i] != nil || outs[i].Decision != DecisionSynced {
+			t.Fatalf("retry %d: %+v, %v", i, outs[i], errs[i])
+		}
+	}
+	if n, calls := len(h.tasks()), h.sf.Calls("createmany"); n != 12 || calls != 2 {
+		t.Errorf("%d Tasks in %d collection calls, want 12 in 2 (the failed one and its retry)", n, calls)
 	}
 }

@@ -17,11 +17,19 @@ import (
 // error. A failed write turns the job's plan into a failure plan (a retry
 // or the record's sync error); nothing is ever dropped.
 func (e *Engine) apply(ctx context.Context, jobs []*job) {
+	var tasks []*job
 	for _, j := range jobs {
-		if j.plan.Retry == nil {
+		switch {
+		case j.plan.Retry != nil:
+		case createsTask(j):
+			if e.holdLink(ctx, j) {
+				tasks = append(tasks, j)
+			}
+		default:
 			e.applyBefore(ctx, j)
 		}
 	}
+	e.createTasks(ctx, tasks)
 	e.writeUpdates(ctx, jobs)
 	for _, j := range jobs {
 		e.finishJob(ctx, j)
@@ -46,6 +54,51 @@ func (e *Engine) applyBefore(ctx context.Context, j *job) {
 		e.create(ctx, j)
 	case p.Link.Adopt:
 		e.adopt(ctx, j)
+	}
+}
+
+// createsTask reports whether j's plan creates an activity's Task: those
+// are created together (createTasks). A Task has no identity to match,
+// so nothing else comes before its create.
+func createsTask(j *job) bool {
+	w := j.plan.Writes.Create
+	return w != nil && w.Ref.Side == crmsync.Salesforce && w.Ref.Object == crmsync.SFTask
+}
+
+// holdLink claims or reserves the job's link before its create.
+func (e *Engine) holdLink(ctx context.Context, j *job) bool {
+	if j.plan.Link.Claim && !e.claim(ctx, j) {
+		return false
+	}
+	return !j.plan.Link.Reserve || e.reserve(ctx, j)
+}
+
+// createTasks creates the jobs' Tasks with one sObject Collections call
+// per 200 (crmsync.BatchCreator). A failed call fails each Task of it (a
+// transient failure is retried by its trigger; the reservations stay, so
+// the retries take them over).
+func (e *Engine) createTasks(ctx context.Context, jobs []*job) {
+	if len(jobs) == 0 {
+		return
+	}
+	records := make([]map[string]string, len(jobs))
+	for i, j := range jobs {
+		records[i] = j.plan.Writes.Create.Props
+	}
+	results, err := e.Salesforce.CreateMany(ctx, crmsync.SFTask, records)
+	for i, j := range jobs {
+		r := crmsync.CreateResult{Err: err}
+		if i < len(results) {
+			r = results[i]
+		}
+		if r.Err == nil && r.ID == "" {
+			r.Err = errRetry{"the batch create returned no id for " + j.t.Record.String()}
+		}
+		if r.Err != nil {
+			e.createFailed(ctx, j, r.Err)
+			continue
+		}
+		j.created(crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFTask, ID: r.ID}, e.now())
 	}
 }
 
@@ -99,36 +152,50 @@ func (e *Engine) adopt(ctx context.Context, j *job) {
 // link. A terminal create failure releases the reservation, so a fixed
 // record can be retried.
 func (e *Engine) create(ctx context.Context, j *job) {
-	src, w := j.t.Record, j.plan.Writes.Create
+	w := j.plan.Writes.Create
 	if j.plan.Link.Reserve && !e.reserve(ctx, j) {
 		return
 	}
 	created, err := e.crm(w.Ref.Side).Create(ctx, w.Ref.Object, w.Props)
 	if err != nil {
-		if crmsync.Classify(err).Class == crmsync.ClassTerminal {
-			if derr := e.Store.DeleteLink(ctx, j.link.ID, j.link.Version); derr != nil && !errors.Is(derr, crmsync.ErrNotFound) {
-				j.retry(fmt.Errorf("release reservation after failed create: %w", derr))
-				return
-			}
-			j.link = nil
-		}
-		j.fail(fmt.Sprintf("create %s %s", w.Ref.Side, w.Ref.Object), err)
+		e.createFailed(ctx, j, err)
 		return
 	}
-	j.res.writes = append(j.res.writes, Write{Op: "create", Ref: created.Ref, Properties: w.Props})
-	next := linkWith(j.plan.Link.Next, created.Ref)
-	if created.Ref.Side == crmsync.HubSpot {
-		next.HubSpotSeen = created.LastModified
+	j.created(created.Ref, created.LastModified)
+}
+
+// createFailed makes a failed create the job's plan: a terminal failure
+// releases the reservation first, so a fixed record can be retried.
+func (e *Engine) createFailed(ctx context.Context, j *job, err error) {
+	w := j.plan.Writes.Create
+	if crmsync.Classify(err).Class == crmsync.ClassTerminal {
+		if derr := e.Store.DeleteLink(ctx, j.link.ID, j.link.Version); derr != nil && !errors.Is(derr, crmsync.ErrNotFound) {
+			j.retry(fmt.Errorf("release reservation after failed create: %w", derr))
+			return
+		}
+		j.link = nil
+	}
+	j.fail(fmt.Sprintf("create %s %s", w.Ref.Side, w.Ref.Object), err)
+}
+
+// created completes the plan of a job whose record was created as ref:
+// the write, the link's new side and seen time, the reason and the
+// ledger's target.
+func (j *job) created(ref crmsync.RecordRef, modified time.Time) {
+	j.res.writes = append(j.res.writes, Write{Op: "create", Ref: ref, Properties: j.plan.Writes.Create.Props})
+	next := linkWith(j.plan.Link.Next, ref)
+	if ref.Side == crmsync.HubSpot {
+		next.HubSpotSeen = modified
 	} else {
-		next.SalesforceSeen = created.LastModified
+		next.SalesforceSeen = modified
 	}
 	j.plan.Link.Next = next
-	reason := fmt.Sprintf("created %s from %s", created.Ref, src)
+	reason := fmt.Sprintf("created %s from %s", ref, j.t.Record)
 	if j.plan.Reason != "" {
 		reason += "; " + j.plan.Reason
 	}
 	j.plan.Reason = reason
-	j.plan.Ledger.Target = created.Ref
+	j.plan.Ledger.Target = ref
 }
 
 // reserve stores a pending link for the source.

@@ -53,7 +53,9 @@ type batchKey struct {
 // for the two records of one link, are resolved once: the later ones share
 // the first's outcome. Everything else — creations, refusals, deletes,
 // merges — is resolved with N = 1, in order, so each sees what the ones
-// before it stored.
+// before it stored. Activities are resolved last, together (see
+// resolveActivities), so a contact created in the same batch is linked
+// before its activities look for it.
 func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outcome, []error) {
 	outs := make([]Outcome, len(ts))
 	errs := make([]error, len(ts))
@@ -65,7 +67,7 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 		return outs, errs
 	}
 	jobOf := make([]*job, len(ts))
-	var linked []*job
+	var linked, activities []*job
 	byRecord := map[crmsync.RecordRef]*job{}
 	byLink := map[string]*job{}
 	for i, t := range ts {
@@ -80,6 +82,10 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 			continue
 		}
 		byRecord[t.Record] = j
+		if t.Record.Object.IsActivity() {
+			activities = append(activities, j)
+			continue
+		}
 		if first := e.loadLink(ctx, j, byLink); first != nil {
 			jobOf[i] = first
 			first.also = append(first.also, t)
@@ -90,6 +96,7 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 		}
 	}
 	e.resolveJobs(ctx, linked)
+	e.resolveActivities(ctx, activities)
 	for i, t := range ts {
 		outs[i], errs[i] = e.finish(ctx, t, jobOf[i])
 	}
@@ -122,8 +129,10 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 	p, ok := pairFor(t.Record, j.settings)
 	j.pair = p
 	switch {
+	case t.Record.Object.IsActivity() && activityOff(t, j.settings) != "":
+		e.skipNow(ctx, j, activityOff(t, j.settings))
 	case t.Record.Object.IsActivity():
-		e.activityNow(ctx, j)
+		return true
 	case (!ok || !p.enabled) && drivesLifecycle(t, j.settings):
 		e.lifecycleNow(ctx, j)
 	case !ok:

@@ -37,19 +37,20 @@ type Store interface {
 
 // HubSpotCRM is the HubSpot side as production always has it
 // (*hubspot.Client): records, batches, owners, the inclusion list,
-// associations and archiving. HubSpotSchema is optional.
+// associations (one record's and many records') and archiving. HubSpotSchema is optional.
 type HubSpotCRM interface {
 	crmsync.CRM
 	crmsync.BatchCRM
 	crmsync.Owners
 	crmsync.ListMembership
 	crmsync.Associations
+	crmsync.BatchAssociations
 	crmsync.Deleter
 }
 
 // SalesforceCRM is the Salesforce side as production always has it
 // (*salesforce.Client): records, SOQL/collections, owners, deletes, merge
-// lookups, opportunity contact roles and campaigns. SalesforceSchema and OrgAPIUsage are optional.
+// lookups, opportunity contact roles, campaigns and batch creates. SalesforceSchema and OrgAPIUsage are optional.
 type SalesforceCRM interface {
 	crmsync.CRM
 	crmsync.BatchCRM
@@ -58,6 +59,7 @@ type SalesforceCRM interface {
 	crmsync.MergeResolver
 	crmsync.ContactRoles
 	crmsync.Campaigns
+	crmsync.BatchCreator
 }
 
 // Engine resolves triggers. Its fields are its dependencies; all are

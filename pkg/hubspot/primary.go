@@ -8,6 +8,25 @@ import (
 )
 
 var _ crmsync.Associations = (*Client)(nil)
+var _ crmsync.BatchAssociations = (*Client)(nil)
+
+// AssociatedMany returns each id's associated ids of type to
+// (crmsync.BatchAssociations): one v4 batch read per 100 ids.
+//
+// POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read
+func (c *Client) AssociatedMany(ctx context.Context, from, to crmsync.ObjectType, ids []string) (map[string][]string, error) {
+	m, err := c.BatchReadAssociations(ctx, from, to, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(m))
+	for id, as := range m {
+		for _, a := range as {
+			out[id] = append(out[id], a.ToID)
+		}
+	}
+	return out, nil
+}
 
 // associationTypes are the HUBSPOT_DEFINED types crmsync writes per pair:
 // the "Primary" label and the unlabelled type HubSpot gives every

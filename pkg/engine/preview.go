@@ -33,11 +33,12 @@ func (e *Engine) Preview(ctx context.Context, ref crmsync.RecordRef) (Preview, e
 	if err != nil {
 		return Preview{Record: ref}, err
 	}
-	return e.previewWith(ctx, settings, ref)
+	return e.previewWith(ctx, settings, ref, &prefetch{})
 }
 
-// previewWith is Preview under settings.
-func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref crmsync.RecordRef) (Preview, error) {
+// previewWith is Preview under settings, with what a page read ahead
+// (pre).
+func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref crmsync.RecordRef, pre *prefetch) (Preview, error) {
 	out := Preview{Record: ref}
 	if err := ref.Validate(); err != nil {
 		return out, err
@@ -63,7 +64,7 @@ func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref
 	case !errors.Is(err, crmsync.ErrNotFound):
 		return out, fmt.Errorf("get link: %w", err)
 	}
-	f, err := e.read(ctx, j, &prefetch{})
+	f, err := e.read(ctx, j, pre)
 	plan := decide(f)
 	if err != nil {
 		plan = failureOf(f, err)

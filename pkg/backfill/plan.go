@@ -33,28 +33,57 @@ func (j *Job) Plan(ctx context.Context, planner Planner, usage UsageReader) (*en
 	if err != nil {
 		return bp, err
 	}
+	extra := map[crmsync.Side]int{}
+	linked := map[crmsync.RecordRef]bool{} // what earlier pages would link: the run skips them
 	for _, t := range j.Targets {
-		after := ""
+		after, listed := "", 0
+		created := bp.Writes["create "+t.String()] // by earlier targets: the run lists them too
 		for {
 			ids, next, err := j.list(ctx, t, after)
 			if err != nil {
 				return bp, fmt.Errorf("plan backfill: %w", err)
 			}
-			page, err := planner.PreviewPage(ctx, Triggers(t, ids, "plan", j.now()), j.Bulk)
+			listed += len(ids)
+			var todo []string
+			for _, id := range ids {
+				if !linked[crmsync.RecordRef{Side: t.Side, Object: t.Object, ID: id}] {
+					todo = append(todo, id)
+				}
+			}
+			page, err := planner.PreviewPage(ctx, Triggers(t, todo, "plan", j.now()), j.Bulk)
 			if err != nil {
 				return bp, fmt.Errorf("plan backfill: %s: %w", t, err)
 			}
 			planner.AddPage(bp, page, j.Bulk)
+			for _, p := range page {
+				if p.Linked.ID != "" {
+					linked[p.Linked] = true
+				}
+			}
 			if after = next; after == "" {
 				break
 			}
 		}
+		// The run also counts each target's records once (for its ETA).
+		extra[t.Side] += j.listCalls(t, listed+created) - j.listCalls(t, listed) + 1
 	}
 	after, err := j.usage(ctx, usage)
 	for _, s := range crmsync.Sides {
-		bp.Reads[s] = int(after[s] - before[s])
+		bp.Reads[s] = int(after[s]-before[s]) + extra[s]
 	}
 	return bp, err
+}
+
+// listCalls estimates the calls listing n records of t costs: a call per
+// page of the vendor's listing (HubSpot's list: 100; SOQL: the job's page
+// size), and one more for the empty page that ends a listing of a
+// multiple of it.
+func (j *Job) listCalls(t Target, n int) int {
+	per := j.size()
+	if t.Side == crmsync.HubSpot {
+		per = min(per, 100)
+	}
+	return n/per + 1
 }
 
 func (j *Job) usage(ctx context.Context, u UsageReader) (map[crmsync.Side]int64, error) {

@@ -143,7 +143,9 @@ func (f *fakePager) Page(ctx context.Context, o crmsync.ObjectType, after string
 	return page, page[len(page)-1], nil
 }
 
-func (f *fakePager) Count(ctx context.Context, o crmsync.ObjectType) (int, error) { return len(f.all(o)), nil }
+func (f *fakePager) Count(ctx context.Context, o crmsync.ObjectType) (int, error) {
+	return len(f.all(o)), nil
+}
 
 // world is the engine over the real Salesforce client and simulator (no
 // outbound messages), HubSpot's simulator and client or an in-memory

@@ -22,6 +22,9 @@ type Preview struct {
 	Error *crmsync.SyncError `json:"error,omitempty"`
 	// Retry says why it would be retried instead.
 	Retry string `json:"retry,omitempty"`
+	// Linked is the record on the other side the resolution would link
+	// to (an existing one: zero when it would create it, or link none).
+	Linked crmsync.RecordRef `json:"linked,omitzero"`
 }
 
 // Preview reads ref and its counterpart as a resolution would and
@@ -75,6 +78,9 @@ func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref
 // previewOf describes a plan.
 func previewOf(out Preview, p Plan) Preview {
 	out.Decision, out.Reason, out.Notes, out.Error = p.Decision, p.Reason, p.Notes, p.Error
+	if other := p.Link.Next.Ref(out.Record.Side.Other()); other.ID != "" && p.Retry == nil && !p.failed() {
+		out.Linked = other
+	}
 	if p.Retry != nil {
 		out.Retry = p.Retry.Error()
 	}

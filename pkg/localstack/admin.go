@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmsync/crmsync/pkg/backfill"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/health"
@@ -34,6 +35,8 @@ import (
 //	GET  /_crmsync/errors?category=C&limit=N      an ErrorsReport
 //	GET  /_crmsync/explain?side=S&object=O&id=I&limit=N   an Explanation
 //	GET  /_crmsync/info           which data file the stack holds
+//	POST /_crmsync/backfill       {"size":200}   the backfill's next page (a backfill.Progress)
+//	POST /_crmsync/backfill-plan  {"size":200}   the backfill's dry run (an engine.BulkPlan)
 //
 // The resync routes enqueue KindManualResync triggers and answer 202 with
 // what was enqueued, as ResyncResponse (ResyncListResponse). Every route
@@ -60,6 +63,10 @@ type Admin struct {
 	// Plan previews a settings change on every linked pair
 	// (engine.Engine.PlanSettings; nil: 501).
 	Plan func(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error)
+	// Backfill runs the next page of the backfill and PlanBackfill its
+	// dry run, with pages of size records (nil: 501).
+	Backfill     func(ctx context.Context, size int) (backfill.Progress, error)
+	PlanBackfill func(ctx context.Context, size int) (*engine.BulkPlan, error)
 	// DataFile is the bbolt file the stack holds ("" when none), for the
 	// CLI to tell that it reached the stack holding its file.
 	DataFile string
@@ -199,6 +206,10 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 		return a.preview, get
 	case AdminPath + "plan":
 		return a.plan, post
+	case AdminPath + "backfill":
+		return a.backfillStep, post
+	case AdminPath + "backfill-plan":
+		return a.backfillPlan, post
 	case AdminPath + "info":
 		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}

@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/crmsync/crmsync/pkg/backfill"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/health"
@@ -176,6 +177,20 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		},
 		Plan: func(ctx context.Context, proposed crmsync.Settings, batch int) (engine.SettingsPlan, error) {
 			return s.Engine.PlanSettings(ctx, proposed, batch)
+		},
+		Backfill: func(ctx context.Context, size int) (backfill.Progress, error) {
+			j, err := s.backfillJob(ctx, cfg.Store, size)
+			if err != nil {
+				return backfill.Progress{}, err
+			}
+			return j.Step(ctx)
+		},
+		PlanBackfill: func(ctx context.Context, size int) (*engine.BulkPlan, error) {
+			j, err := s.backfillJob(ctx, cfg.Store, size)
+			if err != nil {
+				return nil, err
+			}
+			return j.Plan(ctx, s.Engine, cfg.Store)
 		}}
 	if r, ok := cfg.Queue.(redriver); ok {
 		admin.Redrive = r.Redrive

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/crmsync/crmsync/pkg/crmsync"
+	"github.com/crmsync/crmsync/pkg/localqueue"
+	"github.com/crmsync/crmsync/pkg/localstack"
+)
+
+// crmsync plan -backfill and crmsync backfill through a running stack:
+// the plan writes nothing and says what the backfill then does.
+func TestBackfillThroughTheStack(t *testing.T) {
+	ctx := context.Background()
+	st := openState(t, filepath.Join(t.TempDir(), "state.db"))
+	stack, err := localstack.Start(ctx, localstack.Config{Store: st, Queue: localqueue.New(localqueue.Options{}), NoWebhooks: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	for i := range 30 {
+		if _, err := stack.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": fmt.Sprintf("b%d@example.com", i), "lastname": "B", "company": "C"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"plan", "-backfill", "-local", stack.ReceiverURL, "-size", "20"}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"30 records read, nothing written", "create salesforce/Lead", "calls       HubSpot"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n := len(stack.Salesforce.Records("Lead")); n != 0 {
+		t.Fatalf("the plan wrote %d leads", n)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"backfill", "-size", "20", "-local", stack.ReceiverURL}, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "backfill done on local stack") || !strings.Contains(out.String(), "synced 30") {
+		t.Errorf("backfill output:\n%s", out.String())
+	}
+	if n := len(stack.Salesforce.Records("Lead")); n != 30 {
+		t.Errorf("%d leads after the backfill, want 30", n)
+	}
+	// Run again: the backfill is done; it says so and writes nothing.
+	out.Reset()
+	if err := run(ctx, []string{"backfill", "-local", stack.ReceiverURL}, &out); err != nil || !strings.Contains(out.String(), "backfill done") {
+		t.Errorf("second run: %v\n%s", err, out.String())
+	}
+}

@@ -113,7 +113,7 @@ var _ SalesforceAPI = (*salesforce.Client)(nil)
 // through records by Id with SOQL keyset paging (Id > last ORDER BY Id,
 // resumable at the last id, no query locator to expire while the budget
 // pauses) and matches emails with SOQL Email IN (…) of 200. Creations in
-// batches are the client's own (crmsync.BatchCreator) when it has them.
+// batches are the client's own (crmsync.BatchCreator).
 type Salesforce struct{ Client SalesforceAPI }
 
 var (

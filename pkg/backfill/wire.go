@@ -18,8 +18,7 @@ type Store interface {
 // with the vendor clients and using this package's adapters where the
 // clients lack a batch ability (HubSpot batch create; identity matching
 // by many emails on both sides). Salesforce creations go out in
-// collections once *salesforce.Client is a crmsync.BatchCreator; until
-// then one by one.
+// collections with the client's own CreateMany (crmsync.BatchCreator).
 func New(settings crmsync.Settings, st Store, eng *engine.Engine, hs *hubspot.Client, sf *salesforce.Client, owner string) *Job {
 	h, s := HubSpot{Client: hs}, Salesforce{Client: sf}
 	return &Job{Targets: Targets(settings), Engine: eng, Checkpoints: st, Links: st, Owner: owner,

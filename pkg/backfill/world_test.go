@@ -81,30 +81,6 @@ func (r *refusals) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// collections is the test's crmsync.BatchCreator of Salesforce: sObject
-// Collections of 200 with the values as text (the scenario maps text
-// fields only). The client's own CreateMany replaces it once it has one.
-type collections struct{ c *salesforce.Client }
-
-func (s collections) CreateMany(ctx context.Context, o crmsync.ObjectType, records []map[string]string) ([]crmsync.CreateResult, error) {
-	in := make([]salesforce.Record, len(records))
-	for i, r := range records {
-		fields := map[string]any{}
-		for k, v := range r {
-			if v != "" {
-				fields[k] = v
-			}
-		}
-		in[i] = salesforce.Record{Type: string(o), Fields: fields}
-	}
-	res, err := s.c.CreateRecords(ctx, in)
-	out := make([]crmsync.CreateResult, len(res))
-	for i, r := range res {
-		out[i] = crmsync.CreateResult{ID: r.ID, Err: r.Err()}
-	}
-	return out, err
-}
-
 // fakePager pages through a fake CRM's records in id order (listed once:
 // the fake keeps no order of its own).
 type fakePager struct {
@@ -213,7 +189,7 @@ func newWorld(t *testing.T, sfDailyLimit int, fakeHubSpot bool, edit func(*crmsy
 		Pagers: map[crmsync.Side]backfill.Pager{crmsync.HubSpot: backfill.HubSpot{Client: w.hs}, crmsync.Salesforce: backfill.Salesforce{Client: w.sf}},
 		Bulk: engine.Bulk{
 			Find:   map[crmsync.Side]engine.EmailFinder{crmsync.HubSpot: backfill.HubSpot{Client: w.hs}, crmsync.Salesforce: backfill.Salesforce{Client: w.sf}},
-			Create: map[crmsync.Side]crmsync.BatchCreator{crmsync.HubSpot: backfill.HubSpot{Client: w.hs}, crmsync.Salesforce: collections{w.sf}},
+			Create: map[crmsync.Side]crmsync.BatchCreator{crmsync.HubSpot: backfill.HubSpot{Client: w.hs}}, // Salesforce's is the client's own
 		}}
 	if fakeHubSpot {
 		w.hsFake = crmsynctest.NewCRM(crmsync.HubSpot, w.clock.now)

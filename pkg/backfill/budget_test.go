@@ -12,17 +12,21 @@ import (
 	"github.com/crmsync/crmsync/pkg/engine"
 )
 
-// backfillSize is the budget test's backfill: 50 000 records, or
-// $CRMSYNC_BACKFILL_RECORDS.
-func backfillSize(t *testing.T) int {
+// budgetScale is the budget test's backfill and Salesforce allocation:
+// 50 000 records and 1 000 calls; a tenth of both under the race
+// detector or -short; $CRMSYNC_BACKFILL_RECORDS records (for measuring).
+func budgetScale(t *testing.T) (records, allocation int) {
 	if v := os.Getenv("CRMSYNC_BACKFILL_RECORDS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1000 {
 			t.Fatalf("CRMSYNC_BACKFILL_RECORDS=%q: want a number ≥ 1000", v)
 		}
-		return n
+		return n, 1000
 	}
-	return 50_000
+	if raceBuild || testing.Short() {
+		return 5_000, 100
+	}
+	return 50_000, 1000
 }
 
 // Issue #13's budget test: an allocation of 1 000 Salesforce calls with a
@@ -34,8 +38,7 @@ func backfillSize(t *testing.T) int {
 // one day's allocation and must pause.
 func TestBackfillKeepsInsideTheAllocation(t *testing.T) {
 	ctx := context.Background()
-	const allocation = 1000
-	n := backfillSize(t)
+	n, allocation := budgetScale(t)
 	w := newWorld(t, allocation, true, nil)
 	w.contacts(t, 0, n)
 	w.job.Size = 100

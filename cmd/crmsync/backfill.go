@@ -21,7 +21,7 @@ import (
 	"github.com/crmsync/crmsync/pkg/localstack"
 )
 
-const backfillUsage = `usage: crmsync backfill [-local URL | -table NAME] [-size N] [-wait D]
+const backfillUsage = `usage: crmsync backfill [-local URL | -table NAME] [-size N] [-wait D] [-restart]
 
 The first sync of an existing portal and org: pages through each side's
 records of every enabled object pair (contacts: Salesforce leads and
@@ -30,7 +30,8 @@ each page at once — records read in batches, identities matched by many
 emails per call, creations and updates in vendor batches (HubSpot 100,
 Salesforce collections of 200) — at the API budget's lowest priority (P3).
 After each page the position is stored (the store's "backfill" lease): an
-interrupted backfill, run again, resumes at the first page not done. A page
+interrupted backfill, run again, resumes at the first page not done (a
+finished one says it is done; -restart begins a new one). A page
 the budget pauses (P3 stops at 75 % of the Salesforce allocation by default
 and resumes below 70 %) waits -wait and runs again; nothing is dropped.
 The progress bar shows the records done of those counted at the start and
@@ -62,6 +63,7 @@ func setupBackfill(fs *flag.FlagSet) runFunc {
 	table := fs.String("table", os.Getenv("CRMSYNC_TABLE"), "DynamoDB table of a deployed stack (default $CRMSYNC_TABLE)")
 	size := fs.Int("size", backfill.DefaultSize, "records per page")
 	wait := fs.Duration("wait", time.Minute, "how long a page the API budget pauses waits before it is tried again")
+	restart := fs.Bool("restart", false, "forget where the last backfill stopped (or that it finished) and begin again")
 	return func(ctx context.Context, out io.Writer, args []string) error {
 		if err := wantArgs("backfill", args, 0, ""); err != nil {
 			return err
@@ -69,7 +71,7 @@ func setupBackfill(fs *flag.FlagSet) runFunc {
 		if *size < 1 {
 			return usageError("backfill: -size must be at least 1")
 		}
-		step, where, release, err := backfillStepper(ctx, *local, *table, *size)
+		step, where, release, err := backfillStepper(ctx, *local, *table, *size, *restart)
 		if err != nil {
 			return err
 		}
@@ -82,13 +84,18 @@ func setupBackfill(fs *flag.FlagSet) runFunc {
 type stepper func(ctx context.Context) (backfill.Progress, error)
 
 // backfillStepper returns where the backfill's pages run.
-func backfillStepper(ctx context.Context, local, table string, size int) (stepper, string, func(), error) {
+func backfillStepper(ctx context.Context, local, table string, size int, restart bool) (stepper, string, func(), error) {
 	switch {
 	case local != "" && table != "":
 		return nil, "", nil, usageError("backfill: -local and -table are exclusive")
 	case local != "":
 		c := &localstack.AdminClient{BaseURL: local}
-		return func(ctx context.Context) (backfill.Progress, error) { return c.BackfillStep(ctx, size) }, "local stack " + local, func() {}, nil
+		req := localstack.BackfillRequest{Size: size, Restart: restart}
+		return func(ctx context.Context) (backfill.Progress, error) {
+			p, err := c.BackfillStep(ctx, req)
+			req.Restart = false // once, before the first page
+			return p, err
+		}, "local stack " + local, func() {}, nil
 	case table == "":
 		return nil, "", nil, usageError("backfill: pass -local URL for crmsync local, or -table (or $CRMSYNC_TABLE) for a deployed stack")
 	}
@@ -97,6 +104,12 @@ func backfillStepper(ctx context.Context, local, table string, size int) (steppe
 		return nil, "", nil, err
 	}
 	j.Size = size
+	if restart {
+		if err := j.Restart(ctx); err != nil {
+			release()
+			return nil, "", nil, err
+		}
+	}
 	return j.Step, "DynamoDB table " + table, release, nil
 }
 
@@ -152,7 +165,7 @@ func runBackfill(ctx context.Context, out io.Writer, step stepper, where string,
 				_ = bar.Set(min(p.Done, p.Total))
 			}
 			bar.Describe("backfill " + p.Current + pausedNote(p))
-		} else if p.Done != shown || p.Paused != "" {
+		} else if !p.Finished && (p.Done != shown || p.Paused != "") {
 			fmt.Fprintf(out, "backfill %s: %d/%d records%s\n", p.Current, p.Done, p.Total, pausedNote(p))
 		}
 		shown = p.Done

@@ -54,8 +54,18 @@ func TestBackfillThroughTheStack(t *testing.T) {
 		t.Errorf("%d leads after the backfill, want 30", n)
 	}
 	// Run again: the backfill is done; it says so and writes nothing.
-	out.Reset()
-	if err := run(ctx, []string{"backfill", "-local", stack.ReceiverURL}, &out); err != nil || !strings.Contains(out.String(), "backfill done") {
-		t.Errorf("second run: %v\n%s", err, out.String())
+	// -restart begins a new one: every record is already linked (and
+	// unchanged), so it writes nothing either.
+	for _, args := range [][]string{{"backfill", "-local", stack.ReceiverURL}, {"backfill", "-restart", "-local", stack.ReceiverURL}} {
+		out.Reset()
+		if err := run(ctx, args, &out); err != nil || !strings.Contains(out.String(), "backfill done") {
+			t.Errorf("%v: %v\n%s", args, err, out.String())
+		}
+		if n := len(stack.Salesforce.Records("Lead")); n != 30 {
+			t.Errorf("%v: %d leads, want 30", args, n)
+		}
+	}
+	if !strings.Contains(out.String(), "no_change 60") {
+		t.Errorf("-restart resolves every record of both sides again and finds nothing to write:\n%s", out.String())
 	}
 }

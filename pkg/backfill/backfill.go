@@ -200,14 +200,36 @@ func (j *Job) Step(ctx context.Context) (Progress, error) {
 	return p, err
 }
 
-// acquire takes the lease and reads the checkpoint.
-func (j *Job) acquire(ctx context.Context) (Checkpoint, error) {
+// Restart forgets the checkpoint, so the next Step begins a new backfill
+// from the first page (after one finished, or to start over).
+// crmsync.ErrConflict while another process runs a backfill.
+func (j *Job) Restart(ctx context.Context) error {
+	if _, err := j.lease(ctx); err != nil {
+		return err
+	}
+	if err := j.Checkpoints.ReleaseLease(ctx, LeaseName, j.Owner, ""); err != nil {
+		return fmt.Errorf("backfill: forget the checkpoint: %w", err)
+	}
+	return nil
+}
+
+// lease takes the backfill's lease.
+func (j *Job) lease(ctx context.Context) (crmsync.Lease, error) {
 	l, ok, err := j.Checkpoints.AcquireLease(ctx, LeaseName, j.Owner, leaseTTL)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("backfill: take the lease: %w", err)
+		return l, fmt.Errorf("backfill: take the lease: %w", err)
 	}
 	if !ok {
-		return Checkpoint{}, fmt.Errorf("backfill: %w: %s runs a backfill (lease until %s)", crmsync.ErrConflict, l.Owner, l.Until.Format(time.RFC3339))
+		return l, fmt.Errorf("backfill: %w: %s runs a backfill (lease until %s)", crmsync.ErrConflict, l.Owner, l.Until.Format(time.RFC3339))
+	}
+	return l, nil
+}
+
+// acquire takes the lease and reads the checkpoint.
+func (j *Job) acquire(ctx context.Context) (Checkpoint, error) {
+	l, err := j.lease(ctx)
+	if err != nil {
+		return Checkpoint{}, err
 	}
 	var cp Checkpoint
 	if l.Checkpoint != "" {

@@ -35,7 +35,7 @@ import (
 //	GET  /_crmsync/errors?category=C&limit=N      an ErrorsReport
 //	GET  /_crmsync/explain?side=S&object=O&id=I&limit=N   an Explanation
 //	GET  /_crmsync/info           which data file the stack holds
-//	POST /_crmsync/backfill       {"size":200}   the backfill's next page (a backfill.Progress)
+//	POST /_crmsync/backfill       {"size":200,"restart":false}   the backfill's next page (a backfill.Progress)
 //	POST /_crmsync/backfill-plan  {"size":200}   the backfill's dry run (an engine.BulkPlan)
 //
 // The resync routes enqueue KindManualResync triggers and answer 202 with
@@ -65,7 +65,7 @@ type Admin struct {
 	Plan func(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error)
 	// Backfill runs the next page of the backfill and PlanBackfill its
 	// dry run, with pages of size records (nil: 501).
-	Backfill     func(ctx context.Context, size int) (backfill.Progress, error)
+	Backfill     func(ctx context.Context, req BackfillRequest) (backfill.Progress, error)
 	PlanBackfill func(ctx context.Context, size int) (*engine.BulkPlan, error)
 	// DataFile is the bbolt file the stack holds ("" when none), for the
 	// CLI to tell that it reached the stack holding its file.

@@ -10,9 +10,10 @@ import (
 
 // BackfillRequest is the body of POST /_crmsync/backfill (one page) and
 // POST /_crmsync/backfill-plan (the whole dry run): the page size (0:
-// backfill.DefaultSize).
+// backfill.DefaultSize); Restart starts the backfill over before the page.
 type BackfillRequest struct {
-	Size int `json:"size,omitempty"`
+	Size    int  `json:"size,omitempty"`
+	Restart bool `json:"restart,omitempty"`
 }
 
 func (a *Admin) backfillStep(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +25,7 @@ func (a *Admin) backfillStep(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot backfill"})
 		return
 	}
-	p, err := a.Backfill(r.Context(), req.Size)
+	p, err := a.Backfill(r.Context(), req)
 	if err != nil {
 		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
 		return
@@ -50,9 +51,9 @@ func (a *Admin) backfillPlan(w http.ResponseWriter, r *http.Request) {
 }
 
 // BackfillStep runs the next page of the stack's backfill.
-func (c *AdminClient) BackfillStep(ctx context.Context, size int) (backfill.Progress, error) {
+func (c *AdminClient) BackfillStep(ctx context.Context, req BackfillRequest) (backfill.Progress, error) {
 	var out backfill.Progress
-	return out, c.do(ctx, http.MethodPost, "backfill", nil, BackfillRequest{Size: size}, &out)
+	return out, c.do(ctx, http.MethodPost, "backfill", nil, req, &out)
 }
 
 // PlanBackfill dry-runs the stack's backfill.

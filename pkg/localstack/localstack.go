@@ -178,8 +178,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		Plan: func(ctx context.Context, proposed crmsync.Settings, batch int) (engine.SettingsPlan, error) {
 			return s.Engine.PlanSettings(ctx, proposed, batch)
 		},
-		Backfill: func(ctx context.Context, size int) (backfill.Progress, error) {
-			j, err := s.backfillJob(ctx, cfg.Store, size)
+		Backfill: func(ctx context.Context, req BackfillRequest) (backfill.Progress, error) {
+			j, err := s.backfillJob(ctx, cfg.Store, req.Size)
+			if err == nil && req.Restart {
+				err = j.Restart(ctx)
+			}
 			if err != nil {
 				return backfill.Progress{}, err
 			}

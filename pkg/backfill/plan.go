@@ -29,9 +29,9 @@ type UsageReader interface {
 // estimate (engine.BulkPlan).
 func (j *Job) Plan(ctx context.Context, planner Planner, usage UsageReader) (*engine.BulkPlan, error) {
 	bp := engine.NewBulkPlan(j.size())
-	before, err := j.usage(ctx, usage)
+	before, err := engine.CallsCounted(ctx, usage, j.now())
 	if err != nil {
-		return bp, err
+		return bp, fmt.Errorf("plan backfill: %w", err)
 	}
 	extra := map[crmsync.Side]int{}
 	linked := map[crmsync.RecordRef]bool{} // what earlier pages would link: the run skips them
@@ -67,11 +67,14 @@ func (j *Job) Plan(ctx context.Context, planner Planner, usage UsageReader) (*en
 		// The run also counts each target's records once (for its ETA).
 		extra[t.Side] += j.listCalls(t, listed+created) - j.listCalls(t, listed) + 1
 	}
-	after, err := j.usage(ctx, usage)
+	after, err := engine.CallsCounted(ctx, usage, j.now())
+	if err != nil {
+		return bp, fmt.Errorf("plan backfill: %w", err)
+	}
 	for _, s := range crmsync.Sides {
 		bp.Reads[s] = int(after[s]-before[s]) + extra[s]
 	}
-	return bp, err
+	return bp, nil
 }
 
 // listCalls estimates the calls listing n records of t costs: a call per
@@ -84,16 +87,4 @@ func (j *Job) listCalls(t Target, n int) int {
 		per = min(per, 100)
 	}
 	return n/per + 1
-}
-
-func (j *Job) usage(ctx context.Context, u UsageReader) (map[crmsync.Side]int64, error) {
-	out := map[crmsync.Side]int64{}
-	for _, s := range crmsync.Sides {
-		n, err := u.APIUsage(ctx, s, j.now())
-		if err != nil {
-			return out, fmt.Errorf("plan backfill: read API usage: %w", err)
-		}
-		out[s] = n
-	}
-	return out, nil
 }

@@ -63,3 +63,51 @@ func TestPlanBackfillMatchesTheRun(t *testing.T) {
 		t.Errorf("decisions %v", p.Decisions)
 	}
 }
+
+// crmsync plan -resync says what resyncing records through the queue
+// will write and cost — the worker's batches of 10, linked pairs read in
+// batches, new records one by one — within 5 % of the run's calls: 300
+// linked contacts, 200 of them changed in Salesforce while nothing
+// told crmsync, and 50 new HubSpot contacts.
+func TestPlanResyncMatchesTheRun(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 100_000, false, nil)
+	w.contacts(t, 0, 300)
+	if p, err := w.job.Run(ctx, time.Minute, backfill.Sleep, nil); err != nil || !p.Finished {
+		t.Fatalf("backfill: %+v %v", p, err)
+	}
+	for i, lead := range w.org.Records("Lead")[:200] {
+		if err := w.org.UpdateAs("", lead["Id"].(string), map[string]any{"Phone": fmt.Sprintf("+1 555 %04d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.contacts(t, 300, 50)
+	var ts []crmsync.Trigger
+	for _, c := range w.portal.Objects(crmsync.HSContact) {
+		ts = append(ts, w.trigger(crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: c.ID}, crmsync.KindManualResync))
+	}
+	plan, err := w.eng.PlanTriggers(ctx, ts, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Pairs != 350 || plan.Writes["update hubspot/contact"] != 200 || plan.Writes["create salesforce/Lead"] != 50 {
+		t.Errorf("plan: %d records, writes %v; want 350, 200 HubSpot updates and 50 leads created", plan.Pairs, plan.Writes)
+	}
+	sfBefore, hsBefore := w.refuse.calls.Load(), w.portal.Calls()
+	for lo := 0; lo < len(ts); lo += 10 {
+		_, errs := w.eng.ResolveBatch(ctx, ts[lo:min(lo+10, len(ts))])
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	actual := map[crmsync.Side]int{crmsync.Salesforce: int(w.refuse.calls.Load() - sfBefore), crmsync.HubSpot: w.portal.Calls() - hsBefore}
+	for _, s := range crmsync.Sides {
+		predicted := plan.Total(s)
+		t.Logf("%s calls: plan %d (reads %d, writes %d), run %d", s, predicted, plan.Reads[s], plan.Calls[s], actual[s])
+		if math.Abs(float64(actual[s]-predicted)) > 0.05*float64(actual[s]) {
+			t.Errorf("%s calls: plan %d, run %d (more than 5 %% apart)", s, predicted, actual[s])
+		}
+	}
+}

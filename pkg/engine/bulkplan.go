@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/crmsync/crmsync/pkg/crmsync"
 )
@@ -99,4 +100,77 @@ func (e *Engine) AddPage(bp *BulkPlan, page []Preview, b Bulk) {
 			bp.Calls[side] += batched - n
 		}
 	}
+}
+
+// PlanTriggers previews triggers as the worker resolves them off the
+// queue — `crmsync plan -resync` — in batches of batchSize (the worker's:
+// 10 with SQS FIFO; linked pairs read with batch reads, the others one by
+// one, as ResolveBatch reads them), applying nothing. Its writes' calls
+// are counted as PlanSettings counts them; Reads are the calls counted
+// (crmsync.Usage) while it read, which are the run's reads. Errors are
+// the store's or a setting's, as for Preview.
+func (e *Engine) PlanTriggers(ctx context.Context, ts []crmsync.Trigger, batchSize int) (*BulkPlan, error) {
+	if batchSize <= 0 {
+		batchSize = 10
+	}
+	bp := NewBulkPlan(batchSize)
+	settings, err := e.Settings(ctx)
+	if err != nil {
+		return bp, err
+	}
+	before, err := CallsCounted(ctx, e.Store, e.now())
+	if err != nil {
+		return bp, err
+	}
+	updates := map[string]int{}
+	for lo := 0; lo < len(ts); lo += batchSize {
+		batch := ts[lo:min(lo+batchSize, len(ts))]
+		var linked []*job
+		for _, t := range batch {
+			p, ok := pairFor(t.Record, settings)
+			if !ok || !p.enabled || t.Record.Object.IsActivity() {
+				continue
+			}
+			l, err := e.Store.GetLink(ctx, t.Record)
+			if errors.Is(err, crmsync.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return bp, fmt.Errorf("get link: %w", err)
+			}
+			if j := (&job{t: t, settings: settings, pair: p, link: &l}); batchable(j) {
+				linked = append(linked, j)
+			}
+		}
+		pre := e.prefetch(ctx, linked)
+		for _, t := range batch {
+			p, err := e.previewWith(ctx, settings, t.Record, pre)
+			if err != nil {
+				return bp, fmt.Errorf("plan: %s: %w", t.Record, err)
+			}
+			bp.add(p, updates)
+		}
+	}
+	bp.estimate(updates)
+	after, err := CallsCounted(ctx, e.Store, e.now())
+	for _, s := range crmsync.Sides {
+		bp.Reads[s] = int(after[s] - before[s])
+	}
+	return bp, err
+}
+
+// CallsCounted is the API calls usage counted per side in the window
+// before now (crmsync.Usage.APIUsage): a plan measures its reads as the
+// difference (other work running meanwhile counts in too).
+func CallsCounted(ctx context.Context, usage interface {
+	APIUsage(ctx context.Context, side crmsync.Side, now time.Time) (int64, error)
+}, now time.Time) (map[crmsync.Side]int64, error) {
+	out := map[crmsync.Side]int64{}
+	for _, s := range crmsync.Sides {
+		n, err := usage.APIUsage(ctx, s, now)
+		if err != nil {
+			return out, fmt.Errorf("read API usage: %w", err)
+		}
+		out[s] = n
+	}
+	return out, nil
 }

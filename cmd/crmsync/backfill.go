@@ -207,9 +207,9 @@ func decisionSummary(d map[engine.Decision]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// printBulkPlan prints a backfill's dry run.
-func printBulkPlan(out io.Writer, p *engine.BulkPlan, where string) {
-	fmt.Fprintf(out, "plan        backfill on %s: %d records read, nothing written\n", where, p.Pairs)
+// printBulkPlan prints a backfill's or a resync's dry run.
+func printBulkPlan(out io.Writer, p *engine.BulkPlan, what, where string) {
+	fmt.Fprintf(out, "plan        %s on %s: %d records read, nothing written\n", what, where, p.Pairs)
 	for _, d := range sortedKeys(p.Decisions) {
 		fmt.Fprintf(out, "  %-18s %d\n", d, p.Decisions[engine.Decision(d)])
 	}
@@ -222,7 +222,7 @@ func printBulkPlan(out io.Writer, p *engine.BulkPlan, where string) {
 	for _, c := range sortedKeys(p.Errors) {
 		fmt.Fprintf(out, "errors      %-34s %d\n", c, p.Errors[crmsync.Category(c)])
 	}
-	fmt.Fprintf(out, "calls       HubSpot %d (reads %d, writes %d), Salesforce %d (reads %d, writes %d), in pages of %d\n",
+	fmt.Fprintf(out, "calls       HubSpot %d (reads %d, writes %d), Salesforce %d (reads %d, writes %d), in batches of %d\n",
 		p.Total(crmsync.HubSpot), p.Reads[crmsync.HubSpot], p.Calls[crmsync.HubSpot],
 		p.Total(crmsync.Salesforce), p.Reads[crmsync.Salesforce], p.Calls[crmsync.Salesforce], p.BatchSize)
 }

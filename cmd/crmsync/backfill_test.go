@@ -65,6 +65,25 @@ func TestBackfillThroughTheStack(t *testing.T) {
 			t.Errorf("%v: %d leads, want 30", args, n)
 		}
 	}
+	// plan -resync: one record whose lead changed while nothing told
+	// crmsync, and every errored record (none).
+	lead := stack.Salesforce.Records("Lead")[0]
+	if err := stack.Salesforce.UpdateAs("", lead["Id"].(string), map[string]any{"Title": "Chief"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.GetLink(ctx, crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFLead, ID: lead["Id"].(string)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for args, want := range map[string]string{
+		"plan -resync -local " + stack.ReceiverURL + " hubspot contact " + l.HubSpot.ID: "writes      update hubspot/contact",
+		"plan -resync -errors -local " + stack.ReceiverURL:                                "resync on local stack " + stack.ReceiverURL + ": 0 records read",
+	} {
+		var pout bytes.Buffer
+		if err := run(ctx, strings.Fields(args), &pout); err != nil || !strings.Contains(pout.String(), want) {
+			t.Errorf("%s: %v, want %q in\n%s", args, err, want, pout.String())
+		}
+	}
 	if !strings.Contains(out.String(), "no_change 60") {
 		t.Errorf("-restart resolves every record of both sides again and finds nothing to write:\n%s", out.String())
 	}

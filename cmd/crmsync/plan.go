@@ -19,6 +19,8 @@ import (
 const planUsage = `usage:
   crmsync plan [-local URL] [-batch N] [-json] FILE
   crmsync plan -backfill [-local URL | -table NAME] [-size N] [-json]
+  crmsync plan -resync [-local URL | -table NAME] [-batch N] [-json] <side> <object> <id>
+  crmsync plan -resync -errors [-category C] | -list ID [-object O]   (and the same flags)
 
 A dry run of a settings change: the running stack's engine reads every
 linked pair and decides under the settings in FILE (YAML, as settings export
@@ -37,6 +39,12 @@ the plan makes the very reads the run will make) and the writes in the
 run's batches (pages of -size; HubSpot batches of 100 and Salesforce
 collections of 200 are one call). Against a deployed stack (-table) it runs
 here, with the CRM credentials as 'crmsync backfill -table' reads them.
+
+With -resync it dry-runs 'crmsync resync' with the same arguments: the
+records a resync would enqueue, decided as the worker resolves them off the
+queue in batches of -batch (linked pairs read together, new records one by
+one), nothing written — what it would write, and its calls per CRM (reads
+measured, writes as the worker batches them).
 `
 
 func setupPlan(fs *flag.FlagSet) runFunc {
@@ -45,7 +53,23 @@ func setupPlan(fs *flag.FlagSet) runFunc {
 	asJSON := fs.Bool("json", false, "write JSON")
 	bf := fs.Bool("backfill", false, "dry-run crmsync backfill instead of a settings change")
 	size := fs.Int("size", backfill.DefaultSize, "with -backfill: records per page")
+	rs := fs.Bool("resync", false, "dry-run crmsync resync (one record, -errors or -list) instead of a settings change")
+	errs := fs.Bool("errors", false, "with -resync: every record with a sync error")
+	category := fs.String("category", "", "with -resync -errors: only this category ("+categoryNames()+")")
+	list := fs.String("list", "", "with -resync: every member of this HubSpot list")
+	listObject := fs.String("object", "contact", "with -resync -list: the HubSpot object type of the list's members")
 	return func(ctx context.Context, out io.Writer, args []string) error {
+		if *rs {
+			req, err := resyncPlanRequest(args, *errs, *category, *list, *listObject, *batch)
+			if err != nil {
+				return err
+			}
+			p, where, err := planResync(ctx, *sf.local, *sf.table, req)
+			if err != nil {
+				return fmt.Errorf("plan -resync: %w", err)
+			}
+			return writeBulkPlan(out, p, "resync", where, *asJSON)
+		}
 		if *bf {
 			if err := wantArgs("plan -backfill", args, 0, ""); err != nil {
 				return err
@@ -54,13 +78,7 @@ func setupPlan(fs *flag.FlagSet) runFunc {
 			if err != nil {
 				return fmt.Errorf("plan -backfill: %w", err)
 			}
-			if *asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(p)
-			}
-			printBulkPlan(out, p, where)
-			return nil
+			return writeBulkPlan(out, p, "backfill", where, *asJSON)
 		}
 		proposed, st, release, where, err := settingsFileAndState(ctx, "plan", sf, args)
 		if err != nil {
@@ -79,6 +97,84 @@ func setupPlan(fs *flag.FlagSet) runFunc {
 		printPlan(out, p, args[0], where)
 		return nil
 	}
+}
+
+// resyncPlanRequest reads what plan -resync dry-runs, as resync reads it.
+func resyncPlanRequest(args []string, errs bool, category, list, listObject string, batch int) (localstack.ResyncPlanRequest, error) {
+	req := localstack.ResyncPlanRequest{Errors: errs, ListID: list, BatchSize: batch}
+	switch {
+	case errs && list != "":
+		return req, usageError("plan -resync: -errors and -list are exclusive")
+	case errs || list != "":
+		if err := wantArgs("plan -resync", args, 0, ""); err != nil {
+			return req, err
+		}
+	default:
+		if err := wantArgs("plan -resync", args, 3, "<side> <object> <id>, -errors or -list ID"); err != nil {
+			return req, err
+		}
+		ref, err := parseRef(args[0], args[1], args[2])
+		if err != nil {
+			return req, usageError("plan -resync: " + err.Error())
+		}
+		req.Side, req.Object, req.ID = ref.Side, ref.Object, ref.ID
+	}
+	if category != "" {
+		if !errs {
+			return req, usageError("plan -resync: -category needs -errors")
+		}
+		c, err := parseCategory(category)
+		if err != nil {
+			return req, usageError("plan -resync: " + err.Error())
+		}
+		req.Category = c
+	}
+	if list != "" {
+		r, err := parseRef("hubspot", listObject, "-")
+		if err != nil {
+			return req, usageError("plan -resync: -object: " + err.Error())
+		}
+		req.Object = r.Object
+	}
+	return req, nil
+}
+
+// planResync dry-runs a resync on a running local stack or, with table,
+// here against a deployed stack.
+func planResync(ctx context.Context, local, table string, req localstack.ResyncPlanRequest) (*engine.BulkPlan, string, error) {
+	switch {
+	case local != "" && table != "":
+		return nil, "", usageError("-local and -table are exclusive")
+	case local != "":
+		p, err := (&localstack.AdminClient{BaseURL: local, HTTP: &http.Client{Timeout: time.Hour}}).PlanResync(ctx, req)
+		return p, "local stack " + local, err
+	case table == "":
+		return nil, "", usageError("pass -local URL for crmsync local, or -table (or $CRMSYNC_TABLE) for a deployed stack")
+	}
+	_, eng, st, release, err := deployedJob(ctx, table)
+	if err != nil {
+		return nil, "", err
+	}
+	defer release()
+	lists, _ := eng.HubSpot.(localstack.ListMembers)
+	ts, err := localstack.ResyncTriggers(ctx, req, st, lists, time.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := eng.PlanTriggers(ctx, ts, req.BatchSize)
+	return p, "DynamoDB table " + table, err
+}
+
+// writeBulkPlan writes a backfill's or a resync's dry run, as JSON or as
+// lines.
+func writeBulkPlan(out io.Writer, p *engine.BulkPlan, what, where string, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	printBulkPlan(out, p, what, where)
+	return nil
 }
 
 // planBackfill dry-runs the backfill on a running local stack or, with

@@ -37,6 +37,7 @@ import (
 //	GET  /_crmsync/info           which data file the stack holds
 //	POST /_crmsync/backfill       {"size":200,"restart":false}   the backfill's next page (a backfill.Progress)
 //	POST /_crmsync/backfill-plan  {"size":200}   the backfill's dry run (an engine.BulkPlan)
+//	POST /_crmsync/resync-plan    a ResyncPlanRequest: a resync's dry run (an engine.BulkPlan)
 //
 // The resync routes enqueue KindManualResync triggers and answer 202 with
 // what was enqueued, as ResyncResponse (ResyncListResponse). Every route
@@ -67,6 +68,9 @@ type Admin struct {
 	// dry run, with pages of size records (nil: 501).
 	Backfill     func(ctx context.Context, req BackfillRequest) (backfill.Progress, error)
 	PlanBackfill func(ctx context.Context, size int) (*engine.BulkPlan, error)
+	// PlanResync dry-runs resyncing the triggers in the worker's batches
+	// (engine.Engine.PlanTriggers; nil: 501).
+	PlanResync func(ctx context.Context, ts []crmsync.Trigger, batchSize int) (*engine.BulkPlan, error)
 	// DataFile is the bbolt file the stack holds ("" when none), for the
 	// CLI to tell that it reached the stack holding its file.
 	DataFile string
@@ -210,6 +214,8 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 		return a.backfillStep, post
 	case AdminPath + "backfill-plan":
 		return a.backfillPlan, post
+	case AdminPath + "resync-plan":
+		return a.resyncPlan, post
 	case AdminPath + "info":
 		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}

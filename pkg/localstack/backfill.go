@@ -2,10 +2,14 @@ package localstack
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/crmsync/crmsync/pkg/backfill"
+	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
+	"github.com/crmsync/crmsync/pkg/health"
 )
 
 // BackfillRequest is the body of POST /_crmsync/backfill (one page) and
@@ -71,4 +75,84 @@ func (s *Stack) backfillJob(ctx context.Context, st backfill.Store, size int) (*
 	j := backfill.New(settings, st, s.Engine, s.HubSpotClient, s.SalesforceClient, "crmsync local")
 	j.Size = size
 	return j, nil
+}
+
+// ResyncPlanRequest is the body of POST /_crmsync/resync-plan: which
+// resync to dry-run — one record (Side, Object, ID), every errored record
+// (Errors, of Category when set) or a HubSpot list's members (ListID, of
+// Object: contact when empty) — in the worker's batches of BatchSize.
+type ResyncPlanRequest struct {
+	Side      crmsync.Side       `json:"side,omitempty"`
+	Object    crmsync.ObjectType `json:"object,omitempty"`
+	ID        string             `json:"id,omitempty"`
+	Errors    bool               `json:"errors,omitempty"`
+	Category  crmsync.Category   `json:"category,omitempty"`
+	ListID    string             `json:"list_id,omitempty"`
+	BatchSize int                `json:"batch_size,omitempty"`
+}
+
+// ResyncTriggers are the triggers the resync req describes enqueues: the
+// errored records read from errs, a list's members paged with lists.
+func ResyncTriggers(ctx context.Context, req ResyncPlanRequest, errs health.ErrorLister, lists ListMembers, now time.Time) ([]crmsync.Trigger, error) {
+	switch {
+	case req.Errors:
+		return health.ResyncErrorTriggers(ctx, errs, req.Category, now)
+	case req.ListID != "":
+		if lists == nil {
+			return nil, fmt.Errorf("%w: this stack reads no HubSpot lists", crmsync.ErrInvalid)
+		}
+		object := req.Object
+		if object == "" {
+			object = crmsync.HSContact
+		}
+		var out []crmsync.Trigger
+		after := ""
+		for {
+			ids, next, err := lists.ListMembers(ctx, req.ListID, after, 100)
+			if err != nil {
+				return nil, fmt.Errorf("read list %s: %w", req.ListID, err)
+			}
+			ts, err := ResyncListTriggers(object, ids, now)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ts...)
+			if after = next; after == "" {
+				return out, nil
+			}
+		}
+	}
+	ref := crmsync.RecordRef{Side: req.Side, Object: req.Object, ID: req.ID}
+	if err := ref.Validate(); err != nil {
+		return nil, err
+	}
+	return []crmsync.Trigger{health.ResyncTrigger(ref, now)}, nil
+}
+
+func (a *Admin) resyncPlan(w http.ResponseWriter, r *http.Request) {
+	var req ResyncPlanRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if a.PlanResync == nil {
+		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot plan a resync"})
+		return
+	}
+	ts, err := ResyncTriggers(r.Context(), req, a.Store, a.Lists, a.now())
+	if err != nil {
+		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
+		return
+	}
+	p, err := a.PlanResync(r.Context(), ts, req.BatchSize)
+	if err != nil {
+		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// PlanResync dry-runs a resync on the stack.
+func (c *AdminClient) PlanResync(ctx context.Context, req ResyncPlanRequest) (*engine.BulkPlan, error) {
+	var out engine.BulkPlan
+	return &out, c.do(ctx, http.MethodPost, "resync-plan", nil, req, &out)
 }

@@ -194,6 +194,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 				return nil, err
 			}
 			return j.Plan(ctx, s.Engine, cfg.Store)
+		},
+		PlanResync: func(ctx context.Context, ts []crmsync.Trigger, batch int) (*engine.BulkPlan, error) {
+			return s.Engine.PlanTriggers(ctx, ts, batch)
 		}}
 	if r, ok := cfg.Queue.(redriver); ok {
 		admin.Redrive = r.Redrive

@@ -77,7 +77,7 @@ func TestBackfillThroughTheStack(t *testing.T) {
 	}
 	for args, want := range map[string]string{
 		"plan -resync -local " + stack.ReceiverURL + " hubspot contact " + l.HubSpot.ID: "writes      update hubspot/contact",
-		"plan -resync -errors -local " + stack.ReceiverURL:                                "resync on local stack " + stack.ReceiverURL + ": 0 records read",
+		"plan -resync -errors -local " + stack.ReceiverURL:                              "resync on local stack " + stack.ReceiverURL + ": 0 records read",
 	} {
 		var pout bytes.Buffer
 		if err := run(ctx, strings.Fields(args), &pout); err != nil || !strings.Contains(pout.String(), want) {

@@ -142,26 +142,36 @@ func resyncPlanRequest(args []string, errs bool, category, list, listObject stri
 // planResync dry-runs a resync on a running local stack or, with table,
 // here against a deployed stack.
 func planResync(ctx context.Context, local, table string, req localstack.ResyncPlanRequest) (*engine.BulkPlan, string, error) {
+	return planWhere(ctx, local, table, func(c *localstack.AdminClient) (*engine.BulkPlan, error) { return c.PlanResync(ctx, req) },
+		func(_ *backfill.Job, eng *engine.Engine, st crmsync.Store) (*engine.BulkPlan, error) {
+			lists, _ := eng.HubSpot.(localstack.ListMembers)
+			ts, err := localstack.ResyncTriggers(ctx, req, st, lists, time.Now())
+			if err != nil {
+				return nil, err
+			}
+			return eng.PlanTriggers(ctx, ts, req.BatchSize)
+		})
+}
+
+// planWhere runs a dry run through a running local stack (onStack) or,
+// with table, here against a deployed stack (here), and says where.
+func planWhere(ctx context.Context, local, table string, onStack func(c *localstack.AdminClient) (*engine.BulkPlan, error),
+	here func(j *backfill.Job, eng *engine.Engine, st crmsync.Store) (*engine.BulkPlan, error)) (*engine.BulkPlan, string, error) {
 	switch {
 	case local != "" && table != "":
 		return nil, "", usageError("-local and -table are exclusive")
 	case local != "":
-		p, err := (&localstack.AdminClient{BaseURL: local, HTTP: &http.Client{Timeout: time.Hour}}).PlanResync(ctx, req)
+		p, err := onStack(&localstack.AdminClient{BaseURL: local, HTTP: &http.Client{Timeout: time.Hour}})
 		return p, "local stack " + local, err
 	case table == "":
 		return nil, "", usageError("pass -local URL for crmsync local, or -table (or $CRMSYNC_TABLE) for a deployed stack")
 	}
-	_, eng, st, release, err := deployedJob(ctx, table)
+	j, eng, st, release, err := deployedJob(ctx, table)
 	if err != nil {
 		return nil, "", err
 	}
 	defer release()
-	lists, _ := eng.HubSpot.(localstack.ListMembers)
-	ts, err := localstack.ResyncTriggers(ctx, req, st, lists, time.Now())
-	if err != nil {
-		return nil, "", err
-	}
-	p, err := eng.PlanTriggers(ctx, ts, req.BatchSize)
+	p, err := here(j, eng, st)
 	return p, "DynamoDB table " + table, err
 }
 
@@ -180,23 +190,11 @@ func writeBulkPlan(out io.Writer, p *engine.BulkPlan, what, where string, asJSON
 // planBackfill dry-runs the backfill on a running local stack or, with
 // table, here against a deployed stack.
 func planBackfill(ctx context.Context, local, table string, size int) (*engine.BulkPlan, string, error) {
-	switch {
-	case local != "" && table != "":
-		return nil, "", usageError("-local and -table are exclusive")
-	case local != "":
-		p, err := (&localstack.AdminClient{BaseURL: local, HTTP: &http.Client{Timeout: time.Hour}}).PlanBackfill(ctx, size)
-		return p, "local stack " + local, err
-	case table == "":
-		return nil, "", usageError("pass -local URL for crmsync local, or -table (or $CRMSYNC_TABLE) for a deployed stack")
-	}
-	j, eng, st, release, err := deployedJob(ctx, table)
-	if err != nil {
-		return nil, "", err
-	}
-	defer release()
-	j.Size = size
-	p, err := j.Plan(ctx, eng, st)
-	return p, "DynamoDB table " + table, err
+	return planWhere(ctx, local, table, func(c *localstack.AdminClient) (*engine.BulkPlan, error) { return c.PlanBackfill(ctx, size) },
+		func(j *backfill.Job, eng *engine.Engine, st crmsync.Store) (*engine.BulkPlan, error) {
+			j.Size = size
+			return j.Plan(ctx, eng, st)
+		})
 }
 
 func printPlan(out io.Writer, p engine.SettingsPlan, file, where string) {

@@ -211,11 +211,17 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 	case AdminPath + "plan":
 		return a.plan, post
 	case AdminPath + "backfill":
-		return a.backfillStep, post
+		return serveCall(a.Backfill, "this stack cannot backfill"), post
 	case AdminPath + "backfill-plan":
-		return a.backfillPlan, post
+		var plan func(ctx context.Context, req BackfillRequest) (*engine.BulkPlan, error)
+		if a.PlanBackfill != nil {
+			plan = func(ctx context.Context, req BackfillRequest) (*engine.BulkPlan, error) {
+				return a.PlanBackfill(ctx, req.Size)
+			}
+		}
+		return serveCall(plan, "this stack cannot plan a backfill"), post
 	case AdminPath + "resync-plan":
-		return a.resyncPlan, post
+		return serveCall(a.planResync(), "this stack cannot plan a resync"), post
 	case AdminPath + "info":
 		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}

@@ -20,38 +20,25 @@ type BackfillRequest struct {
 	Restart bool `json:"restart,omitempty"`
 }
 
-func (a *Admin) backfillStep(w http.ResponseWriter, r *http.Request) {
-	var req BackfillRequest
-	if !decodeBody(w, r, &req) {
-		return
+// serveCall serves a route that decodes a Req, calls do (missing says
+// why the stack cannot when do is nil: 501) and answers its result.
+func serveCall[Req, Resp any](do func(ctx context.Context, req Req) (Resp, error), missing string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if !decodeBody(w, r, &req) {
+			return
+		}
+		if do == nil {
+			writeJSON(w, http.StatusNotImplemented, adminError{Error: missing})
+			return
+		}
+		out, err := do(r.Context(), req)
+		if err != nil {
+			writeJSON(w, statusOf(err), adminError{Error: err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
-	if a.Backfill == nil {
-		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot backfill"})
-		return
-	}
-	p, err := a.Backfill(r.Context(), req)
-	if err != nil {
-		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
-}
-
-func (a *Admin) backfillPlan(w http.ResponseWriter, r *http.Request) {
-	var req BackfillRequest
-	if !decodeBody(w, r, &req) {
-		return
-	}
-	if a.PlanBackfill == nil {
-		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot plan a backfill"})
-		return
-	}
-	p, err := a.PlanBackfill(r.Context(), req.Size)
-	if err != nil {
-		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
 // BackfillStep runs the next page of the stack's backfill.
@@ -129,26 +116,19 @@ func ResyncTriggers(ctx context.Context, req ResyncPlanRequest, errs health.Erro
 	return []crmsync.Trigger{health.ResyncTrigger(ref, now)}, nil
 }
 
-func (a *Admin) resyncPlan(w http.ResponseWriter, r *http.Request) {
-	var req ResyncPlanRequest
-	if !decodeBody(w, r, &req) {
-		return
-	}
+// planResync is the resync-plan route's call (nil when the stack cannot
+// plan).
+func (a *Admin) planResync() func(ctx context.Context, req ResyncPlanRequest) (*engine.BulkPlan, error) {
 	if a.PlanResync == nil {
-		writeJSON(w, http.StatusNotImplemented, adminError{Error: "this stack cannot plan a resync"})
-		return
+		return nil
 	}
-	ts, err := ResyncTriggers(r.Context(), req, a.Store, a.Lists, a.now())
-	if err != nil {
-		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
-		return
+	return func(ctx context.Context, req ResyncPlanRequest) (*engine.BulkPlan, error) {
+		ts, err := ResyncTriggers(ctx, req, a.Store, a.Lists, a.now())
+		if err != nil {
+			return nil, err
+		}
+		return a.PlanResync(ctx, ts, req.BatchSize)
 	}
-	p, err := a.PlanResync(r.Context(), ts, req.BatchSize)
-	if err != nil {
-		writeJSON(w, statusOf(err), adminError{Error: err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
 }
 
 // PlanResync dry-runs a resync on the stack.

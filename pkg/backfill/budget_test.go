@@ -42,6 +42,9 @@ func TestBackfillKeepsInsideTheAllocation(t *testing.T) {
 	w := newWorld(t, allocation, true, nil)
 	w.contacts(t, 0, n)
 	w.job.Size = 100
+	if v := os.Getenv("CRMSYNC_BACKFILL_PAGE"); v != "" { // for measuring
+		w.job.Size, _ = strconv.Atoi(v)
+	}
 
 	pauses, maxUsed := 0, 0
 	flowed := false

@@ -6,6 +6,8 @@
 //	crmsync explain <side> <object> <id>           why a record synced as it did
 //	crmsync resync <side> <object> <id>            enqueue a record again (-errors, -list)
 //	crmsync redrive [-since T] [-until T]          dead-lettered triggers back onto the queue
+//	crmsync backfill [-local URL | -table NAME]    the first sync, in pages at P3, resumable
+//	crmsync plan FILE | -backfill | -resync …      dry-run a settings change, a backfill or a resync
 //	crmsync version                                which build this is
 //
 // Every command is one entry of the command table: its flags go before or
@@ -71,7 +73,8 @@ func commands() []command {
 		{"resync", "enqueue records again by hand: one, every errored one (-errors), a HubSpot list's members (-list)", resyncUsage, setupResync},
 		{"redrive", "move dead-lettered triggers back onto the queue (all, or by time range)", redriveUsage, setupRedrive},
 		{"health", "the Sync Health data in the terminal: API usage, error cards, queue, sweep", healthUsage, setupHealth},
-		{"plan", "dry-run a settings change: the pairs and fields it would change and the calls it costs", planUsage, setupPlan},
+		{"plan", "dry-run a settings change (FILE), a backfill (-backfill) or a resync (-resync): what it would write, the calls it costs", planUsage, setupPlan},
+		{"backfill", "the first sync of an existing portal and org: in pages at P3, resumable, with progress and ETA", backfillUsage, setupBackfill},
 		{"version", "print the module version and the revision it was built from", versionUsage, setupVersion},
 	}
 }

@@ -82,6 +82,9 @@ const (
 	DeliveryResync       = "crmsync-resync"
 	DeliveryResyncErrors = "crmsync-resync-errors"
 	DeliveryResyncList   = "crmsync-resync-list"
+	// DeliveryBackfill marks the triggers of `crmsync backfill` (bulk
+	// work: the lowest priority, P3).
+	DeliveryBackfill = "crmsync-backfill"
 )
 
 // GroupKey is the queue's message group: work on one source record is

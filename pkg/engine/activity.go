@@ -93,14 +93,7 @@ func activityOff(t crmsync.Trigger, s crmsync.Settings) string {
 // batch call per type (HubSpot ≤ 100), each is decided on its own, and
 // their Tasks are created with one collection call (Salesforce ≤ 200).
 func (e *Engine) resolveActivities(ctx context.Context, jobs []*job) {
-	var live []*job
-	for _, j := range jobs {
-		if err := e.checkBudget(ctx, j.t, j.settings); err != nil {
-			j.res.err = err
-			continue
-		}
-		live = append(live, j)
-	}
+	live := e.withinBudget(ctx, jobs)
 	pre := e.prefetchActivities(ctx, live)
 	for _, j := range live {
 		af, err := e.readActivity(ctx, j, pre)

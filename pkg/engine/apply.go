@@ -12,24 +12,29 @@ import (
 )
 
 // apply performs the jobs' plans: first each job's link writes and
-// creates (in order), then every update with batch calls per side and
+// creates (in order; activities' Tasks together), then every update with batch calls per side and
 // object type, then each job's association, delete, link, ledger and sync
 // error. A failed write turns the job's plan into a failure plan (a retry
 // or the record's sync error); nothing is ever dropped.
 func (e *Engine) apply(ctx context.Context, jobs []*job) {
-	var tasks []*job
+	e.applyWith(ctx, jobs, Bulk{}, createsTask)
+}
+
+// applyWith is apply with the creations for which together holds sent in
+// vendor batches (createMany) where the target side can (b's or the
+// CRM's crmsync.BatchCreator); the others are created one by one.
+func (e *Engine) applyWith(ctx context.Context, jobs []*job, b Bulk, together func(*job) bool) {
+	var creates []*job
 	for _, j := range jobs {
 		switch {
 		case j.plan.Retry != nil:
-		case createsTask(j):
-			if e.holdLink(ctx, j) {
-				tasks = append(tasks, j)
-			}
+		case j.plan.Writes.Create != nil && together(j) && e.creator(j.plan.Writes.Create.Ref.Side, b) != nil:
+			creates = append(creates, j)
 		default:
 			e.applyBefore(ctx, j)
 		}
 	}
-	e.createTasks(ctx, tasks)
+	e.createMany(ctx, creates, b)
 	e.writeUpdates(ctx, jobs)
 	for _, j := range jobs {
 		e.finishJob(ctx, j)
@@ -57,49 +62,12 @@ func (e *Engine) applyBefore(ctx context.Context, j *job) {
 	}
 }
 
-// createsTask reports whether j's plan creates an activity's Task: those
-// are created together (createTasks). A Task has no identity to match,
-// so nothing else comes before its create.
+// createsTask reports whether j's plan creates an activity's Task: a
+// batch's Tasks are created together (one sObject Collections call). A
+// Task has no identity to match, so nothing else comes before its create.
 func createsTask(j *job) bool {
 	w := j.plan.Writes.Create
 	return w != nil && w.Ref.Side == crmsync.Salesforce && w.Ref.Object == crmsync.SFTask
-}
-
-// holdLink claims or reserves the job's link before its create.
-func (e *Engine) holdLink(ctx context.Context, j *job) bool {
-	if j.plan.Link.Claim && !e.claim(ctx, j) {
-		return false
-	}
-	return !j.plan.Link.Reserve || e.reserve(ctx, j)
-}
-
-// createTasks creates the jobs' Tasks with one sObject Collections call
-// per 200 (crmsync.BatchCreator). A failed call fails each Task of it (a
-// transient failure is retried by its trigger; the reservations stay, so
-// the retries take them over).
-func (e *Engine) createTasks(ctx context.Context, jobs []*job) {
-	if len(jobs) == 0 {
-		return
-	}
-	records := make([]map[string]string, len(jobs))
-	for i, j := range jobs {
-		records[i] = j.plan.Writes.Create.Props
-	}
-	results, err := e.Salesforce.CreateMany(ctx, crmsync.SFTask, records)
-	for i, j := range jobs {
-		r := crmsync.CreateResult{Err: err}
-		if i < len(results) {
-			r = results[i]
-		}
-		if r.Err == nil && r.ID == "" {
-			r.Err = errRetry{"the batch create returned no id for " + j.t.Record.String()}
-		}
-		if r.Err != nil {
-			e.createFailed(ctx, j, r.Err)
-			continue
-		}
-		j.created(crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFTask, ID: r.ID}, e.now())
-	}
 }
 
 // claim takes over the source's stale reservation (left by a dead worker,
@@ -168,7 +136,7 @@ func (e *Engine) create(ctx context.Context, j *job) {
 // releases the reservation first, so a fixed record can be retried.
 func (e *Engine) createFailed(ctx context.Context, j *job, err error) {
 	w := j.plan.Writes.Create
-	if crmsync.Classify(err).Class == crmsync.ClassTerminal {
+	if crmsync.Classify(err).Class == crmsync.ClassTerminal && j.link != nil {
 		if derr := e.Store.DeleteLink(ctx, j.link.ID, j.link.Version); derr != nil && !errors.Is(derr, crmsync.ErrNotFound) {
 			j.retry(fmt.Errorf("release reservation after failed create: %w", derr))
 			return

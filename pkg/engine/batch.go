@@ -61,10 +61,7 @@ func (e *Engine) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]Outc
 	errs := make([]error, len(ts))
 	settings, err := e.Settings(ctx)
 	if err != nil {
-		for i := range ts {
-			outs[i], errs[i] = Outcome{Trigger: ts[i]}, fmt.Errorf("engine: %w", err)
-		}
-		return outs, errs
+		return retryAll(ts, err)
 	}
 	jobOf := make([]*job, len(ts))
 	var linked, activities []*job
@@ -202,14 +199,7 @@ func batchable(j *job) bool {
 
 // resolveJobs reads, decides and applies jobs together.
 func (e *Engine) resolveJobs(ctx context.Context, jobs []*job) {
-	var live []*job
-	for _, j := range jobs {
-		if err := e.checkBudget(ctx, j.t, j.settings); err != nil {
-			j.res.err = err
-			continue
-		}
-		live = append(live, j)
-	}
+	live := e.withinBudget(ctx, jobs)
 	pre := e.prefetch(ctx, live)
 	for _, j := range live {
 		f, err := e.read(ctx, j, pre)
@@ -306,4 +296,15 @@ func (e *Engine) prefetch(ctx context.Context, jobs []*job) *prefetch {
 		}
 	}
 	return pre
+}
+
+// retryAll is the result of a batch that could not start (its settings
+// did not load): every trigger is retried.
+func retryAll(ts []crmsync.Trigger, err error) ([]Outcome, []error) {
+	outs := make([]Outcome, len(ts))
+	errs := make([]error, len(ts))
+	for i := range ts {
+		outs[i], errs[i] = Outcome{Trigger: ts[i]}, fmt.Errorf("engine: %w", err)
+	}
+	return outs, errs
 }

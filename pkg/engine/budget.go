@@ -203,3 +203,17 @@ func (e *Engine) Budget() BudgetState {
 	}
 	return st
 }
+
+// withinBudget returns the jobs the API budget lets run now; the others
+// wait (their result is the budget's wait, retried through the queue).
+func (e *Engine) withinBudget(ctx context.Context, jobs []*job) []*job {
+	var live []*job
+	for _, j := range jobs {
+		if err := e.checkBudget(ctx, j.t, j.settings); err != nil {
+			j.res.err = err
+			continue
+		}
+		live = append(live, j)
+	}
+	return live
+}

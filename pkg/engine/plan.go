@@ -68,7 +68,7 @@ func (e *Engine) PlanSettings(ctx context.Context, proposed crmsync.Settings, ba
 			if !l.IsRecordPair() {
 				continue
 			}
-			p, err := e.previewWith(ctx, settings, l.HubSpot)
+			p, err := e.previewWith(ctx, settings, l.HubSpot, &prefetch{})
 			if err != nil {
 				return out, fmt.Errorf("plan: %s: %w", l.HubSpot, err)
 			}
@@ -118,11 +118,11 @@ func (sp *SettingsPlan) estimate(updates map[string]int) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		n := updates[k]
-		side, vendorMax := crmsync.HubSpot, 100
+		side := crmsync.HubSpot
 		if strings.HasPrefix(k, "update "+string(crmsync.Salesforce)+"/") {
-			side, vendorMax = crmsync.Salesforce, 200
+			side = crmsync.Salesforce
 		}
-		per := min(sp.BatchSize, vendorMax)
+		per := min(sp.BatchSize, VendorBatch(side))
 		sp.Calls[side] += (n + per - 1) / per
 	}
 }

@@ -22,6 +22,9 @@ type Preview struct {
 	Error *crmsync.SyncError `json:"error,omitempty"`
 	// Retry says why it would be retried instead.
 	Retry string `json:"retry,omitempty"`
+	// Linked is the record on the other side the resolution would link
+	// to (an existing one: zero when it would create it, or link none).
+	Linked crmsync.RecordRef `json:"linked,omitzero"`
 }
 
 // Preview reads ref and its counterpart as a resolution would and
@@ -33,11 +36,12 @@ func (e *Engine) Preview(ctx context.Context, ref crmsync.RecordRef) (Preview, e
 	if err != nil {
 		return Preview{Record: ref}, err
 	}
-	return e.previewWith(ctx, settings, ref)
+	return e.previewWith(ctx, settings, ref, &prefetch{})
 }
 
-// previewWith is Preview under settings.
-func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref crmsync.RecordRef) (Preview, error) {
+// previewWith is Preview under settings, with what a page read ahead
+// (pre).
+func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref crmsync.RecordRef, pre *prefetch) (Preview, error) {
 	out := Preview{Record: ref}
 	if err := ref.Validate(); err != nil {
 		return out, err
@@ -63,7 +67,7 @@ func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref
 	case !errors.Is(err, crmsync.ErrNotFound):
 		return out, fmt.Errorf("get link: %w", err)
 	}
-	f, err := e.read(ctx, j, &prefetch{})
+	f, err := e.read(ctx, j, pre)
 	plan := decide(f)
 	if err != nil {
 		plan = failureOf(f, err)
@@ -74,6 +78,9 @@ func (e *Engine) previewWith(ctx context.Context, settings crmsync.Settings, ref
 // previewOf describes a plan.
 func previewOf(out Preview, p Plan) Preview {
 	out.Decision, out.Reason, out.Notes, out.Error = p.Decision, p.Reason, p.Notes, p.Error
+	if other := p.Link.Next.Ref(out.Record.Side.Other()); other.ID != "" && p.Retry == nil && !p.failed() {
+		out.Linked = other
+	}
 	if p.Retry != nil {
 		out.Retry = p.Retry.Error()
 	}

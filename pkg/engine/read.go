@@ -24,6 +24,9 @@ func (e opError) Unwrap() error { return e.err }
 type prefetch struct {
 	records map[crmsync.RecordRef]crmsync.Record
 	missing map[crmsync.RecordRef]bool
+	// matches are identity matches a bulk page asked for by many emails
+	// at once (bulk.go); an email absent was not asked.
+	matches map[emailKey][]crmsync.Record
 }
 
 // get reads a record: from what the batch read ahead, else with a Get.
@@ -66,7 +69,7 @@ func (e *Engine) read(ctx context.Context, j *job, pre *prefetch) (*facts, error
 		if err := e.readOther(ctx, f, pre, other); err != nil || !f.found.gone.ref.IsZero() || conversionRefusal(f) != nil {
 			return f, err
 		}
-	} else if err := e.readIdentity(ctx, f); err != nil || f.found.matchLink != nil {
+	} else if err := e.readIdentity(ctx, f, pre); err != nil || f.found.matchLink != nil {
 		return f, err
 	}
 	return f, e.readLookups(ctx, f)
@@ -155,12 +158,12 @@ func (e *Engine) readEligibility(ctx context.Context, f *facts) error {
 // readIdentity finds the other side's record of an unlinked source:
 // contacts by email (the most recently modified), a new HubSpot company
 // by the Account of its synced contacts. It reads the match's own link.
-func (e *Engine) readIdentity(ctx context.Context, f *facts) error {
+func (e *Engine) readIdentity(ctx context.Context, f *facts, pre *prefetch) error {
 	src := f.src()
 	var err error
 	switch {
 	case f.pair.isContact():
-		f.found.match, err = e.findByEmail(ctx, f, emailOf(f.recs[src.Side]))
+		f.found.match, err = e.findByEmail(ctx, f, pre, emailOf(f.recs[src.Side]))
 	case f.pair.hs == crmsync.HSCompany && src.Side == crmsync.HubSpot:
 		f.found.match, err = e.accountOfContacts(ctx, f)
 	}
@@ -187,14 +190,19 @@ func (e *Engine) readIdentity(ctx context.Context, f *facts) error {
 }
 
 // findByEmail returns the most recently modified record with that email
-// on the other side among the pair's types, or nil.
-func (e *Engine) findByEmail(ctx context.Context, f *facts, email string) (*crmsync.Record, error) {
+// on the other side among the pair's types, or nil: as a bulk page read
+// it (pre), else asked of the CRM.
+func (e *Engine) findByEmail(ctx context.Context, f *facts, pre *prefetch, email string) (*crmsync.Record, error) {
 	s := f.other()
 	var best *crmsync.Record
 	for _, o := range f.pair.matchTypes(s) {
-		found, err := e.crm(s).FindByEmail(ctx, o, email, readProperties(f.settings, s, o))
-		if err != nil {
-			return nil, opError{fmt.Sprintf("find %s by email", o), err}
+		found, ok := pre.matches[emailKey{s, o, normalEmail(email)}]
+		if !ok {
+			var err error
+			found, err = e.crm(s).FindByEmail(ctx, o, email, readProperties(f.settings, s, o))
+			if err != nil {
+				return nil, opError{fmt.Sprintf("find %s by email", o), err}
+			}
 		}
 		for i := range found {
 			if best == nil || found[i].LastModified.After(best.LastModified) {

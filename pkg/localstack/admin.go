@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmsync/crmsync/pkg/backfill"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/health"
@@ -34,6 +35,9 @@ import (
 //	GET  /_crmsync/errors?category=C&limit=N      an ErrorsReport
 //	GET  /_crmsync/explain?side=S&object=O&id=I&limit=N   an Explanation
 //	GET  /_crmsync/info           which data file the stack holds
+//	POST /_crmsync/backfill       {"size":200,"restart":false}   the backfill's next page (a backfill.Progress)
+//	POST /_crmsync/backfill-plan  {"size":200}   the backfill's dry run (an engine.BulkPlan)
+//	POST /_crmsync/resync-plan    a ResyncPlanRequest: a resync's dry run (an engine.BulkPlan)
 //
 // The resync routes enqueue KindManualResync triggers and answer 202 with
 // what was enqueued, as ResyncResponse (ResyncListResponse). Every route
@@ -60,6 +64,13 @@ type Admin struct {
 	// Plan previews a settings change on every linked pair
 	// (engine.Engine.PlanSettings; nil: 501).
 	Plan func(ctx context.Context, proposed crmsync.Settings, batchSize int) (engine.SettingsPlan, error)
+	// Backfill runs the next page of the backfill and PlanBackfill its
+	// dry run, with pages of size records (nil: 501).
+	Backfill     func(ctx context.Context, req BackfillRequest) (backfill.Progress, error)
+	PlanBackfill func(ctx context.Context, size int) (*engine.BulkPlan, error)
+	// PlanResync dry-runs resyncing the triggers in the worker's batches
+	// (engine.Engine.PlanTriggers; nil: 501).
+	PlanResync func(ctx context.Context, ts []crmsync.Trigger, batchSize int) (*engine.BulkPlan, error)
 	// DataFile is the bbolt file the stack holds ("" when none), for the
 	// CLI to tell that it reached the stack holding its file.
 	DataFile string
@@ -199,6 +210,18 @@ func (a *Admin) route(path string) (http.HandlerFunc, []string) {
 		return a.preview, get
 	case AdminPath + "plan":
 		return a.plan, post
+	case AdminPath + "backfill":
+		return serveCall(a.Backfill, "this stack cannot backfill"), post
+	case AdminPath + "backfill-plan":
+		var plan func(ctx context.Context, req BackfillRequest) (*engine.BulkPlan, error)
+		if a.PlanBackfill != nil {
+			plan = func(ctx context.Context, req BackfillRequest) (*engine.BulkPlan, error) {
+				return a.PlanBackfill(ctx, req.Size)
+			}
+		}
+		return serveCall(plan, "this stack cannot plan a backfill"), post
+	case AdminPath + "resync-plan":
+		return serveCall(a.planResync(), "this stack cannot plan a resync"), post
 	case AdminPath + "info":
 		return func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Info{DataFile: a.DataFile}) }, get
 	}

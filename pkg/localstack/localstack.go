@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/crmsync/crmsync/pkg/backfill"
 	"github.com/crmsync/crmsync/pkg/crmsync"
 	"github.com/crmsync/crmsync/pkg/engine"
 	"github.com/crmsync/crmsync/pkg/health"
@@ -176,6 +177,26 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		},
 		Plan: func(ctx context.Context, proposed crmsync.Settings, batch int) (engine.SettingsPlan, error) {
 			return s.Engine.PlanSettings(ctx, proposed, batch)
+		},
+		Backfill: func(ctx context.Context, req BackfillRequest) (backfill.Progress, error) {
+			j, err := s.backfillJob(ctx, cfg.Store, req.Size)
+			if err == nil && req.Restart {
+				err = j.Restart(ctx)
+			}
+			if err != nil {
+				return backfill.Progress{}, err
+			}
+			return j.Step(ctx)
+		},
+		PlanBackfill: func(ctx context.Context, size int) (*engine.BulkPlan, error) {
+			j, err := s.backfillJob(ctx, cfg.Store, size)
+			if err != nil {
+				return nil, err
+			}
+			return j.Plan(ctx, s.Engine, cfg.Store)
+		},
+		PlanResync: func(ctx context.Context, ts []crmsync.Trigger, batch int) (*engine.BulkPlan, error) {
+			return s.Engine.PlanTriggers(ctx, ts, batch)
 		}}
 	if r, ok := cfg.Queue.(redriver); ok {
 		admin.Redrive = r.Redrive

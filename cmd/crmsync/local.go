@@ -191,11 +191,16 @@ func printSyncScope(out io.Writer, s crmsync.Settings) {
 			on = append(on, t.name)
 		}
 	}
-	if len(on) == 0 {
-		fmt.Fprintln(out, "activities  all off")
-		return
+	switch {
+	case len(on) == 0:
+		fmt.Fprint(out, "activities  all off (none becomes a Salesforce Task)")
+	default:
+		fmt.Fprintf(out, "activities  %s on: each becomes a Salesforce Task", strings.Join(on, ", "))
 	}
-	fmt.Fprintf(out, "activities  %s on in the settings (this version does not sync activities to Salesforce Tasks yet)\n", strings.Join(on, ", "))
+	if n := len(a.FormCampaigns); n > 0 {
+		fmt.Fprintf(out, "; %d form(s) add their submitters to Salesforce campaigns", n)
+	}
+	fmt.Fprintln(out)
 }
 
 // envSecrets serves "secrets" from environment variables named by their id.

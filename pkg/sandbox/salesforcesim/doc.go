@@ -13,7 +13,8 @@
 //     CampaignMemberStatus, 00v CampaignMember, 00T Task, 005 User); errors as [{errorCode,
 //     message, fields}], collection results as {id, success, errors:
 //     [{statusCode, …}]}; SystemModstamp/LastModifiedDate strictly
-//     increasing; Sforce-Limit-Info on every REST answer.
+//     increasing (to the millisecond), while SOQL compares and orders
+//     date-times to the second, as Salesforce does; Sforce-Limit-Info on every REST answer.
 //   - The API allocation is a rolling 24 hours counted per minute on the
 //     org's clock (Config.Now): past Config.DailyLimit calls answer 403
 //     REQUEST_LIMIT_EXCEEDED, which is not counted. Token and admin calls

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/crmsync/crmsync/pkg/salesforce"
@@ -327,7 +328,9 @@ func compare(a, b any) (int, bool) {
 			tx, e1 := salesforce.ParseTime(x)
 			ty, e2 := salesforce.ParseTime(y)
 			if e1 == nil && e2 == nil {
-				return tx.Compare(ty), true
+				// Salesforce ignores milliseconds when it compares or
+				// orders date-times (its values are kept to the second).
+				return tx.Truncate(time.Second).Compare(ty.Truncate(time.Second)), true
 			}
 		}
 		return compareFold(x, y), true

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/crmsync/crmsync/pkg/salesforce"
 )
 
 // The sweep's keyset query: parentheses in WHERE and a two-field ORDER BY
@@ -19,11 +21,16 @@ func TestSOQLKeysetPaging(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	// Three of them on one timestamp.
+	// Three of them on one timestamp, the others a second later
+	// (Salesforce compares date-times to the second).
 	s.org.mu.Lock()
 	stamp := s.org.records[ids[0]].fields["SystemModstamp"]
 	for _, id := range ids[1:3] {
 		s.org.records[id].fields["SystemModstamp"] = stamp
+	}
+	at, _ := salesforce.ParseTime(stamp.(string))
+	for _, id := range ids[3:] {
+		s.org.records[id].fields["SystemModstamp"] = formatTime(at.Add(time.Second))
 	}
 	s.org.mu.Unlock()
 	s.clock.Add(time.Minute)

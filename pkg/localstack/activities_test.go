@@ -157,24 +157,37 @@ func TestActivityScenarios(t *testing.T) {
 				waitFor(t, w, s, func() bool { return taskBySubject(w, s) != nil })
 			}
 
-			// Calls turned off: a new call makes no Task and says why.
-			putSettings(t, w, func(s *crmsync.Settings) { s.Activities.Calls = false })
+			// Every engagement type turned off: a new one of each makes no
+			// Task and its ledger says which setting is off.
+			putSettings(t, w, func(s *crmsync.Settings) {
+				a := &s.Activities
+				a.Calls, a.SalesEmails, a.Meetings, a.Notes, a.Tasks = false, false, false, false, false
+			})
 			before := len(w.Salesforce.Records("Task"))
-			call, err := w.HubSpot.CreateAsUserWith(crmsync.HSCall, map[string]string{"hs_timestamp": ts, "hs_call_title": "Off"}, map[crmsync.ObjectType][]string{crmsync.HSContact: {ct.ID}})
-			if err != nil {
-				t.Fatal(err)
+			off := map[crmsync.ObjectType]string{crmsync.HSCall: "activities.calls", crmsync.HSSalesEmail: "activities.sales_emails",
+				crmsync.HSMeeting: "activities.meetings", crmsync.HSNote: "activities.notes", crmsync.HSTask: "activities.tasks"}
+			offIDs := map[crmsync.ObjectType]string{}
+			for o := range off {
+				e, err := w.HubSpot.CreateAsUserWith(o, engagements[o], map[crmsync.ObjectType][]string{crmsync.HSContact: {ct.ID}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				offIDs[o] = e.ID
 			}
 			w.settle()
 			if n := len(w.Salesforce.Records("Task")); n != before {
-				t.Errorf("a call with calls off made a Task (%d → %d)", before, n)
+				t.Errorf("engagements with their toggles off made Tasks (%d → %d)", before, n)
 			}
-			entries, _, err := w.store.ListLedger(ctx, engine.LedgerKey(crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSCall, ID: call.ID}), crmsync.PageRequest{})
-			if err != nil || len(entries) == 0 || !strings.Contains(entries[0].Note, "activities.calls is off") {
-				t.Errorf("ledger of the call with calls off: %+v, %v", entries, err)
+			for o, setting := range off {
+				entries, _, err := w.store.ListLedger(ctx, engine.LedgerKey(crmsync.RecordRef{Side: crmsync.HubSpot, Object: o, ID: offIDs[o]}), crmsync.PageRequest{})
+				if err != nil || len(entries) == 0 || !strings.Contains(entries[0].Note, setting+" is off") {
+					t.Errorf("ledger of a %s with %s off: %+v, %v", o, setting, entries, err)
+				}
 			}
 
 			// A note on a contact that has not synced yet: the contact
 			// syncs first, one Contact, one Task on it.
+			putSettings(t, w, func(s *crmsync.Settings) { s.Activities.Notes = true })
 			bob, err := w.HubSpot.CreateAsUser(crmsync.HSContact, map[string]string{"email": "bob@example.com", "lastname": "Bob"})
 			if err != nil {
 				t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -50,6 +51,9 @@ type config struct {
 	// HubSpotAppID is crmsync's HubSpot app id (optional): a HubSpot
 	// change made by this app is named an echo of crmsync's own write.
 	HubSpotAppID string
+	// Drain is the most triggers resolved together (WORKER_DRAIN, default
+	// worker.DefaultDrain): the event's batch and what else is visible.
+	Drain int
 	crmclients.Config
 }
 
@@ -62,6 +66,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		HubSpotAppID: get("HUBSPOT_APP_ID"),
 	}
 	cc, errs := crmclients.LoadConfig(getenv)
+	c.Drain = worker.DefaultDrain
+	if s := get("WORKER_DRAIN"); s != "" {
+		if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 1000 {
+			errs = append(errs, fmt.Errorf("WORKER_DRAIN: %q is not a number from 1 to 1000", s))
+		} else {
+			c.Drain = n
+		}
+	}
 	c.Config = cc
 	for k, v := range map[string]string{"CRMSYNC_TABLE": c.Table, "TRIGGER_QUEUE_URL": c.QueueURL} {
 		if v == "" {
@@ -116,8 +128,9 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	queue := sqsqueue.New(sqs.NewFromConfig(awsCfg), cfg.QueueURL)
 	w := newWorker(store, hs, sf, cfg.HubSpotAppID, queue, logger, os.Stdout)
 	w.Hints = hintedPoll(store, hs, queue, logger)
+	w.Drain, w.From = cfg.Drain, queue
 	logger.Info("sync-worker ready", "table", cfg.Table, "hubspot_auth", clients.HubSpotAuth,
-		"salesforce_flow", clients.SalesforceFlow, "salesforce_client_id", cfg.SalesforceClientID)
+		"salesforce_flow", clients.SalesforceFlow, "salesforce_client_id", cfg.SalesforceClientID, "drain", cfg.Drain)
 	lambda.Start(w.HandleSQS)
 	return nil
 }

@@ -26,7 +26,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	want := config{Table: "crmsync-dev", QueueURL: full["TRIGGER_QUEUE_URL"], Config: crmclients.Config{HubSpotSecretID: "crmsync/hubspot",
 		SalesforceSecretID: strings.TrimSpace(full["SALESFORCE_CREDENTIALS_SECRET_ID"]),
-		SalesforceClientID: "crmsync", HTTPTimeout: 30 * time.Second}}
+		SalesforceClientID: "crmsync", HTTPTimeout: 30 * time.Second}, Drain: 200}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
 	}

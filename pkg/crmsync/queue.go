@@ -36,6 +36,15 @@ type Queue interface {
 	Stats(ctx context.Context) (QueueStats, error)
 }
 
+// Drainer is implemented by queues that can receive without waiting, for
+// a worker that resolves more than one receive's batch together (SQS FIFO
+// hands out at most 10 messages per receive).
+type Drainer interface {
+	// ReceiveNoWait is Receive that returns at once with what is visible
+	// now, possibly nothing.
+	ReceiveNoWait(ctx context.Context, max int, visibility time.Duration) ([]Message, error)
+}
+
 // Message is one received trigger.
 type Message struct {
 	Trigger Trigger

@@ -72,6 +72,7 @@ func TestQueueWith(t *testing.T, newQueue func(t *testing.T, maxReceives int) (q
 		{"Batching", s.batching},
 		{"InvalidTrigger", s.invalidTrigger},
 		{"Stats", s.stats},
+		{"ReceiveNoWait", s.receiveNoWait},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -576,4 +577,46 @@ func (s queueSuite) stats(t *testing.T) {
 	}
 	drain(t, q, 2)
 	eventuallyStats(t, q, "an empty queue", func(s crmsync.QueueStats) bool { return s == (crmsync.QueueStats{}) })
+}
+
+// receiveNoWait: a queue that is a crmsync.Drainer returns at once from an
+// empty queue, and returns what is visible — in group order, never a
+// message of a group whose earlier message is in flight.
+func (s queueSuite) receiveNoWait(t *testing.T) {
+	q, _ := s.newQueue(t, defaultMaxReceives)
+	d, ok := q.(crmsync.Drainer)
+	if !ok {
+		t.Skip("not a crmsync.Drainer")
+	}
+	msgs, err := d.ReceiveNoWait(ctxFor(t), 10, time.Minute)
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("ReceiveNoWait on an empty queue = %d messages, %v", len(msgs), err)
+	}
+	send(t, q, testTrigger(1, 1), testTrigger(1, 2), testTrigger(2, 1))
+	var got []crmsync.Message
+	for deadline := time.Now().Add(patience); len(got) == 0 && time.Now().Before(deadline); {
+		if got, err = d.ReceiveNoWait(ctxFor(t), 10, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	firsts := map[int]int{}
+	for _, m := range got {
+		g, seq := groupSeq(t, m)
+		if prev, ok := firsts[g]; ok && seq < prev || !ok && seq != 1 {
+			t.Fatalf("ReceiveNoWait returned %d/%d out of its group's order", g, seq)
+		}
+		firsts[g] = seq
+	}
+	if len(got) == 0 {
+		t.Fatal("ReceiveNoWait never returned the messages sent")
+	}
+	more, err := d.ReceiveNoWait(ctxFor(t), 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range more {
+		if g, _ := groupSeq(t, m); firsts[g] != 0 {
+			t.Fatalf("ReceiveNoWait returned %s while its group's earlier message is in flight", m.Trigger.DeliveryID)
+		}
+	}
 }

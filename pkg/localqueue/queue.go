@@ -272,6 +272,26 @@ func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) 
 	}
 }
 
+// ReceiveNoWait is Receive without waiting (crmsync.Drainer).
+func (q *Queue) ReceiveNoWait(ctx context.Context, max int, visibility time.Duration) ([]crmsync.Message, error) {
+	if max < 1 {
+		return nil, fmt.Errorf("localqueue: receive: %w: max %d < 1", crmsync.ErrInvalid, max)
+	}
+	if visibility < 0 {
+		return nil, fmt.Errorf("localqueue: receive: %w: negative visibility %s", crmsync.ErrInvalid, visibility)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("localqueue: receive: %w", err)
+	}
+	if visibility == 0 {
+		visibility = q.opts.Visibility
+	}
+	msgs, _ := q.receiveOnce(max, visibility)
+	return msgs, nil
+}
+
+var _ crmsync.Drainer = (*Queue)(nil)
+
 // receiveOnce takes up to max visible group heads, oldest first, and
 // returns them with the channel that is closed when more may be visible.
 func (q *Queue) receiveOnce(max int, visibility time.Duration) ([]crmsync.Message, <-chan struct{}) {

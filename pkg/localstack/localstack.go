@@ -224,7 +224,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			crmsync.Salesforce: &sweep.SalesforceSource{Client: s.SalesforceClient},
 		},
 		Drift: s.Engine, Lists: s.HubSpotClient, Activities: s.HubSpotClient}
-	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome, Hints: s.Sweeper.PollIfHinted}
+	w := &worker.Worker{Resolver: s.Engine, Visibility: cfg.Queue, Logger: log, OnOutcome: cfg.OnOutcome, Hints: s.Sweeper.PollIfHinted,
+		Drain: worker.DefaultDrain}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel

@@ -403,6 +403,17 @@ func seconds(d, limit time.Duration) int32 {
 // Receive returns up to max (at most 10) messages; see the package doc for
 // long polling and undecodable bodies.
 func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) ([]crmsync.Message, error) {
+	return q.receive(ctx, max, visibility, q.wait)
+}
+
+// ReceiveNoWait is Receive without long polling (crmsync.Drainer).
+func (q *Queue) ReceiveNoWait(ctx context.Context, max int, visibility time.Duration) ([]crmsync.Message, error) {
+	return q.receive(ctx, max, visibility, 0)
+}
+
+var _ crmsync.Drainer = (*Queue)(nil)
+
+func (q *Queue) receive(ctx context.Context, max int, visibility, wait time.Duration) ([]crmsync.Message, error) {
 	if max < 1 {
 		return nil, fmt.Errorf("sqsqueue: receive: %w: max %d < 1", crmsync.ErrInvalid, max)
 	}
@@ -413,7 +424,7 @@ func (q *Queue) Receive(ctx context.Context, max int, visibility time.Duration) 
 		QueueUrl:                    aws.String(q.url),
 		MaxNumberOfMessages:         int32(min(max, maxBatch)),
 		VisibilityTimeout:           seconds(visibility, maxVisibility),
-		WaitTimeSeconds:             seconds(q.wait, maxWaitTime),
+		WaitTimeSeconds:             seconds(wait, maxWaitTime),
 		MessageSystemAttributeNames: q.receiveAttrs,
 		ReceiveRequestAttemptId:     aws.String(rand.Text()),
 	})

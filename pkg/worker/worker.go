@@ -15,6 +15,17 @@
 //     reported as failed too, so a group never runs out of order. Other
 //     groups go on (AWS's advice is to stop the whole batch; per group is
 //     enough for order and keeps unrelated records moving).
+//   - Batching past ten: SQS FIFO hands out at most 10 messages per
+//     receive (and to a Lambda per invocation). With Drain above 10, a
+//     full batch is followed by receives that do not wait, taking what
+//     else is visible, up to Drain messages resolved together — so a
+//     bulk change costs one batch read and one collection write per 100
+//     (HubSpot) or 200 (Salesforce) records instead of per 10. A quiet
+//     queue never waits for more. In Lambda the extra messages are the
+//     worker's own receives (Worker.From): it deletes those it resolved
+//     and backs off the others, as the event source mapping does for
+//     the event's. FIFO order holds: a receive never returns a message of
+//     a group with one in flight.
 package worker
 
 import (
@@ -55,6 +66,12 @@ type Worker struct {
 	// Metrics, when set, receives the worker's CloudWatch metrics;
 	// HandleSQS flushes them after each batch.
 	Metrics *emf.Logger
+	// Drain is the most messages resolved together (see the package
+	// doc); 10 or less: one receive's batch.
+	Drain int
+	// From is the queue HandleSQS drains (the event source's queue); nil:
+	// HandleSQS resolves the event's messages only.
+	From DrainQueue
 	// Hints, when set, is given every batch before it is resolved: the
 	// short poll runs when a trigger says a form submission or an email
 	// event just happened (sweep.Sweeper.PollIfHinted). A failed poll is
@@ -66,6 +83,37 @@ func (w *Worker) count(name string, dim ...string) {
 	if w.Metrics != nil {
 		w.Metrics.Put(name, 1, emf.Count, dim...)
 	}
+}
+
+// DrainQueue is what HandleSQS needs to take more than the event's
+// batch: receives that do not wait, and deletes of what it resolved.
+type DrainQueue interface {
+	crmsync.Drainer
+	Delete(ctx context.Context, receipt string) error
+}
+
+// DefaultDrain is the Drain of the local stack and the sync-worker Lambda
+// (WORKER_DRAIN): a Salesforce collection's 200 records per batch.
+const DefaultDrain = 200
+
+// receiveBatch is the most messages one receive returns (SQS's limit).
+const receiveBatch = 10
+
+// drain follows a receive of have messages, when it was full, with
+// receives that do not wait, while they come back full, up to w.Drain
+// messages in all.
+func (w *Worker) drain(ctx context.Context, d crmsync.Drainer, have int, visibility time.Duration) []crmsync.Message {
+	var out []crmsync.Message
+	for last := have; last >= receiveBatch && have+len(out) < w.Drain; {
+		more, err := d.ReceiveNoWait(ctx, min(receiveBatch, w.Drain-have-len(out)), visibility)
+		if err != nil {
+			w.logger().WarnContext(ctx, "drain receive failed; resolving what was received", "error", err)
+			break
+		}
+		out = append(out, more...)
+		last = len(more)
+	}
+	return out
 }
 
 // Backoff is the visibility delay before retry number attempt (1-based).
@@ -172,11 +220,26 @@ func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSE
 		idx = append(idx, i)
 		ts = append(ts, t)
 	}
+	var extra []crmsync.Message
+	if w.From != nil {
+		extra = w.drain(ctx, w.From, len(ev.Records), 0)
+		for _, m := range extra {
+			t := m.Trigger
+			t.Attempt = max(m.ReceiveCount-1, 0)
+			ts = append(ts, t)
+		}
+	}
 	outs, errs := w.resolve(ctx, ts)
 	for j, i := range idx {
 		m := ev.Records[i]
 		receives, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 		ok[i] = w.settle(ctx, ts[j], outs[j], errs[j], m.ReceiptHandle, receives)
+	}
+	for k, m := range extra {
+		j := len(idx) + k
+		if w.settle(ctx, ts[j], outs[j], errs[j], m.Receipt, m.ReceiveCount) {
+			w.ack(ctx, w.From, m)
+		}
 	}
 	// FIFO: after a failure in a group, its later messages are handed back
 	// too, so the group is retried in order.
@@ -232,6 +295,9 @@ func (w *Worker) loop(ctx context.Context, q crmsync.Queue, visibility time.Dura
 			}
 			continue
 		}
+		if d, ok := q.(crmsync.Drainer); ok {
+			msgs = append(msgs, w.drain(ctx, d, len(msgs), visibility)...)
+		}
 		ts := make([]crmsync.Trigger, len(msgs))
 		for i, m := range msgs {
 			ts[i] = m.Trigger
@@ -239,13 +305,19 @@ func (w *Worker) loop(ctx context.Context, q crmsync.Queue, visibility time.Dura
 		}
 		outs, errs := w.resolve(ctx, ts)
 		for i, m := range msgs {
-			if !w.settle(ctx, ts[i], outs[i], errs[i], m.Receipt, m.ReceiveCount) {
-				continue // visible again after its back-off; the queue keeps its group behind it
-			}
-			if err := q.Delete(ctx, m.Receipt); err != nil && !errors.Is(err, crmsync.ErrNotFound) {
-				w.logger().WarnContext(ctx, "delete failed; the trigger will be redelivered and dropped as a repeat", "message_id", m.ID, "error", err)
-			}
+			if w.settle(ctx, ts[i], outs[i], errs[i], m.Receipt, m.ReceiveCount) {
+				w.ack(ctx, q, m)
+			} // else visible again after its back-off; the queue keeps its group behind it
 		}
 	}
 	return ctx.Err()
+}
+
+// ack deletes a resolved message from q.
+func (w *Worker) ack(ctx context.Context, q interface {
+	Delete(context.Context, string) error
+}, m crmsync.Message) {
+	if err := q.Delete(ctx, m.Receipt); err != nil && !errors.Is(err, crmsync.ErrNotFound) {
+		w.logger().WarnContext(ctx, "delete failed; the trigger will be redelivered and dropped as a repeat", "message_id", m.ID, "error", err)
+	}
 }

@@ -173,3 +173,95 @@ type immediate struct{ q *localqueue.Queue }
 func (i immediate) ChangeVisibility(ctx context.Context, receipt string, d time.Duration) error {
 	return i.q.ChangeVisibility(ctx, receipt, 0)
 }
+
+// batches is a BatchResolver that records the size of each batch.
+type batches struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batches) Resolve(ctx context.Context, t crmsync.Trigger) (engine.Outcome, error) {
+	outs, errs := b.ResolveBatch(ctx, []crmsync.Trigger{t})
+	return outs[0], errs[0]
+}
+
+func (b *batches) ResolveBatch(ctx context.Context, ts []crmsync.Trigger) ([]engine.Outcome, []error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = append(b.sizes, len(ts))
+	outs := make([]engine.Outcome, len(ts))
+	for i, t := range ts {
+		outs[i] = engine.Outcome{Trigger: t, Decision: engine.DecisionSynced}
+	}
+	return outs, make([]error, len(ts))
+}
+
+func sendGroups(t *testing.T, q crmsync.Queue, from, n int) {
+	t.Helper()
+	var ts []crmsync.Trigger
+	for i := range n {
+		ts = append(ts, trig(fmt.Sprint(from+i), fmt.Sprint("k", from+i)))
+	}
+	if err := q.Send(context.Background(), ts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Batching past ten: the local loop resolves up to Drain messages
+// together, and HandleSQS takes what is visible beyond the event's ten,
+// deleting what it resolved; a quiet queue is not waited for.
+func TestDrainResolvesPastTen(t *testing.T) {
+	q := localqueue.New(localqueue.Options{MaxReceives: 5})
+	sendGroups(t, q, 0, 45)
+	res := &batches{}
+	w := &Worker{Resolver: res, Visibility: q, Logger: quiet(), Drain: 30}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, q, 1, time.Minute) }()
+	for {
+		st, _ := q.Stats(ctx)
+		if st.Visible == 0 && st.InFlight == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("queue not drained: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if res.sizes[0] != 30 || res.sizes[1] != 15 {
+		t.Errorf("batch sizes %v, want 30 then 15", res.sizes)
+	}
+
+	// Lambda: the event's 10 plus 25 more received by the worker.
+	q2 := localqueue.New(localqueue.Options{MaxReceives: 5})
+	sendGroups(t, q2, 100, 25)
+	res2 := &batches{}
+	w2 := &Worker{Resolver: res2, Visibility: q2, Logger: quiet(), Drain: 200, From: q2}
+	var ev events.SQSEvent
+	for i := range 10 {
+		ev.Records = append(ev.Records, sqsRecord(t, fmt.Sprint("m", i), trig(fmt.Sprint(i), fmt.Sprint("e", i)), 1))
+	}
+	resp, err := w2.HandleSQS(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("HandleSQS: %+v, %v", resp, err)
+	}
+	if len(res2.sizes) != 1 || res2.sizes[0] != 35 {
+		t.Errorf("batch sizes %v, want one of 35", res2.sizes)
+	}
+	if st, _ := q2.Stats(context.Background()); st.Visible != 0 || st.InFlight != 0 {
+		t.Errorf("the drained messages were not deleted: %+v", st)
+	}
+	// A short event batch takes nothing more.
+	sendGroups(t, q2, 200, 5)
+	res3 := &batches{}
+	w2.Resolver = res3
+	if _, err := w2.HandleSQS(context.Background(), events.SQSEvent{Records: ev.Records[:3]}); err != nil {
+		t.Fatal(err)
+	}
+	if res3.sizes[0] != 3 {
+		t.Errorf("a short batch resolved %v, want 3 (no drain)", res3.sizes)
+	}
+}

@@ -117,12 +117,39 @@ func (s *SObject) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 					f.Nil = true
 				}
 			}
-			if err := d.DecodeElement(&f.Value, &t); err != nil {
+			v, err := elementText(d)
+			if err != nil {
 				return err
 			}
+			f.Value = v
 			s.Fields = append(s.Fields, f)
 		case xml.EndElement:
 			return nil
+		}
+	}
+}
+
+// elementText reads the character data of the element just started, up
+// to its end, as xml.Decoder.DecodeElement into a string does (the text
+// of nested elements, which sObject fields never have, is skipped) —
+// without the reflection, which made most of the outbound parse's
+// allocations.
+func elementText(d *xml.Decoder) (string, error) {
+	var text []byte
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			text = append(text, t...)
+		case xml.StartElement:
+			if err := d.Skip(); err != nil {
+				return "", err
+			}
+		case xml.EndElement:
+			return string(text), nil
 		}
 	}
 }

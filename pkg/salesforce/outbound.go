@@ -96,133 +96,333 @@ func (s SObject) Get(name string) (string, bool) {
 	return "", false
 }
 
-// UnmarshalXML reads an sObject element: xsi:type names the type (any
-// prefix; only the local part is kept) and every child element is a field.
-func (s *SObject) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
-	for _, a := range start.Attr {
-		if a.Name.Space == xsiNamespace && a.Name.Local == "type" {
-			s.Type = a.Value[strings.IndexByte(a.Value, ':')+1:]
-		}
-	}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			f := Field{Name: t.Name.Local}
-			for _, a := range t.Attr {
-				if a.Name.Space == xsiNamespace && a.Name.Local == "nil" && (a.Value == "true" || a.Value == "1") {
-					f.Nil = true
-				}
-			}
-			v, err := elementText(d)
-			if err != nil {
-				return err
-			}
-			f.Value = v
-			s.Fields = append(s.Fields, f)
-		case xml.EndElement:
-			return nil
-		}
-	}
-}
-
-// elementText reads the character data of the element just started, up
-// to its end, as xml.Decoder.DecodeElement into a string does (the text
-// of nested elements, which sObject fields never have, is skipped) —
-// without the reflection, which made most of the outbound parse's
-// allocations.
-func elementText(d *xml.Decoder) (string, error) {
-	var text []byte
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			text = append(text, t...)
-		case xml.StartElement:
-			if err := d.Skip(); err != nil {
-				return "", err
-			}
-		case xml.EndElement:
-			return string(text), nil
-		}
-	}
-}
-
-type soapEnvelopeXML struct {
-	XMLName xml.Name `xml:"http://schemas.xmlsoap.org/soap/envelope/ Envelope"`
-	Body    struct {
-		Notifications *notificationsXML `xml:"http://soap.sforce.com/2005/09/outbound notifications"`
-	} `xml:"http://schemas.xmlsoap.org/soap/envelope/ Body"`
-}
-
-type notificationsXML struct {
-	OrganizationID string            `xml:"http://soap.sforce.com/2005/09/outbound OrganizationId"`
-	ActionID       string            `xml:"http://soap.sforce.com/2005/09/outbound ActionId"`
-	SessionID      string            `xml:"http://soap.sforce.com/2005/09/outbound SessionId"`
-	EnterpriseURL  string            `xml:"http://soap.sforce.com/2005/09/outbound EnterpriseUrl"`
-	PartnerURL     string            `xml:"http://soap.sforce.com/2005/09/outbound PartnerUrl"`
-	Notification   []notificationXML `xml:"http://soap.sforce.com/2005/09/outbound Notification"`
-}
-
-type notificationXML struct {
-	ID      string   `xml:"http://soap.sforce.com/2005/09/outbound Id"`
-	SObject *SObject `xml:"http://soap.sforce.com/2005/09/outbound sObject"`
-}
-
 var utf8BOM = []byte("\xEF\xBB\xBF")
 
 // ParseOutboundMessage parses the body of an Outbound Message request. It
 // tolerates a UTF-8 BOM, an XML declaration and any namespace prefixes;
 // it requires the SOAP 1.1 envelope, the outbound namespace, an
 // organization id and 1–100 notifications each with an id and an sObject
-// that has a type and an Id. Errors wrap ErrMalformedMessage.
+// that has a type and an Id. Elements it does not know are skipped.
+// Errors wrap ErrMalformedMessage.
+//
+// It streams the body with encoding/xml's RawToken and resolves namespace
+// prefixes itself (outboundParser): no reflection and no per-token
+// namespace translation, which made most of a receiver's allocations.
 func ParseOutboundMessage(body []byte) (*OutboundMessage, error) {
-	body = bytes.TrimPrefix(body, utf8BOM)
-	var env soapEnvelopeXML
-	if err := xml.Unmarshal(body, &env); err != nil {
-		return nil, fmt.Errorf("salesforce: parse outbound message: %w: %v", ErrMalformedMessage, err)
+	p := &outboundParser{d: xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))}
+	m, err := p.parse()
+	if err != nil {
+		return nil, fmt.Errorf("salesforce: parse outbound message: %w", err)
 	}
-	n := env.Body.Notifications
-	if n == nil {
-		return nil, fmt.Errorf("salesforce: parse outbound message: %w: no notifications element in %s", ErrMalformedMessage, OutboundNamespace)
-	}
-	if !ValidID(strings.TrimSpace(n.OrganizationID)) {
-		return nil, fmt.Errorf("salesforce: parse outbound message: %w: bad OrganizationId %q", ErrMalformedMessage, n.OrganizationID)
-	}
-	switch {
-	case len(n.Notification) == 0:
-		return nil, fmt.Errorf("salesforce: parse outbound message: %w", ErrNoNotifications)
-	case len(n.Notification) > MaxNotifications:
-		return nil, fmt.Errorf("salesforce: parse outbound message: %w: %d notifications, at most %d allowed",
-			ErrMalformedMessage, len(n.Notification), MaxNotifications)
-	}
-	m := &OutboundMessage{
-		OrganizationID: strings.TrimSpace(n.OrganizationID),
-		ActionID:       strings.TrimSpace(n.ActionID),
-		SessionID:      Secret(strings.TrimSpace(n.SessionID)),
-		EnterpriseURL:  strings.TrimSpace(n.EnterpriseURL),
-		PartnerURL:     strings.TrimSpace(n.PartnerURL),
-		Notifications:  make([]Notification, len(n.Notification)),
-	}
-	for i, x := range n.Notification {
-		id := strings.TrimSpace(x.ID)
-		switch {
-		case id == "":
-			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification #%d has no Id", ErrMalformedMessage, i)
-		case x.SObject == nil:
-			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification %s has no sObject", ErrMalformedMessage, id)
-		case x.SObject.Type == "":
-			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification %s: sObject without xsi:type", ErrMalformedMessage, id)
-		case !ValidID(x.SObject.ID()):
-			return nil, fmt.Errorf("salesforce: parse outbound message: %w: notification %s: sObject without a valid Id", ErrMalformedMessage, id)
+	return m, nil
+}
+
+// outboundParser walks an Outbound Message's elements, keeping the open
+// elements (with their namespace declarations) on a stack.
+type outboundParser struct {
+	d     *xml.Decoder
+	stack []openElement
+	text  []byte
+}
+
+// openElement is an element being read: its name as written, its
+// namespace and the prefixes it declares.
+type openElement struct {
+	raw   xml.Name
+	space string
+	decl  []xml.Attr
+}
+
+// namespace resolves a prefix ("" = the default namespace) against the
+// open elements' declarations.
+func (p *outboundParser) namespace(prefix string) string {
+	for i := len(p.stack) - 1; i >= 0; i-- {
+		for _, a := range p.stack[i].decl {
+			if prefix == "" && a.Name.Space == "" && a.Name.Local == "xmlns" || prefix != "" && a.Name.Space == "xmlns" && a.Name.Local == prefix {
+				return a.Value
+			}
 		}
-		m.Notifications[i] = Notification{ID: id, SObject: *x.SObject}
+	}
+	if prefix == "xml" {
+		return "http://www.w3.org/XML/1998/namespace"
+	}
+	return ""
+}
+
+// next returns the next start element at depth (the stack's length + 1),
+// or ok false at the end of the element open at depth − 1. Text directly
+// inside elements is collected in p.text for leaf().
+func (p *outboundParser) next() (xml.StartElement, string, bool, error) {
+	for {
+		tok, err := p.d.RawToken()
+		if err != nil {
+			return xml.StartElement{}, "", false, fmt.Errorf("%w: %v", ErrMalformedMessage, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			e := openElement{raw: t.Name}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+					e.decl = append(e.decl, a)
+				}
+			}
+			p.stack = append(p.stack, e)
+			p.stack[len(p.stack)-1].space = p.namespace(t.Name.Space)
+			return t, p.stack[len(p.stack)-1].space, true, nil
+		case xml.EndElement:
+			if len(p.stack) == 0 || p.stack[len(p.stack)-1].raw != t.Name {
+				return xml.StartElement{}, "", false, fmt.Errorf("%w: unexpected end element </%s>", ErrMalformedMessage, t.Name.Local)
+			}
+			p.stack = p.stack[:len(p.stack)-1]
+			return xml.StartElement{}, "", false, nil
+		case xml.CharData:
+			p.text = append(p.text, t...)
+		}
+	}
+}
+
+// skip reads to the end of the element just started.
+func (p *outboundParser) skip() error {
+	for {
+		_, _, ok, err := p.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := p.skip(); err != nil {
+			return err
+		}
+	}
+}
+
+// leaf reads the text of the element just started, to its end (the text
+// of elements inside it is skipped, as Unmarshal into a string does).
+func (p *outboundParser) leaf() (string, error) {
+	p.text = p.text[:0]
+	var text []byte
+	for {
+		_, _, ok, err := p.next()
+		if err != nil {
+			return "", err
+		}
+		text = append(text, p.text...)
+		p.text = p.text[:0]
+		if !ok {
+			return string(text), nil
+		}
+		if err := p.skip(); err != nil {
+			return "", err
+		}
+		p.text = p.text[:0]
+	}
+}
+
+func (p *outboundParser) parse() (*OutboundMessage, error) {
+	env, space, ok, err := p.next()
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok || space != SOAPEnvNamespace || env.Name.Local != "Envelope":
+		return nil, fmt.Errorf("%w: expected a SOAP 1.1 Envelope", ErrMalformedMessage)
+	}
+	var m *OutboundMessage
+	for {
+		el, space, ok, err := p.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if space != SOAPEnvNamespace || el.Name.Local != "Body" {
+			if err := p.skip(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if m, err = p.body(m); err != nil {
+			return nil, err
+		}
+	}
+	return m.validate() // what follows the envelope is not read, as xml.Unmarshal does not
+}
+
+// body reads the Body's notifications element (the last one wins).
+func (p *outboundParser) body(m *OutboundMessage) (*OutboundMessage, error) {
+	for {
+		el, space, ok, err := p.next()
+		if err != nil || !ok {
+			return m, err
+		}
+		if space != OutboundNamespace || el.Name.Local != "notifications" {
+			if err := p.skip(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if m, err = p.notifications(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *outboundParser) notifications() (*OutboundMessage, error) {
+	m := &OutboundMessage{}
+	for {
+		el, space, ok, err := p.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return m, nil
+		}
+		if space != OutboundNamespace {
+			if err := p.skip(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var dst *string
+		var session string
+		switch el.Name.Local {
+		case "OrganizationId":
+			dst = &m.OrganizationID
+		case "ActionId":
+			dst = &m.ActionID
+		case "SessionId":
+			dst = &session
+		case "EnterpriseUrl":
+			dst = &m.EnterpriseURL
+		case "PartnerUrl":
+			dst = &m.PartnerURL
+		case "Notification":
+			if len(m.Notifications) == MaxNotifications {
+				return nil, fmt.Errorf("%w: more than %d notifications", ErrMalformedMessage, MaxNotifications)
+			}
+			n, err := p.notification()
+			if err != nil {
+				return nil, err
+			}
+			m.Notifications = append(m.Notifications, n)
+			continue
+		default:
+			if err := p.skip(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		v, err := p.leaf()
+		if err != nil {
+			return nil, err
+		}
+		*dst = strings.TrimSpace(v)
+		if el.Name.Local == "SessionId" {
+			m.SessionID = Secret(strings.TrimSpace(session))
+		}
+	}
+}
+
+// notification reads one Notification: its Id and its sObject.
+func (p *outboundParser) notification() (Notification, error) {
+	var n Notification
+	seenObject := false
+	for {
+		el, space, ok, err := p.next()
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			return n, p.checkNotification(n, seenObject)
+		}
+		switch {
+		case space == OutboundNamespace && el.Name.Local == "Id":
+			v, err := p.leaf()
+			if err != nil {
+				return n, err
+			}
+			n.ID = strings.TrimSpace(v)
+		case space == OutboundNamespace && el.Name.Local == "sObject":
+			seenObject = true
+			if n.SObject, err = p.sObject(el); err != nil {
+				return n, err
+			}
+		default:
+			if err := p.skip(); err != nil {
+				return n, err
+			}
+		}
+	}
+}
+
+func (p *outboundParser) checkNotification(n Notification, seenObject bool) error {
+	switch {
+	case n.ID == "":
+		return fmt.Errorf("%w: a notification has no Id", ErrMalformedMessage)
+	case !seenObject:
+		return fmt.Errorf("%w: notification %s has no sObject", ErrMalformedMessage, n.ID)
+	case n.SObject.Type == "":
+		return fmt.Errorf("%w: notification %s: sObject without xsi:type", ErrMalformedMessage, n.ID)
+	case !ValidID(n.SObject.ID()):
+		return fmt.Errorf("%w: notification %s: sObject without a valid Id", ErrMalformedMessage, n.ID)
+	}
+	return nil
+}
+
+// sObject reads an sObject element: xsi:type names the type (any prefix;
+// only the local part is kept) and every child element is a field.
+func (p *outboundParser) sObject(start xml.StartElement) (SObject, error) {
+	var s SObject
+	for _, a := range start.Attr {
+		if a.Name.Local == "type" && a.Name.Space != "" && p.namespace(a.Name.Space) == xsiNamespace {
+			s.Type = a.Value[strings.IndexByte(a.Value, ':')+1:]
+		}
+	}
+	for {
+		el, _, ok, err := p.next()
+		if err != nil {
+			return s, err
+		}
+		if !ok {
+			return s, nil
+		}
+		if !apiName(el.Name.Local) {
+			return s, fmt.Errorf("%w: sObject field %q is not an API name", ErrMalformedMessage, el.Name.Local)
+		}
+		f := Field{Name: el.Name.Local}
+		for _, a := range el.Attr {
+			if a.Name.Local == "nil" && a.Name.Space != "" && (a.Value == "true" || a.Value == "1") && p.namespace(a.Name.Space) == xsiNamespace {
+				f.Nil = true
+			}
+		}
+		if f.Value, err = p.leaf(); err != nil {
+			return s, err
+		}
+		s.Fields = append(s.Fields, f)
+	}
+}
+
+// apiName reports whether s can be a Salesforce field's API name: a
+// letter, then letters, digits and underscores ("Id", "Region__c").
+func apiName(s string) bool {
+	for i, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && ('0' <= c && c <= '9' || c == '_')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validate checks what the whole message must have.
+func (m *OutboundMessage) validate() (*OutboundMessage, error) {
+	switch {
+	case m == nil:
+		return nil, fmt.Errorf("%w: no notifications element in %s", ErrMalformedMessage, OutboundNamespace)
+	case !ValidID(m.OrganizationID):
+		return nil, fmt.Errorf("%w: bad OrganizationId %q", ErrMalformedMessage, m.OrganizationID)
+	case len(m.Notifications) == 0:
+		return nil, ErrNoNotifications
 	}
 	return m, nil
 }

@@ -331,18 +331,23 @@ func (r *runner) settings(ctx context.Context) (crmsync.Settings, error) {
 	return stored, nil
 }
 
-// drain waits until nothing is pending — no webhook, no outbound
-// message, an empty queue — five checks in a row, at most cfg.Settle. It
-// reports whether the stack went quiet.
+// drain waits for the stack to go quiet (WaitQuiet), at most cfg.Settle.
 func (r *runner) drain(ctx context.Context) bool {
-	deadline := time.Now().Add(r.cfg.Settle)
+	return WaitQuiet(ctx, r.stack, r.be.Queue, r.cfg.Settle)
+}
+
+// WaitQuiet waits until nothing is pending in st — no webhook, no
+// outbound message, q empty — five checks 200 ms apart in a row, at most
+// bound. It reports whether the stack went quiet.
+func WaitQuiet(ctx context.Context, st *localstack.Stack, q crmsync.Queue, bound time.Duration) bool {
+	deadline := time.Now().Add(bound)
 	quiet := 0
 	for quiet < 5 {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return false
 		}
-		q, err := r.be.Queue.Stats(ctx)
-		if err == nil && q.Visible == 0 && q.InFlight == 0 && r.stack.HubSpot.Pending() == 0 && r.stack.Salesforce.PendingOutbound() == 0 {
+		qs, err := q.Stats(ctx)
+		if err == nil && qs.Visible == 0 && qs.InFlight == 0 && st.HubSpot.Pending() == 0 && st.Salesforce.PendingOutbound() == 0 {
 			quiet++
 		} else {
 			quiet = 0

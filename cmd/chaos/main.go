@@ -10,6 +10,9 @@
 // CHAOS_SEED, CHAOS_SETTLE (bound of each wait for quiet, default 10m),
 // CHAOS_JSON (default chaos.json).
 //
+// `chaos table FILE.json…` prints the table of earlier runs' JSON files
+// side by side (runs made apart, e.g. one per backend at once).
+//
 // It exits 1 when a run did not meet the goals (0 lost updates, 0
 // duplicates, 0 echo writes, converged within 2 sweeps), 2 when a run
 // could not be made.
@@ -29,6 +32,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "table" {
+		os.Exit(table(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	env := func(k, def string) string {
@@ -93,4 +99,23 @@ func main() {
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// table prints the reports in files side by side.
+func table(files []string) int {
+	var reps []*chaos.Report
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		var rs []*chaos.Report
+		if err == nil {
+			err = json.Unmarshal(data, &rs)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "chaos: %s: %v\n", f, err)
+			return 2
+		}
+		reps = append(reps, rs...)
+	}
+	chaos.PrintTable(os.Stdout, reps)
+	return 0
 }

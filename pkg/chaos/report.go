@@ -76,6 +76,8 @@ type Stage struct {
 	SweepEnqueued int     `json:"sweep_enqueued,omitempty"`
 	SweepDrifted  int     `json:"sweep_drifted,omitempty"`
 	SweepError    string  `json:"sweep_error,omitempty"`
+	// Examples are the stage's first findings.
+	Examples []Finding `json:"examples,omitempty"`
 }
 
 // ErrorGroup is the records in error with one category, code and message.

@@ -279,6 +279,7 @@ func (r *runner) run(ctx context.Context) error {
 		stage.AfterSeconds = time.Since(lastChange).Seconds()
 		stage.Converged, stage.Expected = res.Converged, res.Expected
 		stage.Lost, stage.Duplicates, stage.Unlinked = res.Count(FindingLost), res.Count(FindingDuplicate), res.Count(FindingUnlinked)
+		stage.Examples = res.Findings[:min(len(res.Findings), 5)]
 		cfg.Progress("  %s: %d of %d converged (lost %d, duplicates %d, unlinked %d) %.0f s after the last change",
 			stage.Name, res.Converged, res.Expected, stage.Lost, stage.Duplicates, stage.Unlinked, stage.AfterSeconds)
 		rep.Result = res

@@ -44,12 +44,16 @@ type Backend struct {
 	// DeadLetters is the SQS dead-letter queue (nil on bbolt: the local
 	// queue holds its own).
 	DeadLetters crmsync.Queue
-	close       func()
+	// Table is the DynamoDB table ("" on bbolt); Keep leaves it (and the
+	// queues) in place at Close, for `crmsync explain -table`.
+	Table string
+	Keep  bool
+	close func()
 }
 
 // Close releases the backend.
 func (b *Backend) Close() {
-	if b.close != nil {
+	if b.close != nil && !b.Keep {
 		b.close()
 	}
 }
@@ -87,7 +91,7 @@ func OpenBackend(ctx context.Context, name, dir string, seed uint64, faults AWSF
 			return nil, fmt.Errorf("chaos: create queue: %w", err)
 		}
 		return &Backend{Name: name, Store: ddbstore.New(ddb, table), Queue: sqsqueue.New(sq, url), Faults: f,
-			DeadLetters: sqsqueue.New(sq, dlq),
+			DeadLetters: sqsqueue.New(sq, dlq), Table: table,
 			close: func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()

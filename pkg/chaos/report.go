@@ -60,6 +60,9 @@ type Report struct {
 	AWSFaultsInjected map[string]int          `json:"aws_faults_injected,omitempty"`
 	LoadFailures      map[string]int          `json:"load_failures,omitempty"`
 	CheckErrors       []string                `json:"check_errors,omitempty"`
+	// Table is the DynamoDB table kept for inspection (crmsync explain
+	// -table) when the run missed a goal.
+	Table string `json:"table,omitempty"`
 }
 
 // Stage is one check: after the load drained, and after each sweep.
@@ -234,6 +237,9 @@ func PrintTable(w io.Writer, reps []*Report) {
 		}
 		for _, e := range r.EchoExamples {
 			fmt.Fprintf(w, "  echo write, %s: %s\n", r.Backend, e)
+		}
+		if r.Table != "" {
+			fmt.Fprintf(w, "  kept for inspection: DynamoDB table %s (crmsync explain -table %s …, with AWS_ENDPOINT_URL at DynamoDB Local)\n", r.Table, r.Table)
 		}
 	}
 }

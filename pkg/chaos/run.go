@@ -309,6 +309,11 @@ func (r *runner) run(ctx context.Context) error {
 	if n := len(rep.Result.Findings); n > 50 {
 		rep.Result.Findings = rep.Result.Findings[:50]
 	}
+	if !rep.Converged || rep.EchoWrites > 0 {
+		// Keep the evidence: the bbolt file stays in cfg.Dir; the table
+		// stays on DynamoDB Local while it runs.
+		r.be.Keep, rep.Table = true, r.be.Table
+	}
 	rep.Finished = time.Now().UTC()
 	return nil
 }

@@ -4,7 +4,7 @@ GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: all test unit bench fuzz build lint run clean servers-start servers-stop
+.PHONY: all test unit bench chaos fuzz build lint run clean servers-start servers-stop
 
 all: lint test
 
@@ -16,9 +16,19 @@ test:
 unit:
 	$(GO) test ./...
 
-## bench: benchmarks of every package (real servers started as for test)
+## bench: benchmarks of every package (real servers started as for test),
+## then issue #15's table on the strict local stack — latency, calls per
+## record, first-sync rate, receivers, cold starts, memory — printed and
+## written to bench.json (cmd/bench; BENCH_* scale it). Minutes.
 bench:
 	@bash .ci/test bench
+
+## chaos: 10 000 changes on both sides with vendor and AWS faults and the
+## worker killed mid-batch, on bbolt + local queue and DynamoDB Local +
+## fauxqs, then sweeps and the convergence checker; prints the table and
+## writes chaos.json (cmd/chaos; CHAOS_CHANGES=500 for a short run).
+chaos:
+	@bash .ci/test chaos
 
 ## fuzz: every Fuzz target in the repository (webhook JSON and signatures,
 ## outbound SOAP, settings YAML, trigger decoding, …) for FUZZTIME each.

@@ -83,7 +83,10 @@ type Config struct {
 	// SalesforcePicklists is the simulated org's State and
 	// Country/Territory Picklists setting.
 	SalesforcePicklists salesforcesim.Picklists
-	Logger              *slog.Logger
+	// Strict runs the simulators with the vendors' limits and rules on
+	// (strict.go): make chaos and make bench use it.
+	Strict bool
+	Logger *slog.Logger
 	// OnOutcome is called for every resolved trigger.
 	OnOutcome func(engine.Outcome)
 	// OnSweep is called after every ticker sweep.
@@ -119,6 +122,7 @@ type Stack struct {
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	workers *workerPool
 	servers []*http.Server
 }
 
@@ -238,11 +242,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			}
 		})
 	}
-	s.goRun(func() {
-		if err := w.Run(runCtx, cfg.Queue, cfg.Workers, 30*time.Second); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("worker pool stopped", "error", err)
-		}
-	})
+	s.workers = &workerPool{w: w, q: cfg.Queue, n: cfg.Workers, log: log, parent: runCtx, goRun: s.goRun}
+	s.workers.mu.Lock()
+	s.workers.start()
+	s.workers.mu.Unlock()
 	if s.HubSpot != nil {
 		s.goRun(func() {
 			s.HubSpot.Run(runCtx, 200*time.Millisecond, func(err error) { log.Warn("hubspot sandbox dropped a webhook", "error", err) })
@@ -327,11 +330,15 @@ func (s *Stack) startSimulators(cfg Config, listen func(string) (net.Listener, s
 	if cfg.NoWebhooks {
 		hook = hubspotsim.WebhookConfig{}
 	}
-	s.HubSpot = hubspotsim.New(hubspotsim.Config{Seed: cfg.Seed, Webhook: hook, AppID: SandboxAppID})
+	hsCfg := hubspotsim.Config{Seed: cfg.Seed, Webhook: hook, AppID: SandboxAppID}
 	// The integration user has "Modify All Data", as most have; selective
 	// sync scenarios turn sharing back on per test.
-	s.Salesforce = salesforcesim.New(salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true,
-		Picklists: cfg.SalesforcePicklists})
+	sfCfg := salesforcesim.Config{Seed: int64(cfg.Seed), IntegrationUserModifyAll: true, Picklists: cfg.SalesforcePicklists}
+	if cfg.Strict {
+		strict(&hsCfg, &sfCfg)
+	}
+	s.HubSpot = hubspotsim.New(hsCfg)
+	s.Salesforce = salesforcesim.New(sfCfg)
 	s.Salesforce.SetInstanceURL(sURL)
 	s.Salesforce.SetOutboundOptions(salesforcesim.OutboundOptions{Backoff: func(int) time.Duration { return time.Second }})
 	// An outbound message on create and update of each synced object,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -226,12 +227,51 @@ func (e *Engine) writeUpdates(ctx context.Context, jobs []*job) {
 			switch {
 			case it.j.plan.Retry != nil || it.j.plan.failed(): // failed on another write
 			case errs[i] != nil:
+				e.keepWritten(ctx, it.j)
 				it.j.fail("update "+it.w.Ref.String(), errs[i])
 			default:
 				it.j.res.writes = append(it.j.res.writes, Write{Op: "update", Ref: it.w.Ref, Properties: it.w.Props})
 			}
 		}
 	}
+}
+
+// keepWritten stores, before a failure replaces a job's plan, the shadow
+// of the fields it has already written to the other side. Without it a
+// retry would take crmsync's own write for a change made on that side,
+// and in a Two-way conflict with a newer change on the side that failed,
+// the later modification — crmsync's write — would win: a lost update.
+func (e *Engine) keepWritten(ctx context.Context, j *job) {
+	written := map[crmsync.Side]bool{}
+	for _, w := range j.res.writes {
+		written[w.Ref.Side] = written[w.Ref.Side] || w.Op == "update"
+	}
+	if j.link == nil || j.link.Status != crmsync.LinkActive || !written[crmsync.HubSpot] && !written[crmsync.Salesforce] {
+		return
+	}
+	next := *j.link
+	next.Shadow = maps.Clone(next.Shadow)
+	if next.Shadow == nil {
+		next.Shadow = map[string]crmsync.FieldShadow{}
+	}
+	kept := 0
+	for _, f := range j.plan.Fields {
+		side := map[mapping.Action]crmsync.Side{mapping.WriteHubSpot: crmsync.HubSpot, mapping.WriteSalesforce: crmsync.Salesforce}[f.Action]
+		if sh, ok := j.plan.Link.Next.Shadow[f.Mapping.Key()]; ok && side != "" && written[side] {
+			next.Shadow[f.Mapping.Key()] = sh
+			kept++
+		}
+	}
+	if kept == 0 {
+		return
+	}
+	next.UpdatedAt = e.now()
+	l, err := e.Store.UpdateLink(ctx, next)
+	if err != nil {
+		e.logger().WarnContext(ctx, "could not keep the shadow of a partly applied write", "link_id", next.ID, "error", err)
+		return
+	}
+	j.link = &l
 }
 
 // finishJob performs the rest of a job's plan — the company association,

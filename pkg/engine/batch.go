@@ -114,7 +114,13 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 		j.res = result{done: true, err: fmt.Errorf("dedupe %s: %w", t.Record, err)}
 		return false
 	}
-	if seen {
+	// The key is recorded here, before the resolution: a worker that dies
+	// before finishing leaves it recorded. So a message the queue hands
+	// out again (Attempt > 0: its earlier receive was neither finished nor
+	// forgotten) is resolved again — re-reading makes that harmless —
+	// while a vendor's repeated delivery (a new message, Attempt 0) is
+	// dropped.
+	if seen && t.Attempt == 0 {
 		j.res = result{done: true, out: Outcome{Decision: DecisionDuplicate, Reason: "delivery already handled"}}
 		return false
 	}

@@ -959,3 +959,73 @@ func TestResolveBatchReadsSettingsOnce(t *testing.T) {
 		t.Errorf("%d settings reads for one batch, want 1", n)
 	}
 }
+
+// A resolution that writes one side and fails on the other keeps the
+// shadow of what it wrote: its retry, after a newer change on the side
+// that failed, must not take crmsync's own write for a change and win the
+// Two-way conflict with it (make chaos found such lost updates).
+func TestPartlyAppliedWriteKeepsItsShadow(t *testing.T) {
+	h := newHarness(t, func(s *crmsync.Settings) {
+		for i := range s.Mappings {
+			s.Mappings[i].Rule = crmsync.RuleTwoWay
+		}
+	})
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "a@example.com", "lastname": "A", "jobtitle": "Dev", "phone": "1"}))
+	h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	// Salesforce changes the phone, HubSpot the title: one resolution
+	// writes each side; the second side's write fails transiently.
+	h.sf.Edit(lead.Ref, map[string]string{"Phone": "1222"})
+	h.hs.Edit(c.Ref, map[string]string{"jobtitle": "CTO"})
+	updates := 0
+	fail := func(op string, ref crmsync.RecordRef) error {
+		if op == "update" || op == "updatemany" {
+			if updates++; updates == 2 {
+				return vendorErr{code: "SERVER_UNAVAILABLE", transient: true}
+			}
+		}
+		return nil
+	}
+	h.hs.Fail, h.sf.Fail = fail, fail
+	if _, err := h.eng.Resolve(context.Background(), h.trigger(lead.Ref, crmsync.KindPropertyChanged)); err == nil {
+		t.Fatal("the failed write was not retried")
+	}
+	h.hs.Fail, h.sf.Fail = nil, nil
+	// Then a person changes the phone in Salesforce again, and the retry
+	// runs: Salesforce's newer phone must reach HubSpot.
+	// A later HubSpot edit of another field makes the HubSpot record the
+	// later modified one (Two-way compares record modification times).
+	h.sf.Edit(lead.Ref, map[string]string{"Phone": "2928"})
+	h.hs.Edit(c.Ref, map[string]string{"firstname": "Ann"})
+	h.resolve(lead.Ref)
+	hs, _ := h.hs.Record(c.Ref)
+	sf, _ := h.sf.Record(lead.Ref)
+	if hs.Properties["phone"] != "2928" || sf.Properties["Phone"] != "2928" {
+		t.Errorf("phone: HubSpot %q, Salesforce %q; want both 2928 (the newer Salesforce change)", hs.Properties["phone"], sf.Properties["Phone"])
+	}
+	if sf.Properties["Title"] != "CTO" {
+		t.Errorf("Salesforce Title = %q, want CTO", sf.Properties["Title"])
+	}
+}
+
+// A worker that dies mid-resolution leaves the trigger's dedupe key
+// recorded; the queue's redelivery (Attempt > 0) is resolved, not dropped
+// as a repeat, while a vendor's repeated delivery (Attempt 0) is.
+func TestRedeliveryAfterACrashIsResolved(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "a@example.com", "lastname": "A"}))
+	tr := h.trigger(c.Ref, crmsync.KindCreated)
+	if _, err := h.store.Seen(context.Background(), tr.DedupeKey, time.Hour); err != nil { // the dead worker's gate
+		t.Fatal(err)
+	}
+	if out, err := h.eng.Resolve(context.Background(), tr); err != nil || out.Decision != DecisionDuplicate {
+		t.Fatalf("vendor repeat: %+v, %v; want a duplicate", out, err)
+	}
+	tr.Attempt = 1
+	if out, err := h.eng.Resolve(context.Background(), tr); err != nil || out.Decision != DecisionSynced {
+		t.Fatalf("redelivery after a crash: %+v, %v; want it synced", out, err)
+	}
+	if n := len(h.sf.Records(crmsync.SFLead)); n != 1 {
+		t.Errorf("%d leads, want 1", n)
+	}
+}

@@ -69,8 +69,8 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	cfg := bench.Config{Root: root, Dir: dir, Pairs: atoi("BENCH_PAIRS", "400"), Singles: atoi("BENCH_SINGLES", "10"), Rate: rate,
-		Seconds: dur("BENCH_SECONDS", "10s"), FaultChanges: atoi("BENCH_FAULT_CHANGES", "200"), Queued: atoi("BENCH_QUEUED", "10000"),
-		MemorySeconds: dur("BENCH_MEMORY_SECONDS", "15s"), Records: atoi("BENCH_RECORDS", "1000"), ColdStarts: atoi("BENCH_COLDSTARTS", "10"),
+		Duration: dur("BENCH_SECONDS", "10s"), FaultChanges: atoi("BENCH_FAULT_CHANGES", "200"), Queued: atoi("BENCH_QUEUED", "10000"),
+		MemoryWatch: dur("BENCH_MEMORY_SECONDS", "15s"), Records: atoi("BENCH_RECORDS", "1000"), ColdStarts: atoi("BENCH_COLDSTARTS", "10"),
 		Receives: atoi("BENCH_RECEIVES", "2000"), Settle: dur("BENCH_SETTLE", "5m"),
 		Progress: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))

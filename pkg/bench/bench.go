@@ -36,15 +36,15 @@ type Config struct {
 	Root string `json:"-"`
 	Dir  string `json:"-"`
 	// Pairs linked pairs for the real-time rows; Singles single changes
-	// each way; Rate changes/s for Seconds; FaultChanges under faults;
-	// Queued triggers for the memory row, watched for MemorySeconds.
-	Pairs         int
-	Singles       int
-	Rate          float64
-	Seconds       time.Duration
-	FaultChanges  int
-	Queued        int
-	MemorySeconds time.Duration
+	// each way; Rate changes/s for Duration; FaultChanges under faults;
+	// Queued triggers for the memory row, watched for MemoryWatch.
+	Pairs        int
+	Singles      int
+	Rate         float64
+	Duration     time.Duration
+	FaultChanges int
+	Queued       int
+	MemoryWatch  time.Duration
 	// Records per side for the first sync and the bulk change.
 	Records int
 	// ColdStarts per bootstrap; Receives per receiver.

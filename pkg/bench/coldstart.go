@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -181,7 +180,6 @@ func lastLine(s string) string {
 type secretsStub struct {
 	*http.Server
 	URL string
-	mu  sync.Mutex
 }
 
 func newSecretsStub() *secretsStub {

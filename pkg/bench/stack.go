@@ -234,7 +234,7 @@ func realtime(ctx context.Context, cfg Config, rep *Report) error {
 	}
 
 	// A steady rate, both directions alternating.
-	n := int(cfg.Rate * cfg.Seconds.Seconds())
+	n := int(cfg.Rate * cfg.Duration.Seconds())
 	cfg.Progress("real-time: %d changes at %.0f/s", n, cfg.Rate)
 	w.mu.Lock()
 	w.arrived = map[crmsync.Side]*Sample{crmsync.HubSpot: {}, crmsync.Salesforce: {}}
@@ -345,7 +345,7 @@ func realtime(ctx context.Context, cfg Config, rep *Report) error {
 	queued := heapInUse()
 	w.StartWorkers()
 	peak := queued
-	deadline := time.Now().Add(cfg.MemorySeconds)
+	deadline := time.Now().Add(cfg.MemoryWatch)
 	for time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 		var m runtime.MemStats
@@ -355,7 +355,7 @@ func realtime(ctx context.Context, cfg Config, rep *Report) error {
 	s, _ := w.queue.Stats(ctx)
 	rep.add(Row{Metric: fmt.Sprintf("worker memory with %d triggers queued", cfg.Queued), Unit: "MiB", Value: mib(peak),
 		Note: fmt.Sprintf("heap in use of the whole local stack (simulators, store, queue, worker): %.1f MiB before, %.1f MiB with %d queued, peak %.1f MiB while the workers resolved for %s (%d still queued); max RSS %s",
-			mib(base), mib(queued), cfg.Queued, mib(peak), cfg.MemorySeconds, s.Visible+s.InFlight, maxRSS())})
+			mib(base), mib(queued), cfg.Queued, mib(peak), cfg.MemoryWatch, s.Visible+s.InFlight, maxRSS())})
 	return nil
 }
 

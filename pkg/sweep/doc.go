@@ -60,6 +60,9 @@
 //     not drift (there is nothing to write). Each checked link costs one
 //     read on each side: at 200 per run and 96 runs a day that is 19 200
 //     Salesforce calls a day; lower DriftLimit for small API allocations.
+//     A pending link (a creation's reservation) past engine.PendingLease in
+//     the same slice had its worker die mid-creation: its source is
+//     enqueued again (Report.Drift.Stale), so the creation completes.
 //   - Errors: a failure on one side or object is recorded in the Report and
 //     the run goes on with the others; Run returns them joined. Nothing is
 //     logged per record; Run logs one summary line.

@@ -129,3 +129,38 @@ func TestDriftUnderReadFaultsCompletes(t *testing.T) {
 		t.Errorf("checked %d, skipped %d over two passes of %d pairs", checked, skipped, pairs)
 	}
 }
+
+// A creation reservation whose worker died is enqueued again by the
+// sweep once its lease is over, once; a fresh one is left to its worker.
+func TestSweepEnqueuesStaleReservations(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	stale := crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFOpportunity, ID: "006000000000001AAA"}
+	fresh := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: "77"}
+	for _, c := range []struct {
+		ref crmsync.RecordRef
+		at  time.Time
+	}{{stale, t0.Add(-10 * time.Minute)}, {fresh, t0.Add(-30 * time.Second)}} {
+		l := crmsync.Link{Status: crmsync.LinkPending, PendingKey: "k", CreatedAt: c.at, UpdatedAt: c.at}
+		if c.ref.Side == crmsync.HubSpot {
+			l.HubSpot = c.ref
+		} else {
+			l.Salesforce = c.ref
+		}
+		if _, err := h.store.CreateLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := h.run(t)
+	got := h.rec.take()
+	if rep.Drift.Stale != 1 || len(got) != 1 || got[0].Record != stale || got[0].Kind != crmsync.KindSweep {
+		t.Fatalf("stale %d, sent %+v; want one sweep trigger for %s", rep.Drift.Stale, got, stale)
+	}
+	h.clk.Add(15 * time.Minute)
+	h.run(t)
+	for _, tr := range h.rec.take() {
+		if tr.Record == stale && tr.DedupeKey != got[0].DedupeKey {
+			t.Errorf("the same stale reservation was enqueued with a new dedupe key")
+		}
+	}
+}

@@ -147,11 +147,15 @@ type DriftReport struct {
 	// Wrapped is set when the check reached the last link and starts from
 	// the first next run.
 	Wrapped bool `json:"wrapped,omitempty"`
+	// Stale counts creation reservations (pending links) past their lease
+	// whose source was enqueued again, so the creation completes (or is
+	// refused) instead of waiting for the record's next change.
+	Stale int `json:"stale,omitempty"`
 }
 
 // Enqueued is the number of triggers the run enqueued.
 func (r Report) Enqueued() int {
-	n := r.Retries + r.Drift.Drifted + r.ListJoins
+	n := r.Retries + r.Drift.Drifted + r.Drift.Stale + r.ListJoins
 	for _, o := range r.Objects {
 		n += o.Changes + o.Deletes
 	}
@@ -539,12 +543,16 @@ func (r *run) drift(ctx context.Context, checkpoint string) string {
 		return checkpoint
 	}
 	active := links[:0:0]
+	var ts []crmsync.Trigger
 	for _, l := range links {
-		if l.IsRecordPair() {
+		switch {
+		case l.IsRecordPair():
 			active = append(active, l)
+		case l.Status == crmsync.LinkPending && r.started.Sub(l.UpdatedAt) > engine.PendingLease && !polled(l.HubSpot.Object):
+			ts = append(ts, r.staleTrigger(l))
 		}
 	}
-	var ts []crmsync.Trigger
+	stale := len(ts)
 	for _, d := range r.s.Drift.CheckDrift(ctx, r.settings, active) {
 		if d.Err != nil {
 			r.rep.Drift.Skipped++
@@ -563,7 +571,8 @@ func (r *run) drift(ctx context.Context, checkpoint string) string {
 		r.fail(fmt.Errorf("sweep: drift: %w", err))
 		return checkpoint
 	}
-	r.rep.Drift.Drifted += len(ts)
+	r.rep.Drift.Drifted += len(ts) - stale
+	r.rep.Drift.Stale += stale
 	r.rep.Drift.Wrapped = next == ""
 	return next
 }
@@ -575,6 +584,27 @@ const maxSkippedReported = 10
 // link's version and both records' modification times, so the same drift
 // is enqueued once; a resolution that writes nothing leaves the version
 // alone, so a pair the engine finds converged is not enqueued again.
+// polled reports whether o's records arrive only by a poll, with their
+// event on the trigger (see activities.go): the lookback offers those
+// again, a bare trigger could not be resolved.
+func polled(o crmsync.ObjectType) bool {
+	return o == crmsync.HSFormSubmission || o == crmsync.HSMarketingEmailEvent
+}
+
+// staleTrigger enqueues the source of a reservation whose creation never
+// finished (its worker died, and the record has not changed since): the
+// engine claims the stale reservation and completes the creation. Its
+// dedupe key names the reservation's last update, so it is enqueued once
+// per stale reservation.
+func (r *run) staleTrigger(l crmsync.Link) crmsync.Trigger {
+	src := l.HubSpot
+	if src.IsZero() {
+		src = l.Salesforce
+	}
+	return crmsync.Trigger{Record: src, Kind: crmsync.KindSweep, OccurredAt: r.started,
+		DedupeKey: crmsync.DedupeKeyOf("sweep-stale", l.ID, strconv.FormatInt(l.Version, 10), timeKey(l.UpdatedAt))}
+}
+
 func (r *run) driftTrigger(d engine.Drift) crmsync.Trigger {
 	l := d.Link
 	return crmsync.Trigger{Record: d.Source, Kind: crmsync.KindSweep, OccurredAt: r.started,

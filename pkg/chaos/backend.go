@@ -2,7 +2,9 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,7 +67,13 @@ func (b *Backend) Close() {
 func OpenBackend(ctx context.Context, name, dir string, seed uint64, faults AWSFaultRates) (*Backend, error) {
 	switch name {
 	case BackendBolt:
-		st, err := boltstore.Open(filepath.Join(dir, "state.db"))
+		// Each run starts from an empty store: a file an earlier run left
+		// in dir (its evidence) would give the checker stale links.
+		path := filepath.Join(dir, "state.db")
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		st, err := boltstore.Open(path)
 		if err != nil {
 			return nil, err
 		}

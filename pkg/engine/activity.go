@@ -59,7 +59,6 @@ type activityFacts struct {
 	// none; whyNoWho says why).
 	who      crmsync.RecordRef
 	whyNoWho string
-	contact  crmsync.RecordRef
 	// what is the Opportunity linked to the activity's deal (zero: none).
 	what crmsync.RecordRef
 	// ownerID is the Task owner ("" = the integration user); ownerNote
@@ -285,12 +284,11 @@ func (e *Engine) readWho(ctx context.Context, j *job, af *activityFacts, contact
 			return fmt.Errorf("get link of %s: %w", ref, err)
 		}
 		if l.Status == crmsync.LinkActive && !l.Salesforce.IsZero() {
-			af.who, af.contact = l.Salesforce, ref
+			af.who = l.Salesforce
 			return nil
 		}
 	}
 	first := crmsync.RecordRef{Side: crmsync.HubSpot, Object: crmsync.HSContact, ID: contacts[0]}
-	af.contact = first
 	sub := crmsync.Trigger{Record: first, Kind: crmsync.KindActivity, OccurredAt: j.t.OccurredAt,
 		DeliveryID: j.t.DeliveryID, DedupeKey: crmsync.DedupeKeyOf("activity-contact", j.t.DedupeKey, first.ID)}
 	out, err := e.Resolve(ctx, sub)

@@ -217,7 +217,7 @@ func (p *Portal) Object(o crmsync.ObjectType, id string) (Object, bool) {
 // adminRoutes serves the admin API under /_admin/ (no auth, no limits,
 // no faults): what a person does in the UI, and read-back for tests.
 //
-//	POST   /_admin/objects/{type}                 {"properties":{…}}  create as a user
+//	POST   /_admin/objects/{type}                 {"properties":{…}, "with":{"contacts":["1"]}}  create as a user (associated at once)
 //	GET    /_admin/objects/{type}                 every record, archived included
 //	PATCH  /_admin/objects/{type}/{id}            {"properties":{…}}  update as a user
 //	DELETE /_admin/objects/{type}/{id}            archive as a user
@@ -236,11 +236,26 @@ func (p *Portal) Object(o crmsync.ObjectType, id string) (Object, bool) {
 func (p *Portal) adminRoutes() {
 	m := p.mux
 	m.HandleFunc("POST /_admin/objects/{type}", p.withType(func(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
-		var in objectInput
-		if readJSON(w, r, &in) {
-			obj, err := p.CreateAsUser(o, in.Properties)
-			adminAnswer(w, http.StatusCreated, obj, err)
+		var in struct {
+			Properties map[string]string `json:"properties"`
+			// With associates the new record at once: object type
+			// (contacts, deals, …) → ids, as logging a call on a record does.
+			With map[string][]string `json:"with"`
 		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		with := map[crmsync.ObjectType][]string{}
+		for name, ids := range in.With {
+			t, ok := objectTypeOf(name)
+			if !ok {
+				writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Unable to infer object type from: "+name, nil)
+				return
+			}
+			with[t] = ids
+		}
+		obj, err := p.CreateAsUserWith(o, in.Properties, with)
+		adminAnswer(w, http.StatusCreated, obj, err)
 	}))
 	m.HandleFunc("GET /_admin/objects/{type}", p.withType(func(w http.ResponseWriter, r *http.Request, o crmsync.ObjectType) {
 		writeJSON(w, http.StatusOK, p.Objects(o))

@@ -52,19 +52,23 @@ type EmailFinder interface {
 }
 
 // Bulk are the batch abilities a page uses where the engine's own CRMs
-// lack them (found first on the CRM by type assertion): the bulk job's
-// adapters of the vendor clients.
+// lack them (b's first when set, else found on the CRM by type
+// assertion): the bulk job's adapters of the vendor clients.
 type Bulk struct {
 	Find   map[crmsync.Side]EmailFinder
 	Create map[crmsync.Side]crmsync.BatchCreator
 }
 
-// finder is side s's EmailFinder (nil: none).
+// finder is side s's EmailFinder: b's when it names one, else the CRM's
+// (nil: none).
 func (e *Engine) finder(s crmsync.Side, b Bulk) EmailFinder {
+	if f := b.Find[s]; f != nil {
+		return f
+	}
 	if f, ok := e.crm(s).(EmailFinder); ok {
 		return f
 	}
-	return b.Find[s]
+	return nil
 }
 
 // creator is side s's BatchCreator: b's when it names one, else the

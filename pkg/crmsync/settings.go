@@ -161,17 +161,17 @@ const AnyForm = "*"
 
 // CampaignOf returns the campaign a submission of form formID joins.
 func (a ActivitySettings) CampaignOf(formID string) (FormCampaign, bool) {
-	var any *FormCampaign
+	var fallback *FormCampaign
 	for i, fc := range a.FormCampaigns {
 		switch fc.FormID {
 		case formID:
 			return fc, true
 		case AnyForm:
-			any = &a.FormCampaigns[i]
+			fallback = &a.FormCampaigns[i]
 		}
 	}
-	if any != nil {
-		return *any, true
+	if fallback != nil {
+		return *fallback, true
 	}
 	return FormCampaign{}, false
 }

@@ -81,8 +81,11 @@ type campaignFacts struct {
 // ("" = it goes on): its type is off and it joins no campaign.
 func activityOff(t crmsync.Trigger, s crmsync.Settings) string {
 	on, setting := s.Activities.On(t.Record.Object)
-	if on || formCampaign(t, s) != nil {
+	switch {
+	case on || formCampaign(t, s) != nil:
 		return ""
+	case setting == "":
+		return fmt.Sprintf("%s records do not sync: crmsync writes Salesforce Tasks and campaign members, it does not copy them to HubSpot", t.Record.Object)
 	}
 	return fmt.Sprintf("%s is off: %s activities do not become Salesforce Tasks", setting, t.Record.Object)
 }

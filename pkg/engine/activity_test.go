@@ -314,3 +314,11 @@ func TestActivityBatchUsesBatchCalls(t *testing.T) {
 		t.Errorf("%d Tasks in %d collection calls, want 12 in 2 (the failed one and its retry)", n, calls)
 	}
 }
+
+func TestSalesforceTasksAreSkippedWithReason(t *testing.T) {
+	h := newHarness(t, func(s *crmsync.Settings) { s.Activities.Calls = true })
+	out := h.resolve(crmsync.RecordRef{Side: crmsync.Salesforce, Object: crmsync.SFTask, ID: "00T000000000001AAA"})
+	if out.Decision != DecisionSkipped || !strings.Contains(out.Reason, "does not copy them to HubSpot") || h.sf.Calls("get") != 0 {
+		t.Fatalf("%+v", out)
+	}
+}

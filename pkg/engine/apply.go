@@ -223,6 +223,7 @@ func (e *Engine) writeUpdates(ctx context.Context, jobs []*job) {
 				}
 			}
 		}
+		e.landed(ctx, k, errs, func(i int) recordWrite { return items[i].w })
 		for i, it := range items {
 			switch {
 			case it.j.plan.Retry != nil || it.j.plan.failed(): // failed on another write
@@ -234,6 +235,60 @@ func (e *Engine) writeUpdates(ctx context.Context, jobs []*job) {
 			}
 		}
 	}
+}
+
+// landed clears the transient errors of writes that landed anyway (a
+// timeout or a reset after the vendor applied the write): one batch read
+// of the records whose write failed transiently, and a write whose every
+// value the record now holds is a success. Without it crmsync's own write
+// would look, on the retry, like a change made on that side — and win a
+// Two-way conflict against a newer change on the other (make chaos found
+// this). A value the vendor reformats reads back different: such a write
+// stays failed, as before.
+func (e *Engine) landed(ctx context.Context, k batchKey, errs []error, write func(int) recordWrite) {
+	var ids []string
+	var props []string
+	for i, err := range errs {
+		if mayHaveLanded(err) {
+			w := write(i)
+			ids = append(ids, w.Ref.ID)
+			for p := range w.Props {
+				props = append(props, p)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	got, err := e.crm(k.side).GetMany(ctx, k.object, ids, props)
+	if err != nil {
+		return // the writes stay failed and are retried
+	}
+	for i, werr := range errs {
+		if !mayHaveLanded(werr) {
+			continue
+		}
+		w := write(i)
+		rec, ok := got[w.Ref.ID]
+		if !ok {
+			continue
+		}
+		same := true
+		for p, v := range w.Props {
+			same = same && rec.Properties[p] == v
+		}
+		if same {
+			errs[i] = nil
+		}
+	}
+}
+
+// mayHaveLanded reports whether a write that failed with err may have
+// been applied all the same: a transient or unexplained failure (not a
+// refusal, not a spent allocation).
+func mayHaveLanded(err error) bool {
+	c := crmsync.Classify(err).Class
+	return err != nil && (c == crmsync.ClassTransient || c == crmsync.ClassUnknown)
 }
 
 // keepWritten stores, before a failure replaces a job's plan, the shadow

@@ -1029,3 +1029,48 @@ func TestRedeliveryAfterACrashIsResolved(t *testing.T) {
 		t.Errorf("%d leads, want 1", n)
 	}
 }
+
+// lostUpdate applies an update but loses its answer, once.
+type lostUpdate struct {
+	*crmsynctest.CRM
+	lost bool
+}
+
+func (l *lostUpdate) Update(ctx context.Context, ref crmsync.RecordRef, p map[string]string) error {
+	err := l.CRM.Update(ctx, ref, p)
+	if err == nil && !l.lost {
+		l.lost = true
+		return vendorErr{code: "GATEWAY_TIMEOUT", transient: true}
+	}
+	return err
+}
+
+// A write whose answer was lost but which landed counts as written: its
+// value is in the shadow, so a newer change on the other side still wins
+// (make chaos: a HubSpot timeout after the write landed became a lost
+// update).
+func TestWriteThatLandedDespiteAnErrorIsWritten(t *testing.T) {
+	h := newHarness(t, func(s *crmsync.Settings) {
+		for i := range s.Mappings {
+			s.Mappings[i].Rule = crmsync.RuleTwoWay
+		}
+	})
+	c := h.hs.Put(hsContact("1", map[string]string{"email": "a@example.com", "lastname": "A", "phone": "1"}))
+	h.resolve(c.Ref)
+	lead := h.sf.Records(crmsync.SFLead)[0]
+	h.eng.HubSpot = &lostUpdate{CRM: h.hs}
+	h.sf.Edit(lead.Ref, map[string]string{"Phone": "400"})
+	if out := h.resolve(lead.Ref); out.Decision != DecisionSynced {
+		t.Fatalf("the write that landed: %+v", out)
+	}
+	// A newer Salesforce change, then a later HubSpot edit of another
+	// field: the phone must still come from Salesforce.
+	h.sf.Edit(lead.Ref, map[string]string{"Phone": "3093"})
+	h.hs.Edit(c.Ref, map[string]string{"firstname": "Ann"})
+	h.resolve(lead.Ref)
+	hs, _ := h.hs.Record(c.Ref)
+	sf, _ := h.sf.Record(lead.Ref)
+	if hs.Properties["phone"] != "3093" || sf.Properties["Phone"] != "3093" {
+		t.Errorf("phone: HubSpot %q, Salesforce %q; want both 3093", hs.Properties["phone"], sf.Properties["Phone"])
+	}
+}

@@ -131,11 +131,14 @@ func (e *Engine) gate(ctx context.Context, j *job) bool {
 	}
 	p, ok := pairFor(t.Record, j.settings)
 	j.pair = p
-	switch {
-	case t.Record.Object.IsActivity() && activityOff(t, j.settings) != "":
-		e.skipNow(ctx, j, activityOff(t, j.settings))
-	case t.Record.Object.IsActivity():
+	if t.Record.Object.IsActivity() {
+		if why := activityOff(t, j.settings); why != "" {
+			e.skipNow(ctx, j, why)
+			return false
+		}
 		return true
+	}
+	switch {
 	case (!ok || !p.enabled) && drivesLifecycle(t, j.settings):
 		e.lifecycleNow(ctx, j)
 	case !ok:

@@ -82,8 +82,7 @@ func (s *Sweeper) pollActivities(ctx context.Context, settings crmsync.Settings,
 		k, err := s.pollFeed(ctx, f.o, f.poll)
 		n += k
 		if err == nil && lookback > 0 {
-			k, err = s.reoffer(ctx, f.o, f.poll, lookback)
-			n += k
+			err = s.reoffer(ctx, f.o, f.poll, lookback)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sweep: poll %s: %w", f.o, err))
@@ -154,14 +153,14 @@ func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(
 // reoffer enqueues again the events of the lookback window before o's
 // cursor (see ActivityLookback); the cursor stays. Re-offers are not
 // counted: most are dropped as repeats.
-func (s *Sweeper) reoffer(ctx context.Context, o crmsync.ObjectType, poll func(context.Context, time.Time, int) ([]crmsync.ActivityEvent, error), lookback time.Duration) (int, error) {
+func (s *Sweeper) reoffer(ctx context.Context, o crmsync.ObjectType, poll func(context.Context, time.Time, int) ([]crmsync.ActivityEvent, error), lookback time.Duration) error {
 	cur, err := s.Store.GetCursor(ctx, crmsync.HubSpot, o)
 	if err != nil {
-		return 0, fmt.Errorf("cursor: %w", err)
+		return fmt.Errorf("cursor: %w", err)
 	}
 	evs, err := poll(ctx, cur.Timestamp.Add(-lookback), 0)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var ts []crmsync.Trigger
 	for i := range evs {
@@ -173,11 +172,11 @@ func (s *Sweeper) reoffer(ctx context.Context, o crmsync.ObjectType, poll func(c
 	for len(ts) > 0 {
 		batch := ts[:min(size, len(ts))]
 		if err := s.Queue.Send(ctx, batch); err != nil {
-			return 0, err
+			return err
 		}
 		ts = ts[len(batch):]
 	}
-	return 0, nil
+	return nil
 }
 
 // activityTrigger is the trigger of a polled event: its dedupe key is the

@@ -79,11 +79,8 @@ func (s *Sweeper) pollActivities(ctx context.Context, settings crmsync.Settings,
 		if !f.on {
 			continue
 		}
-		k, err := s.pollFeed(ctx, f.o, f.poll)
+		k, err := s.pollFeed(ctx, f.o, f.poll, lookback)
 		n += k
-		if err == nil && lookback > 0 {
-			err = s.reoffer(ctx, f.o, f.poll, lookback)
-		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sweep: poll %s: %w", f.o, err))
 		}
@@ -97,7 +94,12 @@ func (s *Sweeper) pollActivities(ctx context.Context, settings crmsync.Settings,
 // and skips them. A page full of events of one time that moves nothing
 // forward is asked again with twice the limit, so any number of events on
 // one millisecond is read.
-func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(context.Context, time.Time, int) ([]crmsync.ActivityEvent, error)) (int, error) {
+//
+// With a lookback (a full sweep) the first read starts that much before
+// the cursor and takes everything from there at once: the events before
+// the cursor are offered again (not counted; their dedupe keys drop what
+// was handled), the others are polled as usual — one read of the feed.
+func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(context.Context, time.Time, int) ([]crmsync.ActivityEvent, error), lookback time.Duration) (int, error) {
 	cur, err := s.Store.GetCursor(ctx, crmsync.HubSpot, o)
 	if errors.Is(err, crmsync.ErrNotFound) {
 		cur = crmsync.Cursor{Side: crmsync.HubSpot, Object: o, Timestamp: s.now(), UpdatedAt: s.now()}
@@ -110,16 +112,25 @@ func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(
 	for id := range strings.FieldsSeq(cur.LastID) {
 		at[id] = true
 	}
-	n, limit := 0, activityPage
+	n, limit, from := 0, activityPage, cur.Timestamp
+	if lookback > 0 {
+		limit, from = 0, cur.Timestamp.Add(-lookback)
+	}
 	for {
-		evs, err := poll(ctx, cur.Timestamp, limit)
+		evs, err := poll(ctx, from, limit)
 		if err != nil {
 			return n, err
 		}
-		var ts []crmsync.Trigger
+		var again, ts []crmsync.Trigger
 		for i := range evs {
 			ev := evs[i]
-			if ev.OccurredAt.Before(cur.Timestamp) || ev.OccurredAt.Equal(cur.Timestamp) && at[ev.ID] {
+			if ev.OccurredAt.Before(cur.Timestamp) {
+				if lookback > 0 {
+					again = append(again, activityTrigger(o, ev))
+				}
+				continue
+			}
+			if ev.OccurredAt.Equal(cur.Timestamp) && at[ev.ID] {
 				continue
 			}
 			ts = append(ts, activityTrigger(o, ev))
@@ -127,6 +138,11 @@ func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(
 				cur.Timestamp, at = ev.OccurredAt, map[string]bool{}
 			}
 			at[ev.ID] = true
+		}
+		if len(again) > 0 {
+			if err := s.Queue.Send(ctx, again); err != nil {
+				return n, err
+			}
 		}
 		if len(ts) > 0 {
 			if err := s.Queue.Send(ctx, ts); err != nil {
@@ -139,8 +155,9 @@ func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(
 				return n, fmt.Errorf("cursor: %w", err)
 			}
 		}
+		from = cur.Timestamp
 		switch {
-		case len(evs) < limit:
+		case limit == 0 || len(evs) < limit:
 			return n, nil
 		case len(ts) == 0:
 			limit *= 2 // a page of one millisecond, all enqueued: ask for more of it
@@ -148,35 +165,6 @@ func (s *Sweeper) pollFeed(ctx context.Context, o crmsync.ObjectType, poll func(
 			limit = activityPage
 		}
 	}
-}
-
-// reoffer enqueues again the events of the lookback window before o's
-// cursor (see ActivityLookback); the cursor stays. Re-offers are not
-// counted: most are dropped as repeats.
-func (s *Sweeper) reoffer(ctx context.Context, o crmsync.ObjectType, poll func(context.Context, time.Time, int) ([]crmsync.ActivityEvent, error), lookback time.Duration) error {
-	cur, err := s.Store.GetCursor(ctx, crmsync.HubSpot, o)
-	if err != nil {
-		return fmt.Errorf("cursor: %w", err)
-	}
-	evs, err := poll(ctx, cur.Timestamp.Add(-lookback), 0)
-	if err != nil {
-		return err
-	}
-	var ts []crmsync.Trigger
-	for i := range evs {
-		if evs[i].OccurredAt.Before(cur.Timestamp) {
-			ts = append(ts, activityTrigger(o, evs[i]))
-		}
-	}
-	size := orDefault(s.BatchSize, DefaultBatchSize)
-	for len(ts) > 0 {
-		batch := ts[:min(size, len(ts))]
-		if err := s.Queue.Send(ctx, batch); err != nil {
-			return err
-		}
-		ts = ts[len(batch):]
-	}
-	return nil
 }
 
 // activityTrigger is the trigger of a polled event: its dedupe key is the
